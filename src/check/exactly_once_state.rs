@@ -1,0 +1,126 @@
+//! Exactly-once state, judged from facts: a ledger of applied records per task and key.
+//!
+//! The ledger follows what the harness physically did: `RecordApplied` adds a record's
+//! fingerprint to its key; `StateCaptured` copies the task's ledger as the checkpoint's;
+//! `TaskRestored` replaces the ledger with the copy of the checkpoint it loaded (or empties
+//! it for a fresh start). A key whose ledger count passes the number of source records with
+//! that key is a duplicate, caught at once. At the end, each key must live on one task only
+//! and its count and fingerprint must equal the oracle's — a loss and a duplicate cannot
+//! cancel out in the fingerprint.
+
+use super::{ExpectedTotals, Invariant};
+use crate::kernel::ids::{CheckpointId, TaskId};
+use crate::kernel::trace::Fact;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct KeyLedger {
+    count: u64,
+    fingerprint: u64,
+}
+
+/// The ledger checker.
+pub struct ExactlyOnceState {
+    expected: Rc<ExpectedTotals>,
+    /// Per task (indexed by `TaskId`), per key.
+    ledgers: Vec<Vec<KeyLedger>>,
+    /// Ledgers captured per checkpoint and keyed task.
+    captured: BTreeMap<(CheckpointId, TaskId), Vec<KeyLedger>>,
+}
+
+impl ExactlyOnceState {
+    /// A checker against `expected`.
+    pub fn new(expected: Rc<ExpectedTotals>) -> ExactlyOnceState {
+        ExactlyOnceState { expected, ledgers: Vec::new(), captured: BTreeMap::new() }
+    }
+
+    fn ledger(&mut self, task: TaskId) -> &mut Vec<KeyLedger> {
+        if task.index() >= self.ledgers.len() {
+            self.ledgers.resize(task.index() + 1, Vec::new());
+        }
+        &mut self.ledgers[task.index()]
+    }
+
+    /// Observes one fact; returns the violation it reveals, if any.
+    #[inline]
+    pub fn observe(&mut self, fact: &Fact) -> Option<(Invariant, String)> {
+        match *fact {
+            Fact::RecordApplied { task, record, key } => {
+                let expected = self.expected.of(key).count;
+                let ledger = self.ledger(task);
+                let index = usize::try_from(key).expect("key fits usize");
+                if index >= ledger.len() {
+                    ledger.resize(index + 1, KeyLedger::default());
+                }
+                let entry = &mut ledger[index];
+                entry.count += 1;
+                entry.fingerprint = entry.fingerprint.wrapping_add(record.fingerprint());
+                (entry.count > expected).then(|| {
+                    let detail = format!(
+                        "{record} was applied to key {key} on {task} as its record number {}, but the sources \
+                         produced only {expected} records with that key: a record was counted twice",
+                        entry.count
+                    );
+                    (Invariant::ExactlyOnceState, detail)
+                })
+            }
+            Fact::StateCaptured { task, checkpoint, .. } => {
+                if let Some(ledger) = self.ledgers.get(task.index()).filter(|ledger| !ledger.is_empty()) {
+                    self.captured.insert((checkpoint, task), ledger.clone());
+                }
+                None
+            }
+            Fact::CheckpointCompleted { checkpoint } => {
+                // Recovery only ever loads the latest completed checkpoint or a newer one.
+                self.captured.retain(|(captured, _), _| *captured >= checkpoint);
+                None
+            }
+            Fact::TaskRestored { task, checkpoint, .. } => {
+                let restored = checkpoint.and_then(|id| self.captured.get(&(id, task)).cloned()).unwrap_or_default();
+                *self.ledger(task) = restored;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// The end-of-run comparison with the oracle.
+    pub fn finish(&self) -> Option<(Invariant, String)> {
+        let key_count = self.ledgers.iter().map(Vec::len).max().unwrap_or(0).max(self.expected.per_key.len());
+        for key in 0..key_count {
+            let holders: Vec<(usize, KeyLedger)> = self
+                .ledgers
+                .iter()
+                .enumerate()
+                .filter_map(|(task, ledger)| ledger.get(key).filter(|entry| entry.count > 0).map(|entry| (task, *entry)))
+                .collect();
+            if let Some(detail) = self.judge_key(key as u64, &holders) {
+                return Some((Invariant::ExactlyOnceState, detail));
+            }
+        }
+        None
+    }
+
+    fn judge_key(&self, key: u64, holders: &[(usize, KeyLedger)]) -> Option<String> {
+        if holders.len() > 1 {
+            let tasks: Vec<String> = holders.iter().map(|(task, _)| format!("task#{task}")).collect();
+            return Some(format!("key {key} has state on more than one task: {}", tasks.join(", ")));
+        }
+        let held = holders.first().map(|(_, entry)| *entry).unwrap_or_default();
+        let expected = self.expected.of(key);
+        if held.count == expected.count && held.fingerprint == expected.fingerprint {
+            return None;
+        }
+        let verdict = match held.count.cmp(&expected.count) {
+            std::cmp::Ordering::Less => format!("{} records lost", expected.count - held.count),
+            std::cmp::Ordering::Greater => format!("{} records counted twice", held.count - expected.count),
+            std::cmp::Ordering::Equal => "as many records, but not the same ones (a loss and a duplicate)".to_string(),
+        };
+        Some(format!(
+            "key {key}: the sources produced {} records (fingerprint {:016x}), the surviving state applied {} \
+             (fingerprint {:016x}): {verdict}",
+            expected.count, expected.fingerprint, held.count, held.fingerprint
+        ))
+    }
+}

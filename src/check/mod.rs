@@ -1,0 +1,169 @@
+//! Checkers: invariants judged from facts alone.
+//!
+//! Each checker observes the facts the harness records, as they happen, and returns a
+//! `Violation` naming the invariant, the simulated time and the fact at which it was
+//! detected. Checkers never read protocol or operator fields and never believe a claim
+//! (such as "restored from checkpoint 4") without the facts that back it. They import only
+//! the kernel, so they can also run offline over a saved trace. The oracle they compare
+//! against (`ExpectedTotals`) is computed directly from the source records, not from
+//! anything the job did. Every checker has a test that breaks it on purpose
+//! (`check/tests.rs`, tests/it/checkers.rs).
+
+pub mod exactly_once_state;
+pub mod final_aggregate;
+
+#[cfg(test)]
+mod tests;
+
+use crate::kernel::Stop;
+use crate::kernel::time::SimTime;
+use crate::kernel::trace::Fact;
+use exactly_once_state::ExactlyOnceState;
+use final_aggregate::FinalAggregate;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A named invariant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Invariant {
+    /// Every source record's effect is in the surviving keyed state exactly once.
+    ExactlyOnceState,
+    /// The totals the keyed operators hold at the end equal the totals computed directly
+    /// from the source records.
+    FinalAggregate,
+    /// A finite job finishes within the run's budget.
+    Liveness,
+}
+
+impl Invariant {
+    /// The invariant's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::ExactlyOnceState => "exactly-once-state",
+            Invariant::FinalAggregate => "final-aggregate",
+            Invariant::Liveness => "liveness",
+        }
+    }
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A broken invariant, with where and when it was detected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// Which invariant.
+    pub invariant: Invariant,
+    /// When it was detected.
+    pub time: SimTime,
+    /// The index in the trace of the fact that revealed it; `None` when it was found by the
+    /// end-of-run check.
+    pub fact_index: Option<u64>,
+    /// That fact.
+    pub fact: Option<Fact>,
+    /// What is wrong, in one or a few sentences.
+    pub detail: String,
+}
+
+/// What the source records add up to for one key: the oracle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyExpectation {
+    /// How many source records have this key.
+    pub count: u64,
+    /// The sum of their values.
+    pub sum: i64,
+    /// The wrapping sum of their record fingerprints.
+    pub fingerprint: u64,
+}
+
+/// The oracle for a whole run, indexed by key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExpectedTotals {
+    /// Per key, `0..key_count`.
+    pub per_key: Vec<KeyExpectation>,
+}
+
+impl ExpectedTotals {
+    /// The expectation for `key` (zero for a key no record has).
+    pub fn of(&self, key: u64) -> KeyExpectation {
+        usize::try_from(key).ok().and_then(|index| self.per_key.get(index)).copied().unwrap_or_default()
+    }
+}
+
+/// How the run loop ended, as the end-of-run checks need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunEnd {
+    /// Why it stopped.
+    pub stop: Stop,
+    /// The simulated time it stopped at.
+    pub time: SimTime,
+}
+
+/// Every checker of a run, fed each fact in order; keeps the first violation.
+pub struct Checks {
+    exactly_once_state: ExactlyOnceState,
+    final_aggregate: FinalAggregate,
+    first_violation: Option<Violation>,
+}
+
+impl Checks {
+    /// The checkers of a run whose sources add up to `expected`.
+    pub fn new(expected: ExpectedTotals) -> Checks {
+        let expected = std::rc::Rc::new(expected);
+        Checks {
+            exactly_once_state: ExactlyOnceState::new(expected.clone()),
+            final_aggregate: FinalAggregate::new(expected),
+            first_violation: None,
+        }
+    }
+
+    /// Shows one fact to every checker. After the first violation the rest are ignored.
+    #[inline]
+    pub fn observe(&mut self, time: SimTime, index: u64, fact: &Fact) {
+        if self.first_violation.is_some() {
+            return;
+        }
+        let found = self.exactly_once_state.observe(fact).or_else(|| self.final_aggregate.observe(fact));
+        if let Some((invariant, detail)) = found {
+            let fact = Some(fact.clone());
+            self.first_violation = Some(Violation { invariant, time, fact_index: Some(index), fact, detail });
+        }
+    }
+
+    /// Runs the end-of-run checks (unless a violation was already found).
+    pub fn finish(&mut self, end: RunEnd) {
+        if self.first_violation.is_some() {
+            return;
+        }
+        let found = if end.stop == Stop::Finished {
+            self.exactly_once_state.finish().or_else(|| self.final_aggregate.finish())
+        } else {
+            Some((Invariant::Liveness, liveness_detail(end.stop)))
+        };
+        if let Some((invariant, detail)) = found {
+            self.first_violation = Some(Violation { invariant, time: end.time, fact_index: None, fact: None, detail });
+        }
+    }
+
+    /// The first violation, if any.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.first_violation.as_ref()
+    }
+
+    /// Takes the first violation out.
+    pub fn take_violation(&mut self) -> Option<Violation> {
+        self.first_violation.take()
+    }
+}
+
+fn liveness_detail(stop: Stop) -> String {
+    match stop {
+        Stop::Finished => unreachable!("a finished job is live"),
+        Stop::Quiescent => "the job did not finish, and nothing was left to happen (a stall)".to_string(),
+        Stop::EventBudget => "the job did not finish within the event budget (budget.events_max)".to_string(),
+        Stop::TimeBudget => "the job did not finish within the time budget (budget.time_ms_max)".to_string(),
+    }
+}

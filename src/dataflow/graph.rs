@@ -1,0 +1,295 @@
+//! The job graph (vertices with parallelism, edges with a partitioning) and its expansion
+//! into subtasks and point-to-point channels.
+//!
+//! Validation here is structural and speaks in vertex and edge indexes; `scenario/` turns
+//! those into file field names.
+
+use super::keyed::{key_group_of, subtask_of_key_group};
+use crate::kernel::ids::{ChannelId, TaskId, VertexId};
+use crate::kernel::time::SimDuration;
+use serde::{Deserialize, Serialize};
+
+/// What a vertex runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VertexKind {
+    /// A replayable source; no inputs.
+    Source,
+    /// A keyed count-and-sum aggregation; its inputs must be hash-partitioned.
+    KeyedCount,
+    /// A sink that records what it receives.
+    Sink,
+}
+
+/// How an edge spreads records over the receiving subtasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Partitioning {
+    /// Subtask i sends to subtask i; both sides need equal parallelism.
+    Forward,
+    /// By key group of the record's key.
+    Hash,
+    /// Round-robin over every receiving subtask.
+    Rebalance,
+    /// Every record to every receiving subtask.
+    Broadcast,
+}
+
+/// One operator of the job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VertexSpec {
+    /// Its unique name.
+    pub name: String,
+    /// What it runs.
+    pub kind: VertexKind,
+    /// How many subtasks run it.
+    pub parallelism: u32,
+    /// How many key groups its keyed state is split into.
+    pub max_parallelism: u32,
+    /// Simulated time to process one record (for a source: to read one).
+    pub processing: SimDuration,
+}
+
+/// A data edge between two vertices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EdgeSpec {
+    /// The producing vertex.
+    pub from: VertexId,
+    /// The consuming vertex.
+    pub to: VertexId,
+    /// How records spread over the consumer's subtasks.
+    pub partitioning: Partitioning,
+}
+
+/// A validated job graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobGraph {
+    /// The vertices, indexed by `VertexId`.
+    pub vertices: Vec<VertexSpec>,
+    /// The edges, in declaration order.
+    pub edges: Vec<EdgeSpec>,
+}
+
+/// Which part of the graph a structural error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphPart {
+    /// The vertex at this index.
+    Vertex(usize),
+    /// The edge at this index.
+    Edge(usize),
+}
+
+/// A structural error in a job graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphError {
+    /// Where it is.
+    pub part: GraphPart,
+    /// What is wrong, as one sentence.
+    pub message: String,
+}
+
+/// One subtask of the expanded job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskSpec {
+    /// The vertex it is an instance of.
+    pub vertex: VertexId,
+    /// Its index among the vertex's subtasks.
+    pub subtask: u32,
+    /// Its input channels: by edge order, then by sending subtask.
+    pub inputs: Vec<ChannelId>,
+    /// One gate per outgoing edge.
+    pub outputs: Vec<OutputGate>,
+}
+
+/// The channels of one outgoing edge of a subtask, indexed by receiving subtask (forward
+/// edges hold one channel).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputGate {
+    /// How records choose a channel.
+    pub partitioning: Partitioning,
+    /// The channels, by receiving subtask.
+    pub channels: Vec<ChannelId>,
+    /// The receiver's key-group count, for hash routing.
+    pub max_parallelism: u32,
+}
+
+/// One FIFO channel between two subtasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelSpec {
+    /// The sending subtask.
+    pub sender: TaskId,
+    /// The receiving subtask.
+    pub receiver: TaskId,
+    /// The channel's index among the receiver's inputs.
+    pub receiver_input: u32,
+}
+
+/// The job expanded into subtasks and channels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topology {
+    /// Every subtask, vertices in order, subtasks in order within each.
+    pub tasks: Vec<TaskSpec>,
+    /// Every channel.
+    pub channels: Vec<ChannelSpec>,
+}
+
+impl JobGraph {
+    /// Checks the structure: parallelism, edge ends, partitioning rules, no cycles.
+    pub fn validate(&self) -> Result<(), GraphError> {
+        for (index, vertex) in self.vertices.iter().enumerate() {
+            let error = |message: String| GraphError { part: GraphPart::Vertex(index), message };
+            if vertex.parallelism == 0 {
+                return Err(error("parallelism must be at least 1".to_string()));
+            }
+            if vertex.max_parallelism < vertex.parallelism {
+                return Err(error(format!(
+                    "max parallelism {} is below parallelism {}",
+                    vertex.max_parallelism, vertex.parallelism
+                )));
+            }
+            self.validate_vertex_edges(index).map_err(error)?;
+        }
+        for (index, edge) in self.edges.iter().enumerate() {
+            self.validate_edge(edge).map_err(|message| GraphError { part: GraphPart::Edge(index), message })?;
+        }
+        match self.topological_order() {
+            Ok(_) => Ok(()),
+            Err(edge) => Err(GraphError {
+                part: GraphPart::Edge(edge),
+                message: "closes a cycle; this protocol needs an acyclic graph".to_string(),
+            }),
+        }
+    }
+
+    fn validate_vertex_edges(&self, index: usize) -> Result<(), String> {
+        let vertex = &self.vertices[index];
+        let has_inputs = self.edges.iter().any(|edge| edge.to.index() == index);
+        match (vertex.kind, has_inputs) {
+            (VertexKind::Source, true) => Err("a source cannot have input edges".to_string()),
+            (VertexKind::Source, false) => Ok(()),
+            (_, false) => Err("has no input edge; only sources may".to_string()),
+            (_, true) => Ok(()),
+        }
+    }
+
+    fn validate_edge(&self, edge: &EdgeSpec) -> Result<(), String> {
+        let sender = &self.vertices[edge.from.index()];
+        let receiver = &self.vertices[edge.to.index()];
+        if edge.partitioning == Partitioning::Forward && sender.parallelism != receiver.parallelism {
+            return Err(format!(
+                "forward needs equal parallelism, but {} has {} and {} has {}",
+                sender.name, sender.parallelism, receiver.name, receiver.parallelism
+            ));
+        }
+        if receiver.kind == VertexKind::KeyedCount && edge.partitioning != Partitioning::Hash {
+            return Err(format!("{} is keyed, so its input edges must be hash-partitioned", receiver.name));
+        }
+        Ok(())
+    }
+
+    /// Vertices in an order where every edge goes forward, or the index of an edge that
+    /// closes a cycle (Kahn's algorithm; ties by vertex index, so the order is stable).
+    pub fn topological_order(&self) -> Result<Vec<VertexId>, usize> {
+        let mut indegree = vec![0usize; self.vertices.len()];
+        for edge in &self.edges {
+            indegree[edge.to.index()] += 1;
+        }
+        let mut ready: Vec<usize> = (0..self.vertices.len()).filter(|&v| indegree[v] == 0).rev().collect();
+        let mut order = Vec::with_capacity(self.vertices.len());
+        while let Some(vertex) = ready.pop() {
+            order.push(VertexId::from_index(vertex));
+            for edge in self.edges.iter().filter(|edge| edge.from.index() == vertex) {
+                indegree[edge.to.index()] -= 1;
+                if indegree[edge.to.index()] == 0 {
+                    ready.push(edge.to.index());
+                }
+            }
+        }
+        if order.len() == self.vertices.len() {
+            return Ok(order);
+        }
+        let blocked = self.edges.iter().position(|edge| indegree[edge.to.index()] > 0);
+        Err(blocked.expect("a vertex left over has an incoming edge"))
+    }
+
+    /// Expands the graph into subtasks and channels. The graph must be valid.
+    pub fn expand(&self) -> Topology {
+        let first_task: Vec<usize> = self
+            .vertices
+            .iter()
+            .scan(0usize, |next, vertex| {
+                let first = *next;
+                *next += vertex.parallelism as usize;
+                Some(first)
+            })
+            .collect();
+        let mut tasks: Vec<TaskSpec> = Vec::new();
+        for (vertex_index, vertex) in self.vertices.iter().enumerate() {
+            for subtask in 0..vertex.parallelism {
+                tasks.push(TaskSpec {
+                    vertex: VertexId::from_index(vertex_index),
+                    subtask,
+                    inputs: Vec::new(),
+                    outputs: Vec::new(),
+                });
+            }
+        }
+        let mut channels = Vec::new();
+        for edge in &self.edges {
+            self.expand_edge(edge, &first_task, &mut tasks, &mut channels);
+        }
+        Topology { tasks, channels }
+    }
+
+    fn expand_edge(&self, edge: &EdgeSpec, first_task: &[usize], tasks: &mut [TaskSpec], channels: &mut Vec<ChannelSpec>) {
+        let sender = &self.vertices[edge.from.index()];
+        let receiver = &self.vertices[edge.to.index()];
+        for sender_subtask in 0..sender.parallelism {
+            let sender_task = first_task[edge.from.index()] + sender_subtask as usize;
+            let receivers: Vec<u32> = match edge.partitioning {
+                Partitioning::Forward => vec![sender_subtask],
+                _ => (0..receiver.parallelism).collect(),
+            };
+            let mut gate = OutputGate {
+                partitioning: edge.partitioning,
+                channels: Vec::with_capacity(receivers.len()),
+                max_parallelism: receiver.max_parallelism,
+            };
+            for receiver_subtask in receivers {
+                let receiver_task = first_task[edge.to.index()] + receiver_subtask as usize;
+                let channel = ChannelId::from_index(channels.len());
+                let receiver_input = u32::try_from(tasks[receiver_task].inputs.len()).expect("inputs fit u32");
+                tasks[receiver_task].inputs.push(channel);
+                channels.push(ChannelSpec {
+                    sender: TaskId::from_index(sender_task),
+                    receiver: TaskId::from_index(receiver_task),
+                    receiver_input,
+                });
+                gate.channels.push(channel);
+            }
+            tasks[sender_task].outputs.push(gate);
+        }
+    }
+}
+
+impl OutputGate {
+    /// Calls `send` for each channel a record with `key` goes to; `rebalance_cursor` is the
+    /// sender's round-robin position for this gate.
+    #[inline]
+    pub fn route(&self, key: u64, rebalance_cursor: &mut u32, mut send: impl FnMut(ChannelId)) {
+        match self.partitioning {
+            Partitioning::Forward => send(self.channels[0]),
+            Partitioning::Hash => {
+                let parallelism = u32::try_from(self.channels.len()).expect("fits u32");
+                let group = key_group_of(key, self.max_parallelism);
+                send(self.channels[subtask_of_key_group(group, self.max_parallelism, parallelism) as usize]);
+            }
+            Partitioning::Rebalance => {
+                let index = *rebalance_cursor as usize % self.channels.len();
+                *rebalance_cursor = rebalance_cursor.wrapping_add(1);
+                send(self.channels[index]);
+            }
+            Partitioning::Broadcast => self.channels.iter().copied().for_each(send),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The job as data: the graph, records, and operators as pure state machines.
+//!
+//! An operator processes one record and appends outputs, snapshots its state to bytes and
+//! restores from bytes. It never sees the kernel loop, the network, storage, faults or the
+//! checkers; the harness drives it. Unit tests in `dataflow/tests.rs`.
+
+pub mod graph;
+pub mod keyed;
+pub mod operator;
+pub mod record;
+pub mod sink;
+pub mod source;
+pub mod state_codec;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,74 @@
+//! The operator contract, and the built-in operators a task can run.
+//!
+//! An `Operator` sees one record at a time and the buffer its outputs go to; its state
+//! leaves and returns only as bytes. That is the whole surface: no clock, no RNG, no I/O.
+
+use super::keyed::KeyedCount;
+use super::record::Record;
+use super::sink::RecordingSink;
+use super::source::ReplayableSource;
+use std::fmt;
+
+/// A stream operator as a pure state machine.
+pub trait Operator {
+    /// Processes one input record, appending any output records to `out`.
+    fn process(&mut self, record: &Record, out: &mut Vec<Record>);
+
+    /// Appends the operator's whole state to `out` as bytes.
+    fn snapshot(&self, out: &mut Vec<u8>);
+
+    /// Replaces the operator's state with the state `snapshot` wrote.
+    fn restore(&mut self, state: &[u8]) -> Result<(), StateError>;
+
+    /// Drops all state, as a task that starts without a checkpoint.
+    fn reset(&mut self);
+}
+
+/// State bytes that do not decode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateError(pub String);
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "state bytes do not decode: {}", self.0)
+    }
+}
+
+/// The logic one task runs: a built-in operator, chosen by the vertex kind.
+///
+/// An enum rather than `Box<dyn Operator>` so the per-record call is a match, not a
+/// virtual call.
+#[derive(Clone, Debug)]
+pub enum TaskLogic {
+    /// A replayable source: it has no inputs and reads its split.
+    Source(ReplayableSource),
+    /// A keyed count-and-sum aggregation.
+    KeyedCount(KeyedCount),
+    /// A sink that keeps the latest value it received per key.
+    Sink(RecordingSink),
+}
+
+impl TaskLogic {
+    /// The operator view of the logic, for snapshot and restore.
+    pub fn as_operator(&mut self) -> &mut dyn Operator {
+        match self {
+            TaskLogic::Source(source) => source,
+            TaskLogic::KeyedCount(count) => count,
+            TaskLogic::Sink(sink) => sink,
+        }
+    }
+
+    /// Appends the state bytes to `out`.
+    pub fn snapshot(&self, out: &mut Vec<u8>) {
+        match self {
+            TaskLogic::Source(source) => source.snapshot(out),
+            TaskLogic::KeyedCount(count) => count.snapshot(out),
+            TaskLogic::Sink(sink) => sink.snapshot(out),
+        }
+    }
+
+    /// Whether records applied by this logic change keyed state (and are traced as such).
+    pub fn is_keyed(&self) -> bool {
+        matches!(self, TaskLogic::KeyedCount(_))
+    }
+}

@@ -1,0 +1,27 @@
+//! Records and the messages that carry them on channels.
+
+use crate::kernel::ids::{CheckpointId, RecordId};
+pub use crate::kernel::ids::mix64;
+
+/// One data record: a key, a value, and the source record it descends from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// The source record this one was read as or derived from.
+    pub id: RecordId,
+    /// The key (dense: `0..key_count`).
+    pub key: u64,
+    /// The payload value.
+    pub value: i64,
+}
+
+/// What travels on a channel, in FIFO order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A data record.
+    Record(Record),
+    /// A checkpoint barrier, in-band with the data.
+    Barrier(CheckpointId),
+    /// The sender will send nothing more on this channel.
+    EndOfInput,
+}
+

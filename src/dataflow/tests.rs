@@ -1,0 +1,1 @@
+//! Dataflow unit tests: operators round-trip their state, sources replay, graphs validate.

@@ -1,0 +1,4 @@
+//! Exploration: one run (scenario + seed → outcome). Sweeps, run files, replay and
+//! shrinking arrive with the exploration issue (#3) and build on `run`.
+
+pub mod run;

@@ -1,0 +1,182 @@
+//! Executing protocol and coordinator commands: barriers, snapshots, storage writes,
+//! acknowledgements, completion and abort.
+//!
+//! Control messages (triggers, acknowledgements, declines, abort notices) travel with a
+//! latency drawn from the network stream. A snapshot is atomic with respect to record
+//! processing: the state is captured and the barrier queued on every output in one step.
+
+use super::tasks::TaskStatus;
+use super::{Event, SimWorld};
+use crate::dataflow::record::Message;
+use crate::kernel::Scheduler;
+use crate::kernel::ids::{Attempt, CheckpointId, TaskId};
+use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
+use crate::protocol::coordinator::{CoordinatorCommand, CoordinatorInput};
+use crate::protocol::{TaskCommand, TaskInput};
+use crate::recovery::{CheckpointMetadata, TaskRole};
+use crate::storage::WriteId;
+
+impl SimWorld {
+    /// Hands `input` to the task's protocol and performs the commands it returns.
+    pub(super) fn run_protocol(&mut self, task: TaskId, input: TaskInput, scheduler: &mut Scheduler<Event>) {
+        let mut commands = std::mem::take(&mut self.scratch.task_commands);
+        self.tasks[task.index()].protocol.handle(self.now, input, &mut commands);
+        for command in commands.drain(..) {
+            self.execute_task_command(task, command, scheduler);
+        }
+        self.scratch.task_commands = commands;
+    }
+
+    fn execute_task_command(&mut self, task: TaskId, command: TaskCommand, scheduler: &mut Scheduler<Event>) {
+        match command {
+            TaskCommand::BlockInput { input, checkpoint } => {
+                let slot = &mut self.tasks[task.index()].inputs[input as usize];
+                assert!(!slot.blocked, "{task} blocked input {input} twice");
+                slot.blocked = true;
+                let channel = slot.channel;
+                self.record(Fact::InputBlocked { task, channel, checkpoint });
+            }
+            TaskCommand::UnblockAllInputs => self.unblock_all(task),
+            TaskCommand::Snapshot { checkpoint } => self.snapshot(task, checkpoint, scheduler),
+            TaskCommand::Acknowledge { checkpoint } => {
+                let delay = self.control_latency();
+                scheduler.after(delay, Event::AcknowledgeReceived { task, checkpoint });
+            }
+            TaskCommand::Decline { checkpoint } => {
+                let delay = self.control_latency();
+                scheduler.after(delay, Event::DeclineReceived { task, checkpoint });
+            }
+        }
+    }
+
+    fn unblock_all(&mut self, task: TaskId) {
+        let runtime = &mut self.tasks[task.index()];
+        for (input, slot) in runtime.inputs.iter_mut().enumerate() {
+            if !slot.blocked {
+                continue;
+            }
+            slot.blocked = false;
+            if !slot.queued && self.network.has_arrived(slot.channel.index()) {
+                slot.queued = true;
+                runtime.ready.push_back(u32::try_from(input).expect("input index fits u32"));
+            }
+        }
+        self.record(Fact::InputsUnblocked { task });
+    }
+
+    fn snapshot(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        let mut state = Vec::new();
+        self.tasks[task.index()].logic.snapshot(&mut state);
+        let bytes = state.len() as u64;
+        self.record(Fact::StateCaptured { task, checkpoint, digest: digest_bytes(&state), bytes });
+        self.broadcast(task, Message::Barrier(checkpoint), scheduler);
+        let name = ObjectName::TaskState { checkpoint, task };
+        self.write_object(name, state, scheduler);
+    }
+
+    fn write_object(&mut self, name: ObjectName, bytes: Vec<u8>, scheduler: &mut Scheduler<Event>) {
+        let (write, durable_at) = self.storage.begin_write(name, bytes, self.now, &mut self.storage_stream);
+        scheduler.at(durable_at, Event::WriteDone { write, attempt: self.attempt });
+    }
+
+    pub(super) fn on_write_done(&mut self, write: WriteId, attempt: Attempt, scheduler: &mut Scheduler<Event>) {
+        let (object, bytes) = self.storage.complete_write(write);
+        self.record(Fact::ObjectDurable { object, bytes });
+        match object {
+            ObjectName::TaskState { checkpoint, task } => {
+                if self.is_current(attempt) {
+                    self.run_protocol(task, TaskInput::StatePersisted { checkpoint }, scheduler);
+                }
+            }
+            ObjectName::Metadata { checkpoint } => {
+                self.tell_coordinator(CoordinatorInput::MetadataDurable { checkpoint }, scheduler);
+            }
+        }
+    }
+
+    pub(super) fn on_trigger_received(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        if self.tasks[task.index()].status == TaskStatus::Finished {
+            // A finished source cannot inject a barrier any more.
+            let delay = self.control_latency();
+            scheduler.after(delay, Event::DeclineReceived { task, checkpoint });
+            return;
+        }
+        self.run_protocol(task, TaskInput::Trigger { checkpoint }, scheduler);
+    }
+
+    pub(super) fn on_abort_received(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        self.run_protocol(task, TaskInput::CheckpointAborted { checkpoint }, scheduler);
+        self.try_work(task, scheduler);
+    }
+
+    pub(super) fn on_acknowledge_received(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        self.record(Fact::AcknowledgementReceived { task, checkpoint });
+        self.tell_coordinator(CoordinatorInput::Acknowledge { task, checkpoint }, scheduler);
+    }
+
+    pub(super) fn on_decline_received(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        self.tell_coordinator(CoordinatorInput::Decline { task, checkpoint }, scheduler);
+    }
+
+    pub(super) fn on_trigger_timer(&mut self, generation: u64, scheduler: &mut Scheduler<Event>) {
+        self.tell_coordinator(CoordinatorInput::TriggerTimer { generation }, scheduler);
+    }
+
+    pub(super) fn on_checkpoint_timeout(&mut self, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        self.tell_coordinator(CoordinatorInput::Timeout { checkpoint }, scheduler);
+    }
+
+    /// Hands `input` to the coordinator and performs the commands it returns.
+    pub(super) fn tell_coordinator(&mut self, input: CoordinatorInput, scheduler: &mut Scheduler<Event>) {
+        let mut commands = std::mem::take(&mut self.scratch.coordinator_commands);
+        self.coordinator.handle(self.now, input, &mut commands);
+        for command in commands.drain(..) {
+            self.execute_coordinator_command(command, scheduler);
+        }
+        self.scratch.coordinator_commands = commands;
+    }
+
+    fn execute_coordinator_command(&mut self, command: CoordinatorCommand, scheduler: &mut Scheduler<Event>) {
+        match command {
+            CoordinatorCommand::ArmTriggerTimer { at, generation } => scheduler.at(at, Event::TriggerTimer { generation }),
+            CoordinatorCommand::TriggerSources { checkpoint } => {
+                self.record(Fact::CheckpointTriggered { checkpoint });
+                for index in 0..self.tasks.len() {
+                    if self.roles[index] == TaskRole::Source {
+                        let delay = self.control_latency();
+                        let event = Event::TriggerReceived { task: TaskId::from_index(index), checkpoint, attempt: self.attempt };
+                        scheduler.after(delay, event);
+                    }
+                }
+            }
+            CoordinatorCommand::ArmTimeout { checkpoint, at } => scheduler.at(at, Event::CheckpointTimeout { checkpoint }),
+            CoordinatorCommand::WriteMetadata { checkpoint } => {
+                let metadata = CheckpointMetadata::for_tasks(checkpoint, self.tasks.len());
+                self.write_object(ObjectName::Metadata { checkpoint }, metadata.encode(), scheduler);
+            }
+            CoordinatorCommand::Completed { checkpoint } => {
+                self.stats.checkpoints_completed += 1;
+                self.record(Fact::CheckpointCompleted { checkpoint });
+                // Retain only the latest completed checkpoint: older ones are never restored.
+                self.storage.delete_where(|name| object_checkpoint(name) < checkpoint);
+            }
+            CoordinatorCommand::Aborted { checkpoint, reason } => {
+                self.stats.checkpoints_aborted += 1;
+                self.record(Fact::CheckpointAborted { checkpoint, reason });
+                if self.job == super::JobStatus::Running {
+                    for index in 0..self.tasks.len() {
+                        let delay = self.control_latency();
+                        let event = Event::AbortReceived { task: TaskId::from_index(index), checkpoint, attempt: self.attempt };
+                        scheduler.after(delay, event);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn object_checkpoint(name: &ObjectName) -> CheckpointId {
+    match *name {
+        ObjectName::TaskState { checkpoint, .. } | ObjectName::Metadata { checkpoint } => checkpoint,
+    }
+}

@@ -1,0 +1,88 @@
+//! Crash and restart: a failed task fails the whole job over; after the restart delay every
+//! task is restored as recovery plans it, and every channel is emptied.
+
+use super::tasks::TaskStatus;
+use super::{Event, JobStatus, SimWorld};
+use crate::faults::Fault;
+use crate::kernel::Scheduler;
+use crate::kernel::ids::{Attempt, ChannelId, TaskId};
+use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
+use crate::protocol::coordinator::CoordinatorInput;
+use crate::recovery::{CheckpointMetadata, RestoreAction, plan_restore};
+
+impl SimWorld {
+    pub(super) fn on_fault(&mut self, index: u32, scheduler: &mut Scheduler<Event>) {
+        let fault = self.config.faults.faults[index as usize].fault;
+        match fault {
+            Fault::CrashTask { task } => {
+                self.record(Fact::TaskCrashed { task });
+                self.fail_over(scheduler);
+            }
+        }
+    }
+
+    /// Fails the job over: every task of the current attempt is gone, pending checkpoints
+    /// abort, and a restart is scheduled. A crash during a restart postpones it.
+    fn fail_over(&mut self, scheduler: &mut Scheduler<Event>) {
+        if self.job == JobStatus::Running {
+            self.tell_coordinator(CoordinatorInput::JobFailed, scheduler);
+        }
+        self.stats.recoveries += 1;
+        self.attempt = Attempt(self.attempt.0 + 1);
+        self.job = JobStatus::Restarting;
+        for runtime in &mut self.tasks {
+            runtime.status = TaskStatus::Down;
+        }
+        scheduler.after(self.config.recovery.restart_delay, Event::Restart { attempt: self.attempt });
+    }
+
+    pub(super) fn on_restart(&mut self, scheduler: &mut Scheduler<Event>) {
+        assert_eq!(self.job, JobStatus::Restarting, "a restart needs a failed job");
+        let latest = self.coordinator.latest_completed();
+        let metadata = latest.map(|checkpoint| {
+            let bytes = self.storage.read(&ObjectName::Metadata { checkpoint }).expect("completed metadata is retained");
+            CheckpointMetadata::decode(bytes).expect("metadata written by the harness decodes")
+        });
+        self.record(Fact::JobRestarted { attempt: self.attempt, checkpoint: latest });
+        for channel in 0..self.network.channel_count() {
+            let discarded = self.network.reset(channel);
+            if discarded > 0 {
+                self.record(Fact::ChannelReset { channel: ChannelId::from_index(channel), discarded });
+            }
+        }
+        let plan = plan_restore(metadata.as_ref(), &self.roles, &self.plants);
+        for (index, action) in plan.into_iter().enumerate() {
+            self.restore_task(TaskId::from_index(index), action);
+        }
+        self.job = JobStatus::Running;
+        self.finished_tasks = 0;
+        self.source_records_since_milestone = 0;
+        self.tell_coordinator(CoordinatorInput::JobRestarted, scheduler);
+        for task in 0..self.tasks.len() {
+            self.try_work(TaskId::from_index(task), scheduler);
+        }
+    }
+
+    fn restore_task(&mut self, task: TaskId, action: RestoreAction) {
+        let runtime = &mut self.tasks[task.index()];
+        runtime.reset_for_restart();
+        let fact = match action {
+            RestoreAction::FromObject(name) => {
+                let bytes = self.storage.read(&name).expect("a completed checkpoint's state objects are retained");
+                runtime.logic.as_operator().restore(bytes).expect("state captured by the harness decodes");
+                let ObjectName::TaskState { checkpoint, .. } = name else {
+                    unreachable!("tasks restore from task-state objects");
+                };
+                Some(Fact::TaskRestored { task, checkpoint: Some(checkpoint), digest: digest_bytes(bytes) })
+            }
+            RestoreAction::Fresh => {
+                runtime.logic.as_operator().reset();
+                Some(Fact::TaskRestored { task, checkpoint: None, digest: 0 })
+            }
+            RestoreAction::KeepLive => None,
+        };
+        if let Some(fact) = fact {
+            self.record(fact);
+        }
+    }
+}

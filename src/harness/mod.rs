@@ -1,0 +1,275 @@
+//! The simulated world: tasks, channels, storage and the coordinator, driven event by event.
+//!
+//! The harness is the one seam where effects happen. It routes each event to its owner,
+//! runs operators and protocols (which only return commands), executes those commands
+//! against `net/` and `storage/`, applies faults, and records every fact in the trace —
+//! showing each to the checkers as it is recorded. It holds no invariant logic and no
+//! protocol logic, and never prints. Files: `tasks.rs` (the data path), `checkpoints.rs`
+//! (protocol and coordinator commands), `failover.rs` (crash and restart).
+
+mod checkpoints;
+mod failover;
+mod tasks;
+
+use crate::check::{Checks, ExpectedTotals, RunEnd, Violation};
+use crate::dataflow::graph::{JobGraph, Topology, VertexKind};
+use crate::dataflow::record::{Message, Record};
+use crate::dataflow::source::WorkloadSpec;
+use crate::faults::FaultPlan;
+use crate::kernel::ids::{Attempt, ChannelId, CheckpointId, TaskId};
+use crate::kernel::rng::{Seed, SimRng, Stream};
+use crate::kernel::time::{SimDuration, SimTime};
+use crate::kernel::trace::{Fact, TimedFact, Trace, TraceHash};
+use crate::kernel::{LoopEnd, Scheduler, World};
+use crate::net::{Network, NetworkConfig};
+use crate::plant::PlantedBug;
+use crate::protocol::coordinator::{CheckpointConfig, Coordinator, CoordinatorCommand};
+use crate::protocol::TaskCommand;
+use crate::recovery::{RecoveryConfig, TaskRole};
+use crate::storage::{Storage, StorageConfig, WriteId};
+use std::collections::VecDeque;
+use tasks::TaskRuntime;
+
+/// Everything that defines a simulated job, in lower-layer types.
+#[derive(Clone, Debug)]
+pub struct WorldConfig {
+    /// The job graph (validated).
+    pub graph: JobGraph,
+    /// What the sources produce.
+    pub workload: WorkloadSpec,
+    /// Checkpoint settings.
+    pub checkpoint: CheckpointConfig,
+    /// Channel latency and capacity.
+    pub network: NetworkConfig,
+    /// Storage latency.
+    pub storage: StorageConfig,
+    /// Restart settings.
+    pub recovery: RecoveryConfig,
+    /// The faults to apply.
+    pub faults: FaultPlan,
+}
+
+/// Switches that change what a run records or breaks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Keep every fact in memory (for replay and reports), not only their hash.
+    pub keep_facts: bool,
+    /// Deliberate bugs to plant (tests and `--plant` only).
+    pub plants: Vec<PlantedBug>,
+}
+
+/// Figures about a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Checkpoints that completed.
+    pub checkpoints_completed: u64,
+    /// Checkpoints that were aborted.
+    pub checkpoints_aborted: u64,
+    /// Failovers (crashes that restarted the job).
+    pub recoveries: u64,
+    /// Records read by sources, replays included.
+    pub source_records_read: u64,
+    /// Records applied to keyed state, replays included.
+    pub records_applied: u64,
+    /// Bytes made durable in storage.
+    pub bytes_persisted: u64,
+}
+
+/// What a finished world hands back.
+pub struct WorldOutcome {
+    /// The first violation, if any.
+    pub violation: Option<Violation>,
+    /// Figures.
+    pub stats: RunStats,
+    /// The trace hash.
+    pub trace_hash: TraceHash,
+    /// The number of facts recorded.
+    pub fact_count: u64,
+    /// The facts, if kept.
+    pub facts: Option<Vec<TimedFact>>,
+}
+
+/// An event of the simulated world. Events of an earlier attempt are dropped on arrival.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// A task's processing of its last element is over.
+    TaskReady { task: TaskId, attempt: Attempt },
+    /// The head of `channel`'s in-flight queue reaches the receiver.
+    Arrival { channel: ChannelId, attempt: Attempt },
+    /// The coordinator's periodic trigger timer.
+    TriggerTimer { generation: u64 },
+    /// A checkpoint trigger reaches a source task.
+    TriggerReceived { task: TaskId, checkpoint: CheckpointId, attempt: Attempt },
+    /// An abort notice reaches a task.
+    AbortReceived { task: TaskId, checkpoint: CheckpointId, attempt: Attempt },
+    /// An acknowledgement reaches the coordinator.
+    AcknowledgeReceived { task: TaskId, checkpoint: CheckpointId },
+    /// A decline reaches the coordinator.
+    DeclineReceived { task: TaskId, checkpoint: CheckpointId },
+    /// A storage write becomes durable.
+    WriteDone { write: WriteId, attempt: Attempt },
+    /// A checkpoint's timeout elapses.
+    CheckpointTimeout { checkpoint: CheckpointId },
+    /// The fault at this index of the plan strikes.
+    Fault { index: u32 },
+    /// The job restarts as `attempt`.
+    Restart { attempt: Attempt },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JobStatus {
+    Running,
+    Restarting,
+    Finished,
+}
+
+/// Reused buffers, so the hot path does not allocate per record.
+#[derive(Default)]
+struct Scratch {
+    records: Vec<Record>,
+    channels: Vec<ChannelId>,
+    task_commands: Vec<TaskCommand>,
+    coordinator_commands: Vec<CoordinatorCommand>,
+}
+
+/// The simulated world of one run.
+pub struct SimWorld {
+    config: WorldConfig,
+    topology: Topology,
+    roles: Vec<TaskRole>,
+    tasks: Vec<TaskRuntime>,
+    network: Network<Message>,
+    storage: Storage,
+    coordinator: Coordinator,
+    network_stream: SimRng,
+    storage_stream: SimRng,
+    trace: Trace,
+    checks: Checks,
+    now: SimTime,
+    attempt: Attempt,
+    job: JobStatus,
+    finished_tasks: usize,
+    source_records_since_milestone: u64,
+    plants: Vec<PlantedBug>,
+    stats: RunStats,
+    scratch: Scratch,
+}
+
+impl SimWorld {
+    /// A world for `config` in the run with `seed`, judged against `expected`.
+    pub fn new(config: WorldConfig, seed: Seed, expected: ExpectedTotals, options: RunOptions) -> SimWorld {
+        let topology = config.graph.expand();
+        let roles: Vec<TaskRole> = topology
+            .tasks
+            .iter()
+            .map(|task| match config.graph.vertices[task.vertex.index()].kind {
+                VertexKind::Source => TaskRole::Source,
+                VertexKind::KeyedCount => TaskRole::Keyed,
+                VertexKind::Sink => TaskRole::Other,
+            })
+            .collect();
+        let tasks = (0..topology.tasks.len()).map(|index| TaskRuntime::new(&config, &topology, index, seed)).collect();
+        SimWorld {
+            network: Network::new(topology.channels.len(), config.network),
+            storage: Storage::new(config.storage),
+            coordinator: Coordinator::new(config.checkpoint, topology.tasks.len()),
+            network_stream: SimRng::open(seed, Stream::Network),
+            storage_stream: SimRng::open(seed, Stream::Storage),
+            trace: Trace::new(options.keep_facts),
+            checks: Checks::new(expected),
+            now: SimTime::ZERO,
+            attempt: Attempt(0),
+            job: JobStatus::Running,
+            finished_tasks: 0,
+            source_records_since_milestone: 0,
+            plants: options.plants,
+            stats: RunStats::default(),
+            scratch: Scratch::default(),
+            config,
+            topology,
+            roles,
+            tasks,
+        }
+    }
+
+    /// Schedules the start of the job and every fault of the plan.
+    pub fn start(&mut self, scheduler: &mut Scheduler<Event>) {
+        for (index, fault) in self.config.faults.faults.iter().enumerate() {
+            let index = u32::try_from(index).expect("fault count fits u32");
+            scheduler.at(fault.at, Event::Fault { index });
+        }
+        self.tell_coordinator(crate::protocol::coordinator::CoordinatorInput::JobStarted, scheduler);
+        for task in 0..self.tasks.len() {
+            self.try_work(TaskId::from_index(task), scheduler);
+        }
+    }
+
+    /// Runs the end-of-run checks and hands back the outcome.
+    pub fn finish(mut self, end: LoopEnd) -> WorldOutcome {
+        self.checks.finish(RunEnd { stop: end.stop, time: end.now });
+        self.stats.bytes_persisted = self.storage.bytes_written();
+        WorldOutcome {
+            violation: self.checks.take_violation(),
+            stats: self.stats,
+            trace_hash: self.trace.hash(),
+            fact_count: self.trace.fact_count(),
+            facts: self.trace.take_kept_facts(),
+        }
+    }
+
+    /// Records a fact at the current time and shows it to the checkers.
+    #[inline]
+    fn record(&mut self, fact: Fact) {
+        let index = self.trace.record(self.now, &fact);
+        self.checks.observe(self.now, index, &fact);
+    }
+
+    /// A control-message (RPC) latency, drawn from the network stream.
+    fn control_latency(&mut self) -> SimDuration {
+        let network = self.config.network;
+        let nanos = self.network_stream.in_range(network.latency_min.as_nanos(), network.latency_max.as_nanos());
+        SimDuration::from_nanos(nanos)
+    }
+
+    fn is_current(&self, attempt: Attempt) -> bool {
+        attempt == self.attempt && self.job == JobStatus::Running
+    }
+}
+
+impl World for SimWorld {
+    type Event = Event;
+
+    fn handle(&mut self, now: SimTime, event: Event, scheduler: &mut Scheduler<Event>) {
+        self.now = now;
+        match event {
+            Event::TaskReady { task, attempt } if self.is_current(attempt) => self.on_task_ready(task, scheduler),
+            Event::Arrival { channel, attempt } if self.is_current(attempt) => self.on_arrival(channel, scheduler),
+            Event::TriggerTimer { generation } => self.on_trigger_timer(generation, scheduler),
+            Event::TriggerReceived { task, checkpoint, attempt } if self.is_current(attempt) => {
+                self.on_trigger_received(task, checkpoint, scheduler);
+            }
+            Event::AbortReceived { task, checkpoint, attempt } if self.is_current(attempt) => {
+                self.on_abort_received(task, checkpoint, scheduler);
+            }
+            Event::AcknowledgeReceived { task, checkpoint } => self.on_acknowledge_received(task, checkpoint, scheduler),
+            Event::DeclineReceived { task, checkpoint } => self.on_decline_received(task, checkpoint, scheduler),
+            Event::WriteDone { write, attempt } => self.on_write_done(write, attempt, scheduler),
+            Event::CheckpointTimeout { checkpoint } => self.on_checkpoint_timeout(checkpoint, scheduler),
+            Event::Fault { index } => self.on_fault(index, scheduler),
+            Event::Restart { attempt } if attempt == self.attempt => self.on_restart(scheduler),
+            // An event of an attempt that failed: what it stood for died with that attempt.
+            Event::TaskReady { .. }
+            | Event::Arrival { .. }
+            | Event::TriggerReceived { .. }
+            | Event::AbortReceived { .. }
+            | Event::Restart { .. } => {}
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.job == JobStatus::Finished || self.checks.violation().is_some()
+    }
+}
+
+/// The queue of a task's inputs that have data and may be consumed, in arrival order.
+pub(crate) type ReadyInputs = VecDeque<u32>;

@@ -1,0 +1,325 @@
+//! The data path: tasks consuming inputs, operators processing records, outputs routed to
+//! channels under credit-based back-pressure.
+//!
+//! A task is `Idle` (waiting for input), `Busy` (processing one record until its
+//! `TaskReady`), `Backpressured` (its output buffer waits for credit), `Finished`, or `Down`
+//! (its attempt failed). Inputs with data wait in a ready queue in arrival order, as Flink's
+//! input gate keeps its available channels; a blocked input leaves the queue until
+//! unblocked.
+
+use super::{Event, JobStatus, ReadyInputs, SimWorld, WorldConfig};
+use crate::dataflow::graph::{Topology, VertexKind};
+use crate::dataflow::keyed::KeyedCount;
+use crate::dataflow::operator::{Operator, TaskLogic};
+use crate::dataflow::record::{Message, Record};
+use crate::dataflow::sink::RecordingSink;
+use crate::dataflow::source::{RecordGenerator, ReplayableSource};
+use crate::kernel::Scheduler;
+use crate::kernel::ids::{ChannelId, TaskId};
+use crate::kernel::rng::Seed;
+use crate::kernel::time::SimDuration;
+use crate::kernel::trace::{Fact, MessageTag};
+use crate::protocol::aligned::AlignedBarriers;
+use crate::protocol::coordinator::CoordinatorInput;
+use crate::protocol::{TaskInput, TaskProtocol};
+use crate::recovery::TaskRole;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TaskStatus {
+    Idle,
+    Busy,
+    Backpressured,
+    Finished,
+    Down,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct InputSlot {
+    pub(super) channel: ChannelId,
+    pub(super) blocked: bool,
+    pub(super) ended: bool,
+    /// Whether the input is in the ready queue.
+    pub(super) queued: bool,
+}
+
+/// One task's live state in the harness.
+pub(super) struct TaskRuntime {
+    pub(super) logic: TaskLogic,
+    pub(super) protocol: Box<dyn TaskProtocol>,
+    pub(super) inputs: Vec<InputSlot>,
+    pub(super) ready: ReadyInputs,
+    pub(super) status: TaskStatus,
+    /// Messages in this task's output buffers still waiting for credit.
+    pub(super) outbox_len: u64,
+    pub(super) rebalance_cursors: Vec<u32>,
+    pub(super) processing: SimDuration,
+}
+
+impl TaskRuntime {
+    pub(super) fn new(config: &WorldConfig, topology: &Topology, index: usize, seed: Seed) -> TaskRuntime {
+        let spec = &topology.tasks[index];
+        let vertex = &config.graph.vertices[spec.vertex.index()];
+        let task = TaskId::from_index(index);
+        let logic = match vertex.kind {
+            VertexKind::Source => {
+                let generator = RecordGenerator::for_source_task(seed, config.workload, task);
+                TaskLogic::Source(ReplayableSource::new(generator, config.workload.records_per_source_subtask))
+            }
+            VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new()),
+            VertexKind::Sink => TaskLogic::Sink(RecordingSink::new()),
+        };
+        let inputs = spec
+            .inputs
+            .iter()
+            .map(|&channel| InputSlot { channel, blocked: false, ended: false, queued: false })
+            .collect();
+        TaskRuntime {
+            logic,
+            protocol: new_protocol(spec.inputs.len()),
+            inputs,
+            ready: ReadyInputs::new(),
+            status: TaskStatus::Idle,
+            outbox_len: 0,
+            rebalance_cursors: vec![0; spec.outputs.len()],
+            processing: vertex.processing,
+        }
+    }
+
+    /// Forgets everything of the failed attempt except the operator's state, which recovery
+    /// restores separately.
+    pub(super) fn reset_for_restart(&mut self) {
+        for slot in &mut self.inputs {
+            *slot = InputSlot { channel: slot.channel, blocked: false, ended: false, queued: false };
+        }
+        self.ready.clear();
+        self.status = TaskStatus::Idle;
+        self.outbox_len = 0;
+        self.rebalance_cursors.fill(0);
+        self.protocol = new_protocol(self.inputs.len());
+    }
+}
+
+fn new_protocol(input_count: usize) -> Box<dyn TaskProtocol> {
+    Box::new(AlignedBarriers::new(u32::try_from(input_count).expect("input count fits u32")))
+}
+
+impl SimWorld {
+    pub(super) fn on_task_ready(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        let runtime = &mut self.tasks[task.index()];
+        assert_eq!(runtime.status, TaskStatus::Busy, "{task} got TaskReady while not busy");
+        runtime.status = TaskStatus::Idle;
+        self.try_work(task, scheduler);
+    }
+
+    pub(super) fn on_arrival(&mut self, channel: ChannelId, scheduler: &mut Scheduler<Event>) {
+        let sequence = self.network.arrive(channel.index());
+        self.record(Fact::MessageArrived { channel, sequence });
+        let spec = self.topology.channels[channel.index()];
+        let runtime = &mut self.tasks[spec.receiver.index()];
+        let slot = &mut runtime.inputs[spec.receiver_input as usize];
+        if !slot.queued && !slot.blocked {
+            slot.queued = true;
+            runtime.ready.push_back(spec.receiver_input);
+        }
+        self.try_work(spec.receiver, scheduler);
+    }
+
+    /// Lets an idle task take its next step: read (a source) or consume (any other task).
+    pub(super) fn try_work(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        let runtime = &mut self.tasks[task.index()];
+        if runtime.status != TaskStatus::Idle {
+            return;
+        }
+        if runtime.outbox_len > 0 {
+            runtime.status = TaskStatus::Backpressured;
+            return;
+        }
+        if self.roles[task.index()] == TaskRole::Source {
+            self.source_step(task, scheduler);
+        } else {
+            self.consume_step(task, scheduler);
+        }
+    }
+
+    fn source_step(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        let TaskLogic::Source(source) = &mut self.tasks[task.index()].logic else {
+            unreachable!("a source task runs a source");
+        };
+        let Some(record) = source.read_next() else {
+            self.finish_task(task, scheduler);
+            return;
+        };
+        self.stats.source_records_read += 1;
+        self.record(Fact::SourceRead { task, offset: record.id.offset });
+        self.emit(task, record, scheduler);
+        self.become_busy(task, scheduler);
+        if let Some(every) = self.config.checkpoint.every_source_records {
+            self.source_records_since_milestone += 1;
+            if self.source_records_since_milestone >= every {
+                self.source_records_since_milestone = 0;
+                self.tell_coordinator(CoordinatorInput::SourceRecordsMilestone, scheduler);
+            }
+        }
+    }
+
+    fn become_busy(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        let runtime = &mut self.tasks[task.index()];
+        runtime.status = TaskStatus::Busy;
+        scheduler.after(runtime.processing, Event::TaskReady { task, attempt: self.attempt });
+    }
+
+    /// Consumes messages until one record has been processed (the task is then busy), the
+    /// task has nothing it may consume, or it is back-pressured. Barriers and end-of-input
+    /// markers take no processing time.
+    fn consume_step(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        loop {
+            let Some(input) = self.next_ready_input(task) else {
+                if self.tasks[task.index()].inputs.iter().all(|slot| slot.ended) {
+                    self.finish_task(task, scheduler);
+                }
+                return;
+            };
+            let message = self.consume(task, input, scheduler);
+            match message {
+                Message::Record(record) => {
+                    self.apply(task, record, scheduler);
+                    self.become_busy(task, scheduler);
+                    return;
+                }
+                Message::Barrier(checkpoint) => {
+                    self.run_protocol(task, TaskInput::Barrier { input, checkpoint }, scheduler);
+                }
+                Message::EndOfInput => {
+                    self.tasks[task.index()].inputs[input as usize].ended = true;
+                    self.run_protocol(task, TaskInput::InputEnded { input }, scheduler);
+                }
+            }
+            let runtime = &mut self.tasks[task.index()];
+            if runtime.outbox_len > 0 {
+                runtime.status = TaskStatus::Backpressured;
+                return;
+            }
+        }
+    }
+
+    fn next_ready_input(&mut self, task: TaskId) -> Option<u32> {
+        let runtime = &mut self.tasks[task.index()];
+        while let Some(input) = runtime.ready.pop_front() {
+            let slot = &mut runtime.inputs[input as usize];
+            slot.queued = false;
+            if !slot.blocked {
+                return Some(input);
+            }
+        }
+        None
+    }
+
+    /// Takes the oldest arrived message of `input`, requeues the input if more wait, and
+    /// returns the credit to the sender.
+    fn consume(&mut self, task: TaskId, input: u32, scheduler: &mut Scheduler<Event>) -> Message {
+        let channel = self.tasks[task.index()].inputs[input as usize].channel;
+        let (sequence, message) = self.network.consume(channel.index()).expect("a ready input has data");
+        if self.network.has_arrived(channel.index()) {
+            let runtime = &mut self.tasks[task.index()];
+            runtime.inputs[input as usize].queued = true;
+            runtime.ready.push_back(input);
+        }
+        self.record(Fact::MessageConsumed { channel, sequence });
+        self.pump(channel, scheduler);
+        message
+    }
+
+    fn apply(&mut self, task: TaskId, record: Record, scheduler: &mut Scheduler<Event>) {
+        let mut outputs = std::mem::take(&mut self.scratch.records);
+        match &mut self.tasks[task.index()].logic {
+            TaskLogic::KeyedCount(count) => {
+                count.process(&record, &mut outputs);
+                self.stats.records_applied += 1;
+                self.record(Fact::RecordApplied { task, record: record.id, key: record.key });
+            }
+            TaskLogic::Sink(sink) => sink.process(&record, &mut outputs),
+            TaskLogic::Source(_) => unreachable!("sources have no inputs"),
+        }
+        for output in outputs.drain(..) {
+            self.emit(task, output, scheduler);
+        }
+        self.scratch.records = outputs;
+    }
+
+    /// Routes a record through every output gate of `task`.
+    fn emit(&mut self, task: TaskId, record: Record, scheduler: &mut Scheduler<Event>) {
+        let mut targets = std::mem::take(&mut self.scratch.channels);
+        let runtime = &mut self.tasks[task.index()];
+        for (gate, cursor) in self.topology.tasks[task.index()].outputs.iter().zip(&mut runtime.rebalance_cursors) {
+            gate.route(record.key, cursor, |channel| targets.push(channel));
+        }
+        for channel in targets.drain(..) {
+            self.send(task, channel, Message::Record(record), scheduler);
+        }
+        self.scratch.channels = targets;
+    }
+
+    /// Sends `message` on every output channel of `task` (barriers, end-of-input).
+    pub(super) fn broadcast(&mut self, task: TaskId, message: Message, scheduler: &mut Scheduler<Event>) {
+        let mut targets = std::mem::take(&mut self.scratch.channels);
+        targets.extend(self.topology.tasks[task.index()].outputs.iter().flat_map(|gate| gate.channels.iter().copied()));
+        for channel in targets.drain(..) {
+            self.send(task, channel, message, scheduler);
+        }
+        self.scratch.channels = targets;
+    }
+
+    fn send(&mut self, task: TaskId, channel: ChannelId, message: Message, scheduler: &mut Scheduler<Event>) {
+        self.network.enqueue(channel.index(), message);
+        self.tasks[task.index()].outbox_len += 1;
+        self.pump(channel, scheduler);
+    }
+
+    /// Moves as many buffered messages of `channel` into flight as credits allow, and wakes
+    /// a back-pressured sender whose buffers drained.
+    fn pump(&mut self, channel: ChannelId, scheduler: &mut Scheduler<Event>) {
+        let sender = self.topology.channels[channel.index()].sender;
+        let mut moved = false;
+        while let Some(sent) = self.network.transmit_next(channel.index(), self.now, &mut self.network_stream) {
+            moved = true;
+            self.tasks[sender.index()].outbox_len -= 1;
+            let message = match sent.message {
+                Message::Record(record) => MessageTag::Record { record: record.id, key: record.key },
+                Message::Barrier(checkpoint) => MessageTag::Barrier { checkpoint },
+                Message::EndOfInput => MessageTag::EndOfInput,
+            };
+            self.record(Fact::MessageSent { channel, sequence: sent.sequence, message });
+            scheduler.at(sent.arrival, Event::Arrival { channel, attempt: self.attempt });
+        }
+        let runtime = &mut self.tasks[sender.index()];
+        if moved && runtime.status == TaskStatus::Backpressured && runtime.outbox_len == 0 {
+            runtime.status = TaskStatus::Idle;
+            self.try_work(sender, scheduler);
+        }
+    }
+
+    fn finish_task(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        self.tasks[task.index()].status = TaskStatus::Finished;
+        self.broadcast(task, Message::EndOfInput, scheduler);
+        self.record(Fact::TaskFinished { task });
+        self.finished_tasks += 1;
+        self.tell_coordinator(CoordinatorInput::TaskFinished { task }, scheduler);
+        if self.finished_tasks == self.tasks.len() {
+            self.record_final_totals();
+            self.job = JobStatus::Finished;
+        }
+    }
+
+    /// At the natural end of the job, records what every keyed operator holds.
+    fn record_final_totals(&mut self) {
+        let mut totals = Vec::new();
+        for (index, runtime) in self.tasks.iter().enumerate() {
+            if let TaskLogic::KeyedCount(count) = &runtime.logic {
+                totals.extend(count.nonzero_totals().map(|(key, held)| (TaskId::from_index(index), key, held)));
+            }
+        }
+        for (task, key, held) in totals {
+            self.record(Fact::KeyTotal { task, key, count: held.count, sum: held.sum, fingerprint: held.fingerprint });
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Kernel unit tests: queue order, time arithmetic, pinned stream draws, trace hash.

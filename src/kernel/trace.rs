@@ -1,0 +1,355 @@
+//! The trace: facts about what physically happened, folded into a stable 64-bit hash.
+//!
+//! A fact is recorded by the harness at the moment the thing happens (a message entered a
+//! channel, a record was applied to keyed state, bytes became durable, a task crashed). Facts
+//! are the ground truth the checkers judge; protocols never read them. The trace hash is
+//! XXH3-64 (seed 0) over the canonical encoding of every `(time, fact)` in order: each field
+//! as little-endian bytes behind a one-byte tag (see `Fact::encode`). It never uses
+//! `derive(Hash)` or std's hashers, so it is the same in debug and release, on every machine,
+//! and across Rust releases. Facts can also be kept in memory for replay and reports.
+
+use super::ids::{Attempt, ChannelId, CheckpointId, RecordId, TaskId};
+use super::time::SimTime;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use xxhash_rust::xxh3::Xxh3;
+
+/// One thing that physically happened in the simulated world.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fact {
+    /// A message left the sender's output buffer and entered `channel` with `sequence`.
+    MessageSent { channel: ChannelId, sequence: u64, message: MessageTag },
+    /// A message reached the receiver's input buffer.
+    MessageArrived { channel: ChannelId, sequence: u64 },
+    /// The receiving task took the message from its input buffer and processed it.
+    MessageConsumed { channel: ChannelId, sequence: u64 },
+    /// A keyed operator applied `record` to the state of `key`.
+    RecordApplied { task: TaskId, record: RecordId, key: u64 },
+    /// A source read the record at `offset` of its split.
+    SourceRead { task: TaskId, offset: u64 },
+    /// A source read its whole split and closed its outputs.
+    TaskFinished { task: TaskId },
+    /// The coordinator started a checkpoint.
+    CheckpointTriggered { checkpoint: CheckpointId },
+    /// A task stopped consuming an input because the barrier of `checkpoint` arrived on it.
+    InputBlocked { task: TaskId, channel: ChannelId, checkpoint: CheckpointId },
+    /// A task resumed consuming every blocked input.
+    InputsUnblocked { task: TaskId },
+    /// A task captured its state for `checkpoint`; `digest` is XXH3-64 of the state bytes.
+    StateCaptured { task: TaskId, checkpoint: CheckpointId, digest: u64, bytes: u64 },
+    /// A storage write finished: the object is now durable.
+    ObjectDurable { object: ObjectName, bytes: u64 },
+    /// The coordinator received a task's acknowledgement of `checkpoint`.
+    AcknowledgementReceived { task: TaskId, checkpoint: CheckpointId },
+    /// `checkpoint` completed: every task acknowledged and its metadata is durable.
+    CheckpointCompleted { checkpoint: CheckpointId },
+    /// `checkpoint` was abandoned.
+    CheckpointAborted { checkpoint: CheckpointId, reason: AbortReason },
+    /// A task crashed; the job fails over.
+    TaskCrashed { task: TaskId },
+    /// The job restarted as `attempt`, from `checkpoint` or from scratch.
+    JobRestarted { attempt: Attempt, checkpoint: Option<CheckpointId> },
+    /// A channel was emptied at a restart, dropping `discarded` messages of the old attempt.
+    ChannelReset { channel: ChannelId, discarded: u64 },
+    /// A task loaded state; `digest` is XXH3-64 of the bytes loaded (0 for a fresh start).
+    TaskRestored { task: TaskId, checkpoint: Option<CheckpointId>, digest: u64 },
+    /// At the end of a finished run, the totals a keyed aggregate holds for one key.
+    KeyTotal { task: TaskId, key: u64, count: u64, sum: i64, fingerprint: u64 },
+}
+
+/// What a sent message was, as far as the trace cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageTag {
+    /// A data record and the source record it descends from.
+    Record { record: RecordId, key: u64 },
+    /// A checkpoint barrier.
+    Barrier { checkpoint: CheckpointId },
+    /// The end of the sender's output on this channel.
+    EndOfInput,
+}
+
+/// A durable object's name in simulated storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ObjectName {
+    /// One task's state for one checkpoint.
+    TaskState { checkpoint: CheckpointId, task: TaskId },
+    /// A checkpoint's metadata: which objects make it up. Its durability completes it.
+    Metadata { checkpoint: CheckpointId },
+}
+
+/// Why a checkpoint was abandoned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AbortReason {
+    /// It did not complete within the checkpoint timeout.
+    Expired,
+    /// A task declined it (for example, an input ended during alignment).
+    Declined,
+    /// The job failed over while it was pending.
+    JobFailover,
+    /// A later checkpoint completed first.
+    Subsumed,
+}
+
+/// A fact and the simulated time at which it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedFact {
+    /// When it happened.
+    pub time: SimTime,
+    /// What happened.
+    pub fact: Fact,
+}
+
+/// The 64-bit digest of a whole trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceHash(pub u64);
+
+impl fmt::Display for TraceHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// The running trace of one simulation.
+pub struct Trace {
+    hasher: Xxh3,
+    /// Encoded facts not yet fed to the hasher: one `update` per few kilobytes is cheaper
+    /// than one per fact, and the digest is the same.
+    pending: Vec<u8>,
+    fact_count: u64,
+    kept: Option<Vec<TimedFact>>,
+}
+
+const PENDING_FLUSH_BYTES: usize = 4096;
+
+impl Trace {
+    /// An empty trace; with `keep_facts` it also keeps every fact for later inspection.
+    pub fn new(keep_facts: bool) -> Trace {
+        Trace {
+            hasher: Xxh3::new(),
+            pending: Vec::with_capacity(PENDING_FLUSH_BYTES + 128),
+            fact_count: 0,
+            kept: keep_facts.then(Vec::new),
+        }
+    }
+
+    /// Appends a fact; returns its index in the trace (from 0).
+    #[inline]
+    pub fn record(&mut self, time: SimTime, fact: &Fact) -> u64 {
+        push_u64(&mut self.pending, time.as_nanos());
+        fact.encode(&mut self.pending);
+        if self.pending.len() >= PENDING_FLUSH_BYTES {
+            self.hasher.update(&self.pending);
+            self.pending.clear();
+        }
+        if let Some(kept) = &mut self.kept {
+            kept.push(TimedFact { time, fact: fact.clone() });
+        }
+        let index = self.fact_count;
+        self.fact_count += 1;
+        index
+    }
+
+    /// The number of facts recorded so far.
+    pub fn fact_count(&self) -> u64 {
+        self.fact_count
+    }
+
+    /// The hash of every fact recorded so far.
+    pub fn hash(&self) -> TraceHash {
+        let mut hasher = self.hasher.clone();
+        hasher.update(&self.pending);
+        TraceHash(hasher.digest())
+    }
+
+    /// The kept facts, if the trace keeps them.
+    pub fn kept_facts(&self) -> Option<&[TimedFact]> {
+        self.kept.as_deref()
+    }
+
+    /// Takes the kept facts out of the trace.
+    pub fn take_kept_facts(&mut self) -> Option<Vec<TimedFact>> {
+        self.kept.take()
+    }
+}
+
+/// XXH3-64 of a byte string: the digest used for state bytes in facts.
+pub fn digest_bytes(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+#[inline]
+fn push_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+#[inline]
+fn push_u32(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn push_optional_checkpoint(out: &mut Vec<u8>, checkpoint: Option<CheckpointId>) {
+    match checkpoint {
+        None => out.push(0),
+        Some(id) => {
+            out.push(1);
+            push_u64(out, id.0);
+        }
+    }
+}
+
+impl Fact {
+    /// The canonical encoding that the trace hash covers: a tag byte, then each field in
+    /// declaration order as little-endian integers. Changing it changes every golden hash,
+    /// which is a reviewed event.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match *self {
+            Fact::MessageSent { channel, sequence, message } => {
+                out.push(1);
+                push_u32(out, channel.0);
+                push_u64(out, sequence);
+                message.encode(out);
+            }
+            Fact::MessageArrived { channel, sequence } => {
+                out.push(2);
+                push_u32(out, channel.0);
+                push_u64(out, sequence);
+            }
+            Fact::MessageConsumed { channel, sequence } => {
+                out.push(3);
+                push_u32(out, channel.0);
+                push_u64(out, sequence);
+            }
+            Fact::RecordApplied { task, record, key } => {
+                out.push(4);
+                push_u32(out, task.0);
+                push_u64(out, record.packed());
+                push_u64(out, key);
+            }
+            Fact::SourceRead { task, offset } => {
+                out.push(5);
+                push_u32(out, task.0);
+                push_u64(out, offset);
+            }
+            Fact::TaskFinished { task } => {
+                out.push(6);
+                push_u32(out, task.0);
+            }
+            Fact::CheckpointTriggered { checkpoint } => {
+                out.push(7);
+                push_u64(out, checkpoint.0);
+            }
+            _ => self.encode_rare(out),
+        }
+    }
+
+    /// The encoding of the facts that happen at most a few times per checkpoint.
+    fn encode_rare(&self, out: &mut Vec<u8>) {
+        match *self {
+            Fact::InputBlocked { task, channel, checkpoint } => {
+                out.push(8);
+                push_u32(out, task.0);
+                push_u32(out, channel.0);
+                push_u64(out, checkpoint.0);
+            }
+            Fact::InputsUnblocked { task } => {
+                out.push(9);
+                push_u32(out, task.0);
+            }
+            Fact::StateCaptured { task, checkpoint, digest, bytes } => {
+                out.push(10);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+                push_u64(out, digest);
+                push_u64(out, bytes);
+            }
+            Fact::ObjectDurable { object, bytes } => {
+                out.push(11);
+                object.encode(out);
+                push_u64(out, bytes);
+            }
+            Fact::AcknowledgementReceived { task, checkpoint } => {
+                out.push(12);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+            }
+            Fact::CheckpointCompleted { checkpoint } => {
+                out.push(13);
+                push_u64(out, checkpoint.0);
+            }
+            Fact::CheckpointAborted { checkpoint, reason } => {
+                out.push(14);
+                push_u64(out, checkpoint.0);
+                out.push(reason as u8);
+            }
+            _ => self.encode_recovery(out),
+        }
+    }
+
+    /// The encoding of crash, restart and end-of-run facts.
+    fn encode_recovery(&self, out: &mut Vec<u8>) {
+        match *self {
+            Fact::TaskCrashed { task } => {
+                out.push(15);
+                push_u32(out, task.0);
+            }
+            Fact::JobRestarted { attempt, checkpoint } => {
+                out.push(16);
+                push_u32(out, attempt.0);
+                push_optional_checkpoint(out, checkpoint);
+            }
+            Fact::ChannelReset { channel, discarded } => {
+                out.push(17);
+                push_u32(out, channel.0);
+                push_u64(out, discarded);
+            }
+            Fact::TaskRestored { task, checkpoint, digest } => {
+                out.push(18);
+                push_u32(out, task.0);
+                push_optional_checkpoint(out, checkpoint);
+                push_u64(out, digest);
+            }
+            Fact::KeyTotal { task, key, count, sum, fingerprint } => {
+                out.push(19);
+                push_u32(out, task.0);
+                push_u64(out, key);
+                push_u64(out, count);
+                out.extend_from_slice(&sum.to_le_bytes());
+                push_u64(out, fingerprint);
+            }
+            _ => unreachable!("every fact kind is encoded by encode or encode_rare"),
+        }
+    }
+}
+
+impl MessageTag {
+    fn encode(self, out: &mut Vec<u8>) {
+        match self {
+            MessageTag::Record { record, key } => {
+                out.push(1);
+                push_u64(out, record.packed());
+                push_u64(out, key);
+            }
+            MessageTag::Barrier { checkpoint } => {
+                out.push(2);
+                push_u64(out, checkpoint.0);
+            }
+            MessageTag::EndOfInput => out.push(3),
+        }
+    }
+}
+
+impl ObjectName {
+    fn encode(self, out: &mut Vec<u8>) {
+        match self {
+            ObjectName::TaskState { checkpoint, task } => {
+                out.push(1);
+                push_u64(out, checkpoint.0);
+                push_u32(out, task.0);
+            }
+            ObjectName::Metadata { checkpoint } => {
+                out.push(2);
+                push_u64(out, checkpoint.0);
+            }
+        }
+    }
+}

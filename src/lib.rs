@@ -1,0 +1,19 @@
+//! snapsim: deterministic simulation testing for streaming checkpoint-and-recovery protocols.
+//!
+//! See docs/ARCHITECTURE.md for the layers and what each may not touch.
+
+pub mod bench;
+pub mod check;
+pub mod cli;
+pub mod dataflow;
+pub mod explore;
+pub mod faults;
+pub mod harness;
+pub mod kernel;
+pub mod net;
+pub mod plant;
+pub mod protocol;
+pub mod recovery;
+pub mod report;
+pub mod scenario;
+pub mod storage;

@@ -1,0 +1,138 @@
+//! Channels: reliable FIFO point-to-point links with seeded latency and credit-based flow
+//! control.
+//!
+//! Each channel holds, in order, the sender's output buffer (messages waiting for credit),
+//! the messages in flight, and the messages arrived at the receiver but not yet consumed.
+//! A channel has `capacity` credits: in flight plus arrived never exceeds it, so a slow or
+//! blocked receiver back-pressures its sender, as Flink's credit-based flow control does.
+//! Latencies come from the network stream; an arrival is never earlier than the previous
+//! arrival on the same channel, so FIFO holds whatever the draws. Generic over the message;
+//! it knows nothing of what messages mean. Unit tests in `net/tests.rs`.
+
+#[cfg(test)]
+mod tests;
+
+use crate::kernel::rng::SimRng;
+use crate::kernel::time::{SimDuration, SimTime};
+use std::collections::VecDeque;
+
+/// Latency and capacity settings shared by every channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkConfig {
+    /// The shortest one-way latency.
+    pub latency_min: SimDuration,
+    /// The longest one-way latency.
+    pub latency_max: SimDuration,
+    /// Credits per channel: messages in flight plus arrived-but-unconsumed.
+    pub buffer_capacity: u32,
+}
+
+/// One channel's queues.
+#[derive(Clone, Debug)]
+struct Channel<M> {
+    outbox: VecDeque<M>,
+    in_flight: VecDeque<(u64, M)>,
+    arrived: VecDeque<(u64, M)>,
+    next_sequence: u64,
+    last_arrival: SimTime,
+}
+
+/// A message handed to the network: its sequence number on the channel and when it arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmission<M> {
+    /// Position on the channel, from 0, never reused within a run.
+    pub sequence: u64,
+    /// The message.
+    pub message: M,
+    /// When it reaches the receiver's input buffer.
+    pub arrival: SimTime,
+}
+
+/// Every channel of the job, indexed by `ChannelId`.
+pub struct Network<M> {
+    channels: Vec<Channel<M>>,
+    config: NetworkConfig,
+}
+
+impl<M: Copy> Network<M> {
+    /// `channel_count` empty channels.
+    pub fn new(channel_count: usize, config: NetworkConfig) -> Network<M> {
+        assert!(config.buffer_capacity > 0, "a channel needs at least one credit");
+        assert!(config.latency_min <= config.latency_max, "latency range is empty");
+        let channel = Channel {
+            outbox: VecDeque::new(),
+            in_flight: VecDeque::new(),
+            arrived: VecDeque::new(),
+            next_sequence: 0,
+            last_arrival: SimTime::ZERO,
+        };
+        Network { channels: vec![channel; channel_count], config }
+    }
+
+    /// Appends `message` to the sender's output buffer of `channel`.
+    #[inline]
+    pub fn enqueue(&mut self, channel: usize, message: M) {
+        self.channels[channel].outbox.push_back(message);
+    }
+
+    /// Moves the next buffered message into flight if the channel has a credit.
+    #[inline]
+    pub fn transmit_next(&mut self, channel: usize, now: SimTime, latency: &mut SimRng) -> Option<Transmission<M>> {
+        let capacity = self.config.buffer_capacity as usize;
+        let state = &mut self.channels[channel];
+        if state.in_flight.len() + state.arrived.len() >= capacity {
+            return None;
+        }
+        let message = state.outbox.pop_front()?;
+        let delay = latency.in_range(self.config.latency_min.as_nanos(), self.config.latency_max.as_nanos());
+        let arrival = now.after(SimDuration::from_nanos(delay)).max(state.last_arrival);
+        state.last_arrival = arrival;
+        let sequence = state.next_sequence;
+        state.next_sequence += 1;
+        state.in_flight.push_back((sequence, message));
+        Some(Transmission { sequence, message, arrival })
+    }
+
+    /// The head of the in-flight queue reaches the receiver; returns its sequence number.
+    #[inline]
+    pub fn arrive(&mut self, channel: usize) -> u64 {
+        let state = &mut self.channels[channel];
+        let (sequence, message) = state.in_flight.pop_front().expect("an arrival needs a message in flight");
+        state.arrived.push_back((sequence, message));
+        sequence
+    }
+
+    /// The receiver takes the oldest arrived message, returning its credit to the sender.
+    #[inline]
+    pub fn consume(&mut self, channel: usize) -> Option<(u64, M)> {
+        self.channels[channel].arrived.pop_front()
+    }
+
+    /// Whether the receiver has an arrived, unconsumed message on `channel`.
+    #[inline]
+    pub fn has_arrived(&self, channel: usize) -> bool {
+        !self.channels[channel].arrived.is_empty()
+    }
+
+    /// Whether the sender's output buffer for `channel` is empty.
+    #[inline]
+    pub fn outbox_is_empty(&self, channel: usize) -> bool {
+        self.channels[channel].outbox.is_empty()
+    }
+
+    /// Empties `channel` (a restart discards the failed attempt's data); returns how many
+    /// messages were dropped. Sequence numbers keep counting.
+    pub fn reset(&mut self, channel: usize) -> u64 {
+        let state = &mut self.channels[channel];
+        let discarded = state.outbox.len() + state.in_flight.len() + state.arrived.len();
+        state.outbox.clear();
+        state.in_flight.clear();
+        state.arrived.clear();
+        discarded as u64
+    }
+
+    /// The number of channels.
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+}

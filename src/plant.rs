@@ -1,0 +1,44 @@
+//! Planted bugs: deliberate, switchable deviations that prove the checkers bite.
+//!
+//! A normal run plants nothing. Tests (and `snapsim run --plant NAME`) switch one on to see
+//! the right invariant fail. Each bug lives in the code it breaks, behind a check of this
+//! set; this file only names and describes them. The bug zoo (#8) grows this list.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A deliberately wrong behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PlantedBug {
+    /// Recovery restores operator state but leaves each source at its live read position
+    /// instead of rewinding it to the checkpointed offset: records between the checkpoint
+    /// and the crash are lost.
+    ForgetSourceRewind,
+    /// Recovery rewinds the sources but leaves keyed operators with their live state instead
+    /// of the checkpointed one: replayed records are counted twice.
+    SkipKeyedStateRestore,
+}
+
+/// Every planted bug, for listings.
+pub const ALL_PLANTS: [PlantedBug; 2] = [PlantedBug::ForgetSourceRewind, PlantedBug::SkipKeyedStateRestore];
+
+impl PlantedBug {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlantedBug::ForgetSourceRewind => "forget-source-rewind",
+            PlantedBug::SkipKeyedStateRestore => "skip-keyed-state-restore",
+        }
+    }
+
+    /// The bug whose command-line name is `name`.
+    pub fn from_name(name: &str) -> Option<PlantedBug> {
+        ALL_PLANTS.into_iter().find(|plant| plant.name() == name)
+    }
+}
+
+impl fmt::Display for PlantedBug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

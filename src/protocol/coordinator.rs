@@ -1,0 +1,210 @@
+//! The checkpoint coordinator: when to trigger, when a checkpoint completes, when it aborts.
+//!
+//! A sans-IO state machine like the task protocols. It triggers checkpoint `n` every
+//! interval (and, optionally, every N source records) while the job runs and no task has
+//! finished, within the max-concurrent limit; collects one acknowledgement per task;
+//! asks for the metadata to be written once all are in; and completes the checkpoint only
+//! when the metadata is durable. Timeouts, declines and a job failover abort pending
+//! checkpoints; a completion subsumes older pending ones. Late messages for a checkpoint
+//! that is no longer pending are ignored. Checkpoint ids only ever rise.
+
+use crate::kernel::ids::{CheckpointId, TaskId};
+use crate::kernel::time::{SimDuration, SimTime};
+use crate::kernel::trace::AbortReason;
+use std::collections::BTreeMap;
+
+/// The checkpoint settings of a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckpointConfig {
+    /// Time between periodic triggers.
+    pub interval: SimDuration,
+    /// Also trigger after this many source records (summed over sources), if set.
+    pub every_source_records: Option<u64>,
+    /// A checkpoint not complete after this long is aborted as expired.
+    pub timeout: SimDuration,
+    /// At most this many checkpoints pending at once.
+    pub max_concurrent: u32,
+}
+
+/// An input to the coordinator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoordinatorInput {
+    /// The job started: arm the periodic trigger.
+    JobStarted,
+    /// The periodic trigger timer of `generation` fired.
+    TriggerTimer { generation: u64 },
+    /// Another `every_source_records` records were read.
+    SourceRecordsMilestone,
+    /// A task acknowledged a checkpoint.
+    Acknowledge { task: TaskId, checkpoint: CheckpointId },
+    /// A task declined a checkpoint.
+    Decline { task: TaskId, checkpoint: CheckpointId },
+    /// A checkpoint's timeout elapsed.
+    Timeout { checkpoint: CheckpointId },
+    /// A checkpoint's metadata became durable.
+    MetadataDurable { checkpoint: CheckpointId },
+    /// A task finished its input.
+    TaskFinished { task: TaskId },
+    /// The job failed over: every task is gone until the restart.
+    JobFailed,
+    /// The job restarted: every task runs again.
+    JobRestarted,
+}
+
+/// An effect the coordinator asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoordinatorCommand {
+    /// Fire `TriggerTimer { generation }` at `at`.
+    ArmTriggerTimer { at: SimTime, generation: u64 },
+    /// Send the trigger of `checkpoint` to every source task.
+    TriggerSources { checkpoint: CheckpointId },
+    /// Fire `Timeout { checkpoint }` at `at`.
+    ArmTimeout { checkpoint: CheckpointId, at: SimTime },
+    /// Write the metadata of `checkpoint`; report `MetadataDurable` when done.
+    WriteMetadata { checkpoint: CheckpointId },
+    /// `checkpoint` is complete: recovery may use it from now on.
+    Completed { checkpoint: CheckpointId },
+    /// `checkpoint` is abandoned; tasks should hear of it.
+    Aborted { checkpoint: CheckpointId, reason: AbortReason },
+}
+
+#[derive(Clone, Debug)]
+struct PendingCheckpoint {
+    acknowledged: Vec<bool>,
+    acknowledged_count: usize,
+    metadata_requested: bool,
+}
+
+/// The coordinator of one job.
+#[derive(Clone, Debug)]
+pub struct Coordinator {
+    config: CheckpointConfig,
+    task_count: usize,
+    next_checkpoint: u64,
+    pending: BTreeMap<CheckpointId, PendingCheckpoint>,
+    latest_completed: Option<CheckpointId>,
+    job_running: bool,
+    finished_tasks: usize,
+    timer_generation: u64,
+}
+
+impl Coordinator {
+    /// A coordinator for a job of `task_count` tasks; checkpoint ids start at 1.
+    pub fn new(config: CheckpointConfig, task_count: usize) -> Coordinator {
+        assert!(config.max_concurrent > 0, "max_concurrent must be at least 1");
+        assert!(config.interval > SimDuration::ZERO, "the interval must be positive");
+        Coordinator {
+            config,
+            task_count,
+            next_checkpoint: 1,
+            pending: BTreeMap::new(),
+            latest_completed: None,
+            job_running: false,
+            finished_tasks: 0,
+            timer_generation: 0,
+        }
+    }
+
+    /// The newest completed checkpoint.
+    pub fn latest_completed(&self) -> Option<CheckpointId> {
+        self.latest_completed
+    }
+
+    /// Whether `checkpoint` is still pending.
+    pub fn is_pending(&self, checkpoint: CheckpointId) -> bool {
+        self.pending.contains_key(&checkpoint)
+    }
+
+    /// Handles one input at `now`, appending commands to `out`.
+    pub fn handle(&mut self, now: SimTime, input: CoordinatorInput, out: &mut Vec<CoordinatorCommand>) {
+        match input {
+            CoordinatorInput::JobStarted | CoordinatorInput::JobRestarted => {
+                self.job_running = true;
+                self.finished_tasks = 0;
+                self.arm_timer(now, out);
+            }
+            CoordinatorInput::TriggerTimer { generation } => {
+                if generation == self.timer_generation {
+                    self.try_trigger(now, out);
+                    self.arm_timer(now, out);
+                }
+            }
+            CoordinatorInput::SourceRecordsMilestone => self.try_trigger(now, out),
+            CoordinatorInput::Acknowledge { task, checkpoint } => self.on_acknowledge(task, checkpoint, out),
+            CoordinatorInput::Decline { checkpoint, .. } => self.abort(checkpoint, AbortReason::Declined, out),
+            CoordinatorInput::Timeout { checkpoint } => self.abort(checkpoint, AbortReason::Expired, out),
+            CoordinatorInput::MetadataDurable { checkpoint } => self.on_metadata_durable(checkpoint, out),
+            CoordinatorInput::TaskFinished { .. } => self.finished_tasks += 1,
+            CoordinatorInput::JobFailed => {
+                self.job_running = false;
+                self.timer_generation += 1;
+                let pending: Vec<CheckpointId> = self.pending.keys().copied().collect();
+                for checkpoint in pending {
+                    self.abort(checkpoint, AbortReason::JobFailover, out);
+                }
+            }
+        }
+    }
+
+    fn arm_timer(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
+        self.timer_generation += 1;
+        out.push(CoordinatorCommand::ArmTriggerTimer {
+            at: now.after(self.config.interval),
+            generation: self.timer_generation,
+        });
+    }
+
+    /// Flink's pre-flight checks: a running job, every task running (finished tasks are not
+    /// modelled yet, so none may have finished), and room under max-concurrent. A failed
+    /// check skips this trigger; it is not a checkpoint failure.
+    fn try_trigger(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
+        let room = self.pending.len() < self.config.max_concurrent as usize;
+        if !self.job_running || self.finished_tasks > 0 || !room {
+            return;
+        }
+        let checkpoint = CheckpointId(self.next_checkpoint);
+        self.next_checkpoint += 1;
+        let pending = PendingCheckpoint {
+            acknowledged: vec![false; self.task_count],
+            acknowledged_count: 0,
+            metadata_requested: false,
+        };
+        self.pending.insert(checkpoint, pending);
+        out.push(CoordinatorCommand::TriggerSources { checkpoint });
+        out.push(CoordinatorCommand::ArmTimeout { checkpoint, at: now.after(self.config.timeout) });
+    }
+
+    fn on_acknowledge(&mut self, task: TaskId, checkpoint: CheckpointId, out: &mut Vec<CoordinatorCommand>) {
+        let Some(pending) = self.pending.get_mut(&checkpoint) else {
+            return; // Late: the checkpoint already completed or aborted.
+        };
+        assert!(!pending.acknowledged[task.index()], "{task} acknowledged {checkpoint} twice");
+        pending.acknowledged[task.index()] = true;
+        pending.acknowledged_count += 1;
+        if pending.acknowledged_count == self.task_count {
+            assert!(!pending.metadata_requested);
+            pending.metadata_requested = true;
+            out.push(CoordinatorCommand::WriteMetadata { checkpoint });
+        }
+    }
+
+    fn on_metadata_durable(&mut self, checkpoint: CheckpointId, out: &mut Vec<CoordinatorCommand>) {
+        let Some(pending) = self.pending.remove(&checkpoint) else {
+            return; // Aborted while its metadata was being written: it never completes.
+        };
+        assert!(pending.metadata_requested, "metadata durable before it was requested");
+        assert!(self.latest_completed < Some(checkpoint), "completed ids must rise");
+        self.latest_completed = Some(checkpoint);
+        out.push(CoordinatorCommand::Completed { checkpoint });
+        let subsumed: Vec<CheckpointId> = self.pending.range(..checkpoint).map(|(&id, _)| id).collect();
+        for older in subsumed {
+            self.abort(older, AbortReason::Subsumed, out);
+        }
+    }
+
+    fn abort(&mut self, checkpoint: CheckpointId, reason: AbortReason, out: &mut Vec<CoordinatorCommand>) {
+        if self.pending.remove(&checkpoint).is_some() {
+            out.push(CoordinatorCommand::Aborted { checkpoint, reason });
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Protocol unit tests: aligned barriers and the coordinator, input by input.

@@ -1,0 +1,112 @@
+//! Recovery: what each task restores from after a failover.
+//!
+//! Given the latest completed checkpoint's metadata (read back from durable storage), it
+//! decides, per task, which durable object to load — or a fresh start when no checkpoint
+//! has completed. It decides nothing about *when* a failure happened (the harness tells it)
+//! and performs no effect. The planted recovery bugs live here. Unit tests in
+//! `recovery/tests.rs`.
+
+#[cfg(test)]
+mod tests;
+
+use crate::kernel::ids::{CheckpointId, TaskId};
+use crate::kernel::time::SimDuration;
+use crate::kernel::trace::ObjectName;
+use crate::plant::PlantedBug;
+
+/// Restart settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecoveryConfig {
+    /// Time from a failure to the restart of the job.
+    pub restart_delay: SimDuration,
+}
+
+/// What one task loads at a restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestoreAction {
+    /// Load the state in this durable object.
+    FromObject(ObjectName),
+    /// Start with empty state (no checkpoint has completed).
+    Fresh,
+    /// Keep whatever state the task held before the failure (only a planted bug does this).
+    KeepLive,
+}
+
+/// The metadata of a completed checkpoint: the state object of every task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointMetadata {
+    /// Which checkpoint.
+    pub checkpoint: CheckpointId,
+    /// The state object of each task, indexed by `TaskId`.
+    pub task_states: Vec<ObjectName>,
+}
+
+/// What a task is, as far as recovery cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskRole {
+    /// A source: its state is its read offset.
+    Source,
+    /// A keyed operator.
+    Keyed,
+    /// Anything else.
+    Other,
+}
+
+/// The restore action of every task, indexed by `TaskId`.
+pub fn plan_restore(latest: Option<&CheckpointMetadata>, roles: &[TaskRole], plants: &[PlantedBug]) -> Vec<RestoreAction> {
+    let planted = |bug: PlantedBug| plants.contains(&bug);
+    roles
+        .iter()
+        .enumerate()
+        .map(|(index, role)| match (latest, role) {
+            (_, TaskRole::Source) if planted(PlantedBug::ForgetSourceRewind) => RestoreAction::KeepLive,
+            (_, TaskRole::Keyed) if planted(PlantedBug::SkipKeyedStateRestore) => RestoreAction::KeepLive,
+            (None, _) => RestoreAction::Fresh,
+            (Some(metadata), _) => RestoreAction::FromObject(metadata.task_states[index]),
+        })
+        .collect()
+}
+
+impl CheckpointMetadata {
+    /// The metadata of `checkpoint` for a job of `task_count` tasks, each task's state
+    /// stored under its own name.
+    pub fn for_tasks(checkpoint: CheckpointId, task_count: usize) -> CheckpointMetadata {
+        let task_states =
+            (0..task_count).map(|index| ObjectName::TaskState { checkpoint, task: TaskId::from_index(index) }).collect();
+        CheckpointMetadata { checkpoint, task_states }
+    }
+
+    /// Little-endian bytes: the checkpoint id, the task count, then each task's
+    /// (checkpoint, task) pair.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + self.task_states.len() * 12);
+        out.extend_from_slice(&self.checkpoint.0.to_le_bytes());
+        out.extend_from_slice(&(self.task_states.len() as u64).to_le_bytes());
+        for name in &self.task_states {
+            let ObjectName::TaskState { checkpoint, task } = name else {
+                unreachable!("task states are named TaskState");
+            };
+            out.extend_from_slice(&checkpoint.0.to_le_bytes());
+            out.extend_from_slice(&task.0.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads back what `encode` wrote; `None` if the bytes are malformed.
+    pub fn decode(bytes: &[u8]) -> Option<CheckpointMetadata> {
+        let word = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?));
+        let checkpoint = CheckpointId(word(0)?);
+        let count = usize::try_from(word(8)?).ok()?;
+        if bytes.len() != 16 + count.checked_mul(12)? {
+            return None;
+        }
+        let task_states = (0..count)
+            .map(|index| {
+                let at = 16 + index * 12;
+                let task = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().ok()?);
+                Some(ObjectName::TaskState { checkpoint: CheckpointId(word(at)?), task: TaskId(task) })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(CheckpointMetadata { checkpoint, task_states })
+    }
+}

@@ -1,0 +1,40 @@
+//! Recovery planning tests: latest checkpoint, fresh start, planted bugs, metadata codec.
+
+use super::*;
+
+const ROLES: [TaskRole; 3] = [TaskRole::Source, TaskRole::Keyed, TaskRole::Other];
+
+#[test]
+fn without_a_checkpoint_every_task_starts_fresh() {
+    assert_eq!(plan_restore(None, &ROLES, &[]), vec![RestoreAction::Fresh; 3]);
+}
+
+#[test]
+fn with_a_checkpoint_every_task_loads_its_own_object() {
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(4), 3);
+    let plan = plan_restore(Some(&metadata), &ROLES, &[]);
+    for (index, action) in plan.iter().enumerate() {
+        let expected = ObjectName::TaskState { checkpoint: CheckpointId(4), task: TaskId::from_index(index) };
+        assert_eq!(*action, RestoreAction::FromObject(expected));
+    }
+}
+
+#[test]
+fn planted_bugs_keep_live_state_on_the_tasks_they_target() {
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(2), 3);
+    let forget = plan_restore(Some(&metadata), &ROLES, &[PlantedBug::ForgetSourceRewind]);
+    assert_eq!(forget[0], RestoreAction::KeepLive);
+    assert!(matches!(forget[1], RestoreAction::FromObject(_)));
+    let skip = plan_restore(Some(&metadata), &ROLES, &[PlantedBug::SkipKeyedStateRestore]);
+    assert!(matches!(skip[0], RestoreAction::FromObject(_)));
+    assert_eq!(skip[1], RestoreAction::KeepLive);
+}
+
+#[test]
+fn metadata_round_trips_and_rejects_truncation() {
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(9), 5);
+    let bytes = metadata.encode();
+    assert_eq!(CheckpointMetadata::decode(&bytes), Some(metadata));
+    assert_eq!(CheckpointMetadata::decode(&bytes[..bytes.len() - 1]), None);
+    assert_eq!(CheckpointMetadata::decode(&[]), None);
+}

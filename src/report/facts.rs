@@ -1,0 +1,34 @@
+//! One fact as a short sentence, with tasks by name.
+
+use crate::kernel::ids::TaskId;
+use crate::kernel::trace::{Fact, MessageTag};
+
+/// `fact` in words; tasks are named from `task_names` (by `TaskId`) when known.
+pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
+    let name = |task: TaskId| task_names.get(task.index()).cloned().unwrap_or_else(|| task.to_string());
+    match *fact {
+        Fact::RecordApplied { task, record, key } => {
+            format!("{} applied record {}@{} to key {key}", name(task), name(record.source), record.offset)
+        }
+        Fact::MessageSent { channel, sequence, message } => {
+            let what = match message {
+                MessageTag::Record { record, key } => format!("record {}@{} (key {key})", name(record.source), record.offset),
+                MessageTag::Barrier { checkpoint } => format!("barrier of {checkpoint}"),
+                MessageTag::EndOfInput => "end-of-input".to_string(),
+            };
+            format!("{what} sent on {channel} as #{sequence}")
+        }
+        Fact::StateCaptured { task, checkpoint, bytes, .. } => {
+            format!("{} captured {bytes} bytes of state for {checkpoint}", name(task))
+        }
+        Fact::TaskRestored { task, checkpoint: Some(checkpoint), .. } => {
+            format!("{} restored from {checkpoint}", name(task))
+        }
+        Fact::TaskRestored { task, checkpoint: None, .. } => format!("{} started fresh", name(task)),
+        Fact::TaskCrashed { task } => format!("{} crashed", name(task)),
+        Fact::KeyTotal { task, key, count, sum, .. } => {
+            format!("{} ends with key {key}: count {count}, sum {sum}", name(task))
+        }
+        ref other => format!("{other:?}"),
+    }
+}

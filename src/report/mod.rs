@@ -1,0 +1,9 @@
+//! Human renderings of an outcome. Decides nothing: pass or fail was settled by the
+//! checkers. The text here is what the insta snapshots compare, so it holds only
+//! deterministic figures (no wall time).
+
+mod facts;
+mod text;
+
+pub use facts::describe_fact;
+pub use text::{ReportContext, render_report};

@@ -1,0 +1,61 @@
+//! The run report: one aligned `label  value` line per figure, then the verdict, and for a
+//! failure the detection point, the detail and the command that replays it.
+
+use super::facts::describe_fact;
+use crate::explore::run::{Outcome, Verdict};
+use std::fmt::Write;
+
+/// What the report needs beyond the outcome.
+pub struct ReportContext<'a> {
+    /// The scenario's name.
+    pub scenario_name: &'a str,
+    /// Where it came from (a path), as the user gave it.
+    pub scenario_source: &'a str,
+    /// Task names by `TaskId`, for readable facts.
+    pub task_names: &'a [String],
+    /// The one command that replays this run.
+    pub replay_command: String,
+}
+
+/// The report of one run, as text.
+pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
+    let mut out = String::new();
+    let stats = &outcome.stats;
+    let replayed = stats.source_records_read.saturating_sub(outcome.source_records);
+    let mut line = |label: &str, value: String| {
+        writeln!(out, "{label:<13}{value}").expect("writing to a String cannot fail");
+    };
+    line("scenario", format!("{} ({})", context.scenario_name, context.scenario_source));
+    line("seed", outcome.seed.0.to_string());
+    line("protocol", "aligned barriers".to_string());
+    line("events", outcome.events.to_string());
+    line("simulated", outcome.end_time.to_string());
+    line("checkpoints", format!("{} completed, {} aborted", stats.checkpoints_completed, stats.checkpoints_aborted));
+    line("recoveries", stats.recoveries.to_string());
+    line(
+        "records",
+        format!(
+            "{} in the sources, {} read ({replayed} replayed), {} applied to keyed state",
+            outcome.source_records, stats.source_records_read, stats.records_applied
+        ),
+    );
+    line("persisted", format!("{} bytes", stats.bytes_persisted));
+    line("facts", outcome.fact_count.to_string());
+    line("trace hash", outcome.trace_hash.to_string());
+    match &outcome.verdict {
+        Verdict::Pass => line("verdict", "PASS".to_string()),
+        Verdict::Fail(violation) => {
+            line("verdict", format!("FAIL {}", violation.invariant));
+            let detected = match (&violation.fact, violation.fact_index) {
+                (Some(fact), Some(index)) => {
+                    format!("{}, fact #{index}: {}", violation.time, describe_fact(fact, context.task_names))
+                }
+                _ => format!("{}, by the end-of-run check", violation.time),
+            };
+            line("detected", detected);
+            line("detail", violation.detail.clone());
+            line("replay", context.replay_command.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,266 @@
+//! Validation: from the schema to the typed configuration the harness runs.
+//!
+//! Checks every name, range and structural rule, and reports the first problem as one
+//! `ScenarioError` naming the field (`edges[1].to`, `faults[0].task`).
+
+use super::ScenarioError;
+use super::file::{FaultSection, KeyDistributionName, Scenario};
+use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, VertexSpec};
+use crate::dataflow::keyed::default_max_parallelism;
+use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
+use crate::faults::{Fault, FaultPlan, ScheduledFault};
+use crate::harness::WorldConfig;
+use crate::kernel::Budget;
+use crate::kernel::ids::{TaskId, VertexId};
+use crate::kernel::time::{NANOS_PER_MICRO, NANOS_PER_MILLI, SimDuration, SimTime};
+use crate::net::NetworkConfig;
+use crate::protocol::coordinator::CheckpointConfig;
+use crate::recovery::RecoveryConfig;
+use crate::storage::StorageConfig;
+
+/// A validated scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct CompiledScenario {
+    /// What the harness runs.
+    pub world: WorldConfig,
+    /// The run's limits.
+    pub budget: Budget,
+    /// Each task's name, `vertex[subtask]`, indexed by `TaskId`.
+    pub task_names: Vec<String>,
+}
+
+/// The largest value a duration field may hold, so that nanoseconds never overflow.
+const DURATION_UNITS_MAX: u64 = 1_000_000_000_000;
+
+impl Scenario {
+    /// Validates the scenario and builds its configuration.
+    pub fn compile(&self) -> Result<CompiledScenario, ScenarioError> {
+        let graph = self.compile_graph()?;
+        let task_names = task_names(&graph);
+        let world = WorldConfig {
+            workload: self.compile_workload()?,
+            checkpoint: self.compile_checkpoint()?,
+            network: self.compile_network()?,
+            storage: self.compile_storage()?,
+            recovery: RecoveryConfig { restart_delay: millis("recovery.restart_delay_ms", self.recovery.restart_delay_ms)? },
+            faults: self.compile_faults(&graph)?,
+            graph,
+        };
+        Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
+    }
+
+    fn compile_graph(&self) -> Result<JobGraph, ScenarioError> {
+        if self.vertices.is_empty() {
+            return Err(ScenarioError::at("vertices", "a job needs at least one vertex"));
+        }
+        let mut vertices = Vec::with_capacity(self.vertices.len());
+        for (index, vertex) in self.vertices.iter().enumerate() {
+            let field = |name: &str| format!("vertices[{index}].{name}");
+            if vertex.name.is_empty() || self.vertices[..index].iter().any(|earlier| earlier.name == vertex.name) {
+                return Err(ScenarioError::at(field("name"), format!("`{}` is empty or not unique", vertex.name)));
+            }
+            if vertex.parallelism == 0 {
+                return Err(ScenarioError::at(field("parallelism"), "must be at least 1"));
+            }
+            let max_parallelism = vertex.max_parallelism.unwrap_or_else(|| default_max_parallelism(vertex.parallelism));
+            if !(vertex.parallelism..=32_768).contains(&max_parallelism) {
+                return Err(ScenarioError::at(field("max_parallelism"), "must lie between parallelism and 32768"));
+            }
+            vertices.push(VertexSpec {
+                name: vertex.name.clone(),
+                kind: vertex.kind,
+                parallelism: vertex.parallelism,
+                max_parallelism,
+                processing: micros(&field("processing_us"), vertex.processing_us)?,
+            });
+        }
+        let edges = self.compile_edges()?;
+        let graph = JobGraph { vertices, edges };
+        graph.validate().map_err(|error| {
+            let field = match error.part {
+                GraphPart::Vertex(index) => format!("vertices[{index}]"),
+                GraphPart::Edge(index) => format!("edges[{index}]"),
+            };
+            ScenarioError::at(field, error.message)
+        })?;
+        Ok(graph)
+    }
+
+    fn compile_edges(&self) -> Result<Vec<EdgeSpec>, ScenarioError> {
+        let vertex_named = |field: String, name: &str| {
+            self.vertices.iter().position(|vertex| vertex.name == name).map(VertexId::from_index).ok_or_else(|| {
+                ScenarioError::at(field, format!("no vertex named `{name}` (vertices: {})", self.vertex_names()))
+            })
+        };
+        self.edges
+            .iter()
+            .enumerate()
+            .map(|(index, edge)| {
+                Ok(EdgeSpec {
+                    from: vertex_named(format!("edges[{index}].from"), &edge.from)?,
+                    to: vertex_named(format!("edges[{index}].to"), &edge.to)?,
+                    partitioning: edge.partitioning,
+                })
+            })
+            .collect()
+    }
+
+    fn vertex_names(&self) -> String {
+        self.vertices.iter().map(|vertex| vertex.name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    fn compile_workload(&self) -> Result<WorkloadSpec, ScenarioError> {
+        let workload = &self.workload;
+        if workload.records_per_source_subtask == 0 || workload.records_per_source_subtask >= 1 << 40 {
+            return Err(ScenarioError::at("workload.records_per_source_subtask", "must lie in 1..2^40"));
+        }
+        if workload.keys == 0 {
+            return Err(ScenarioError::at("workload.keys", "must be at least 1"));
+        }
+        if workload.value_max > 0xffff {
+            return Err(ScenarioError::at("workload.value_max", "must be at most 65535"));
+        }
+        let key_distribution = match workload.key_distribution {
+            KeyDistributionName::Uniform => {
+                if workload.hot_keys.is_some() || workload.hot_percent.is_some() {
+                    return Err(ScenarioError::at(
+                        "workload.hot_keys",
+                        "hot_keys and hot_percent apply only with key_distribution = \"hot\"",
+                    ));
+                }
+                KeyDistribution::Uniform
+            }
+            KeyDistributionName::Hot => {
+                let hot_keys = workload.hot_keys.unwrap_or(1);
+                let hot_percent = workload.hot_percent.unwrap_or(50);
+                if hot_keys == 0 || hot_keys > workload.keys {
+                    return Err(ScenarioError::at("workload.hot_keys", "must lie in 1..=keys"));
+                }
+                if hot_percent > 100 {
+                    return Err(ScenarioError::at("workload.hot_percent", "must be at most 100"));
+                }
+                KeyDistribution::Hot { hot_keys, hot_percent }
+            }
+        };
+        Ok(WorkloadSpec {
+            records_per_source_subtask: workload.records_per_source_subtask,
+            key_count: workload.keys,
+            key_distribution,
+            value_max: workload.value_max,
+        })
+    }
+
+    fn compile_checkpoint(&self) -> Result<CheckpointConfig, ScenarioError> {
+        let checkpoint = &self.checkpoint;
+        if checkpoint.interval_ms == 0 {
+            return Err(ScenarioError::at("checkpoint.interval_ms", "must be at least 1"));
+        }
+        if checkpoint.timeout_ms == 0 {
+            return Err(ScenarioError::at("checkpoint.timeout_ms", "must be at least 1"));
+        }
+        if checkpoint.max_concurrent == 0 {
+            return Err(ScenarioError::at("checkpoint.max_concurrent", "must be at least 1"));
+        }
+        Ok(CheckpointConfig {
+            interval: millis("checkpoint.interval_ms", checkpoint.interval_ms)?,
+            every_source_records: (checkpoint.every_source_records > 0).then_some(checkpoint.every_source_records),
+            timeout: millis("checkpoint.timeout_ms", checkpoint.timeout_ms)?,
+            max_concurrent: checkpoint.max_concurrent,
+        })
+    }
+
+    fn compile_network(&self) -> Result<NetworkConfig, ScenarioError> {
+        let network = &self.network;
+        if network.latency_us_min > network.latency_us_max {
+            return Err(ScenarioError::at("network.latency_us_min", "must not exceed network.latency_us_max"));
+        }
+        if network.buffer_capacity == 0 {
+            return Err(ScenarioError::at("network.buffer_capacity", "must be at least 1"));
+        }
+        Ok(NetworkConfig {
+            latency_min: micros("network.latency_us_min", network.latency_us_min)?,
+            latency_max: micros("network.latency_us_max", network.latency_us_max)?,
+            buffer_capacity: network.buffer_capacity,
+        })
+    }
+
+    fn compile_storage(&self) -> Result<StorageConfig, ScenarioError> {
+        let storage = &self.storage;
+        if storage.write_latency_us_min > storage.write_latency_us_max {
+            return Err(ScenarioError::at("storage.write_latency_us_min", "must not exceed storage.write_latency_us_max"));
+        }
+        Ok(StorageConfig {
+            write_latency_min: micros("storage.write_latency_us_min", storage.write_latency_us_min)?,
+            write_latency_max: micros("storage.write_latency_us_max", storage.write_latency_us_max)?,
+        })
+    }
+
+    fn compile_budget(&self) -> Result<Budget, ScenarioError> {
+        if self.budget.events_max == 0 {
+            return Err(ScenarioError::at("budget.events_max", "must be at least 1"));
+        }
+        let time_max = millis("budget.time_ms_max", self.budget.time_ms_max)?;
+        Ok(Budget { events_max: self.budget.events_max, time_max: SimTime::ZERO.after(time_max) })
+    }
+
+    fn compile_faults(&self, graph: &JobGraph) -> Result<FaultPlan, ScenarioError> {
+        let mut faults = Vec::with_capacity(self.faults.len());
+        for (index, fault) in self.faults.iter().enumerate() {
+            match fault {
+                FaultSection::CrashTask { task, at_ms } => {
+                    let task = resolve_task(graph, task).map_err(|message| ScenarioError::at(format!("faults[{index}].task"), message))?;
+                    let at = SimTime::ZERO.after(millis(&format!("faults[{index}].at_ms"), *at_ms)?);
+                    faults.push(ScheduledFault { at, fault: Fault::CrashTask { task } });
+                }
+            }
+        }
+        Ok(FaultPlan::new(faults))
+    }
+}
+
+/// Resolves `name[subtask]` (or a bare `name` for a vertex of parallelism 1) to a task.
+fn resolve_task(graph: &JobGraph, reference: &str) -> Result<TaskId, String> {
+    let (name, subtask) = match reference.split_once('[') {
+        Some((name, rest)) => {
+            let index = rest.strip_suffix(']').and_then(|digits| digits.parse::<u32>().ok());
+            let index = index.ok_or_else(|| format!("`{reference}` is not of the form name[subtask]"))?;
+            (name, index)
+        }
+        None => (reference, 0),
+    };
+    let mut first_task = 0usize;
+    for vertex in &graph.vertices {
+        if vertex.name == name {
+            if subtask >= vertex.parallelism {
+                return Err(format!("`{name}` has {} subtasks, so [{subtask}] does not exist", vertex.parallelism));
+            }
+            return Ok(TaskId::from_index(first_task + subtask as usize));
+        }
+        first_task += vertex.parallelism as usize;
+    }
+    let names: Vec<&str> = graph.vertices.iter().map(|vertex| vertex.name.as_str()).collect();
+    Err(format!("no vertex named `{name}` (vertices: {})", names.join(", ")))
+}
+
+fn task_names(graph: &JobGraph) -> Vec<String> {
+    graph
+        .vertices
+        .iter()
+        .flat_map(|vertex| (0..vertex.parallelism).map(move |subtask| format!("{}[{subtask}]", vertex.name)))
+        .collect()
+}
+
+fn millis(field: &str, value: u64) -> Result<SimDuration, ScenarioError> {
+    duration(field, value, NANOS_PER_MILLI)
+}
+
+fn micros(field: &str, value: u64) -> Result<SimDuration, ScenarioError> {
+    duration(field, value, NANOS_PER_MICRO)
+}
+
+fn duration(field: &str, value: u64, unit_nanos: u64) -> Result<SimDuration, ScenarioError> {
+    if value > DURATION_UNITS_MAX {
+        return Err(ScenarioError::at(field, format!("{value} is too large (at most {DURATION_UNITS_MAX})")));
+    }
+    Ok(SimDuration::from_nanos(value * unit_nanos))
+}

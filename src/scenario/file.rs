@@ -1,0 +1,237 @@
+//! The scenario schema: what a `sims/*.toml` file may say, with defaults.
+//!
+//! Field names carry their units last (`interval_ms`, `latency_us_min`). Unknown fields are
+//! errors, so a typo never silently falls back to a default.
+
+use super::ScenarioError;
+use serde::{Deserialize, Serialize};
+
+/// A whole scenario.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A short name for reports.
+    pub name: String,
+    /// What the scenario exercises.
+    #[serde(default)]
+    pub description: String,
+    /// What the sources produce.
+    pub workload: WorkloadSection,
+    /// The operators.
+    pub vertices: Vec<VertexSection>,
+    /// The data edges.
+    pub edges: Vec<EdgeSection>,
+    /// Checkpoint settings.
+    #[serde(default)]
+    pub checkpoint: CheckpointSection,
+    /// Channel settings.
+    #[serde(default)]
+    pub network: NetworkSection,
+    /// Storage settings.
+    #[serde(default)]
+    pub storage: StorageSection,
+    /// Restart settings.
+    #[serde(default)]
+    pub recovery: RecoverySection,
+    /// Run limits.
+    #[serde(default)]
+    pub budget: BudgetSection,
+    /// Scripted faults.
+    #[serde(default)]
+    pub faults: Vec<FaultSection>,
+}
+
+/// `[workload]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSection {
+    /// Records in each source subtask's split.
+    pub records_per_source_subtask: u64,
+    /// Keys are `0..keys`.
+    pub keys: u64,
+    /// `uniform` or `hot`.
+    #[serde(default)]
+    pub key_distribution: KeyDistributionName,
+    /// With `hot`: how many keys are hot.
+    #[serde(default)]
+    pub hot_keys: Option<u64>,
+    /// With `hot`: the percentage of records that go to hot keys.
+    #[serde(default)]
+    pub hot_percent: Option<u64>,
+    /// Values are `0..=value_max`.
+    #[serde(default = "default_value_max")]
+    pub value_max: u64,
+}
+
+/// A key distribution's name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyDistributionName {
+    /// Every key equally likely.
+    #[default]
+    Uniform,
+    /// A share of the records goes to a few hot keys.
+    Hot,
+}
+
+/// One `[[vertices]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VertexSection {
+    /// A unique name, used by edges and faults.
+    pub name: String,
+    /// `source`, `keyed-count` or `sink`.
+    pub kind: crate::dataflow::graph::VertexKind,
+    /// Subtasks.
+    pub parallelism: u32,
+    /// Key groups; Flink's default rule when absent.
+    #[serde(default)]
+    pub max_parallelism: Option<u32>,
+    /// Microseconds to process one record (for a source: between two reads).
+    #[serde(default = "default_processing_us")]
+    pub processing_us: u64,
+}
+
+/// One `[[edges]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeSection {
+    /// The producing vertex's name.
+    pub from: String,
+    /// The consuming vertex's name.
+    pub to: String,
+    /// `forward`, `hash`, `rebalance` or `broadcast`.
+    pub partitioning: crate::dataflow::graph::Partitioning,
+}
+
+/// `[checkpoint]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckpointSection {
+    /// Milliseconds between periodic triggers.
+    pub interval_ms: u64,
+    /// Also trigger every this many source records (0: never).
+    pub every_source_records: u64,
+    /// Milliseconds before a pending checkpoint expires.
+    pub timeout_ms: u64,
+    /// Checkpoints pending at once, at most.
+    pub max_concurrent: u32,
+}
+
+/// `[network]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkSection {
+    /// Shortest one-way latency, microseconds.
+    pub latency_us_min: u64,
+    /// Longest one-way latency, microseconds.
+    pub latency_us_max: u64,
+    /// Credits per channel (messages in flight plus unconsumed).
+    pub buffer_capacity: u32,
+}
+
+/// `[storage]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSection {
+    /// Shortest write latency, microseconds.
+    pub write_latency_us_min: u64,
+    /// Longest write latency, microseconds.
+    pub write_latency_us_max: u64,
+}
+
+/// `[recovery]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoverySection {
+    /// Milliseconds from a failure to the restart.
+    pub restart_delay_ms: u64,
+}
+
+/// `[budget]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BudgetSection {
+    /// Events a run may handle.
+    pub events_max: u64,
+    /// Simulated milliseconds a run may last.
+    pub time_ms_max: u64,
+}
+
+/// One `[[faults]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "kebab-case")]
+pub enum FaultSection {
+    /// Crash one subtask, named `vertex[subtask]`, at a simulated time.
+    CrashTask {
+        /// The subtask, as `name[index]`.
+        task: String,
+        /// Simulated milliseconds since the start.
+        at_ms: u64,
+    },
+}
+
+fn default_value_max() -> u64 {
+    100
+}
+
+fn default_processing_us() -> u64 {
+    10
+}
+
+impl Default for CheckpointSection {
+    fn default() -> Self {
+        CheckpointSection { interval_ms: 100, every_source_records: 0, timeout_ms: 10_000, max_concurrent: 1 }
+    }
+}
+
+impl Default for NetworkSection {
+    fn default() -> Self {
+        NetworkSection { latency_us_min: 100, latency_us_max: 1_000, buffer_capacity: 32 }
+    }
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        StorageSection { write_latency_us_min: 1_000, write_latency_us_max: 10_000 }
+    }
+}
+
+impl Default for RecoverySection {
+    fn default() -> Self {
+        RecoverySection { restart_delay_ms: 100 }
+    }
+}
+
+impl Default for BudgetSection {
+    fn default() -> Self {
+        BudgetSection { events_max: 100_000_000, time_ms_max: 3_600_000 }
+    }
+}
+
+/// Parses TOML into the schema; the error names the field path and, for syntax errors, the
+/// line.
+pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    let deserializer = toml::de::Deserializer::parse(text).map_err(|error| syntax_error(text, &error))?;
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = inner.message().trim().to_string();
+        if path.is_empty() || path == "." {
+            ScenarioError { field: None, message }
+        } else {
+            ScenarioError::at(path, message)
+        }
+    })
+}
+
+fn syntax_error(text: &str, error: &toml::de::Error) -> ScenarioError {
+    let message = error.message().trim().replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            ScenarioError { field: None, message: format!("line {line}: {message}") }
+        }
+        None => ScenarioError { field: None, message },
+    }
+}

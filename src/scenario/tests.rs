@@ -1,0 +1,1 @@
+//! Scenario unit tests: parsing, defaults, and each validation rule naming its field.

@@ -1,0 +1,84 @@
+//! Simulated durable storage: named objects that become durable after a seeded latency.
+//!
+//! A write is pending until its completion event; only then can it be read. Reads are
+//! immediate. Deletion is explicit. Storage knows object names, not what the bytes mean;
+//! faults on writes (failures, torn objects, unavailability) arrive with the faults issue.
+//! Unit tests in `storage/tests.rs`.
+
+#[cfg(test)]
+mod tests;
+
+use crate::kernel::rng::SimRng;
+use crate::kernel::time::{SimDuration, SimTime};
+use crate::kernel::trace::ObjectName;
+use std::collections::BTreeMap;
+
+/// Write latency settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StorageConfig {
+    /// The shortest time for a write to become durable.
+    pub write_latency_min: SimDuration,
+    /// The longest time for a write to become durable.
+    pub write_latency_max: SimDuration,
+}
+
+/// A handle on a pending write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WriteId(pub u64);
+
+/// The durable store and its pending writes.
+pub struct Storage {
+    config: StorageConfig,
+    durable: BTreeMap<ObjectName, Vec<u8>>,
+    pending: BTreeMap<WriteId, (ObjectName, Vec<u8>)>,
+    next_write: u64,
+    bytes_written: u64,
+}
+
+impl Storage {
+    /// An empty store.
+    pub fn new(config: StorageConfig) -> Storage {
+        assert!(config.write_latency_min <= config.write_latency_max, "write latency range is empty");
+        Storage { config, durable: BTreeMap::new(), pending: BTreeMap::new(), next_write: 0, bytes_written: 0 }
+    }
+
+    /// Starts writing `bytes` as `name`; returns the write and when it becomes durable.
+    pub fn begin_write(&mut self, name: ObjectName, bytes: Vec<u8>, now: SimTime, latency: &mut SimRng) -> (WriteId, SimTime) {
+        let delay = latency.in_range(self.config.write_latency_min.as_nanos(), self.config.write_latency_max.as_nanos());
+        let write = WriteId(self.next_write);
+        self.next_write += 1;
+        self.pending.insert(write, (name, bytes));
+        (write, now.after(SimDuration::from_nanos(delay)))
+    }
+
+    /// Completes a pending write: the object is durable from now on. Returns its name and size.
+    pub fn complete_write(&mut self, write: WriteId) -> (ObjectName, u64) {
+        let (name, bytes) = self.pending.remove(&write).expect("a write completes once");
+        let size = bytes.len() as u64;
+        self.bytes_written += size;
+        self.durable.insert(name, bytes);
+        (name, size)
+    }
+
+    /// The bytes of a durable object.
+    pub fn read(&self, name: &ObjectName) -> Option<&[u8]> {
+        self.durable.get(name).map(Vec::as_slice)
+    }
+
+    /// Deletes every durable object that `doomed` selects; returns how many.
+    pub fn delete_where(&mut self, doomed: impl Fn(&ObjectName) -> bool) -> usize {
+        let before = self.durable.len();
+        self.durable.retain(|name, _| !doomed(name));
+        before - self.durable.len()
+    }
+
+    /// Durable objects right now.
+    pub fn durable_count(&self) -> usize {
+        self.durable.len()
+    }
+
+    /// Bytes made durable since the run began.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written
+    }
+}

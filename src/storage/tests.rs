@@ -1,0 +1,40 @@
+//! Storage tests: pending writes are invisible until complete; deletion.
+
+use super::*;
+use crate::kernel::ids::{CheckpointId, TaskId};
+use crate::kernel::rng::{Seed, Stream};
+
+fn store() -> Storage {
+    Storage::new(StorageConfig {
+        write_latency_min: SimDuration::from_millis(1),
+        write_latency_max: SimDuration::from_millis(3),
+    })
+}
+
+#[test]
+fn a_write_is_readable_only_after_it_completes() {
+    let mut storage = store();
+    let mut rng = SimRng::open(Seed(9), Stream::Storage);
+    let name = ObjectName::TaskState { checkpoint: CheckpointId(1), task: TaskId(0) };
+    let (write, durable_at) = storage.begin_write(name, vec![1, 2, 3], SimTime::ZERO, &mut rng);
+    assert!(durable_at >= SimTime::ZERO.after(SimDuration::from_millis(1)));
+    assert!(durable_at <= SimTime::ZERO.after(SimDuration::from_millis(3)));
+    assert_eq!(storage.read(&name), None);
+    assert_eq!(storage.complete_write(write), (name, 3));
+    assert_eq!(storage.read(&name), Some(&[1u8, 2, 3][..]));
+    assert_eq!(storage.bytes_written(), 3);
+}
+
+#[test]
+fn delete_where_removes_only_the_selected_objects() {
+    let mut storage = store();
+    let mut rng = SimRng::open(Seed(9), Stream::Storage);
+    for checkpoint in 1..=3 {
+        let name = ObjectName::Metadata { checkpoint: CheckpointId(checkpoint) };
+        let (write, _) = storage.begin_write(name, vec![0], SimTime::ZERO, &mut rng);
+        storage.complete_write(write);
+    }
+    let removed = storage.delete_where(|name| matches!(name, ObjectName::Metadata { checkpoint } if checkpoint.0 < 3));
+    assert_eq!(removed, 2);
+    assert_eq!(storage.durable_count(), 1);
+}
