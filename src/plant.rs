@@ -17,10 +17,14 @@ pub enum PlantedBug {
     /// Recovery rewinds the sources but leaves keyed operators with their live state instead
     /// of the checkpointed one: replayed records are counted twice.
     SkipKeyedStateRestore,
+    /// Recovery hands each keyed subtask the checkpointed state of the next keyed subtask:
+    /// state routed to the wrong owner, which only the final aggregates reveal.
+    RestoreNeighbourState,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 2] = [PlantedBug::ForgetSourceRewind, PlantedBug::SkipKeyedStateRestore];
+pub const ALL_PLANTS: [PlantedBug; 3] =
+    [PlantedBug::ForgetSourceRewind, PlantedBug::SkipKeyedStateRestore, PlantedBug::RestoreNeighbourState];
 
 impl PlantedBug {
     /// The name used on the command line.
@@ -28,6 +32,16 @@ impl PlantedBug {
         match self {
             PlantedBug::ForgetSourceRewind => "forget-source-rewind",
             PlantedBug::SkipKeyedStateRestore => "skip-keyed-state-restore",
+            PlantedBug::RestoreNeighbourState => "restore-neighbour-state",
+        }
+    }
+
+    /// What the bug does, in one sentence.
+    pub fn description(self) -> &'static str {
+        match self {
+            PlantedBug::ForgetSourceRewind => "recovery leaves sources at their live offsets instead of rewinding",
+            PlantedBug::SkipKeyedStateRestore => "recovery leaves keyed operators with their live state",
+            PlantedBug::RestoreNeighbourState => "recovery gives each keyed subtask its neighbour's state",
         }
     }
 

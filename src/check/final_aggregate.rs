@@ -5,6 +5,7 @@
 //! it captured, or that counts wrongly.
 
 use super::{ExpectedTotals, Invariant, KeyExpectation};
+use crate::kernel::ids::TaskId;
 use crate::kernel::trace::Fact;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -12,7 +13,7 @@ use std::rc::Rc;
 /// The final-aggregate checker.
 pub struct FinalAggregate {
     expected: Rc<ExpectedTotals>,
-    reported: BTreeMap<u64, KeyExpectation>,
+    reported: BTreeMap<u64, (TaskId, KeyExpectation)>,
 }
 
 impl FinalAggregate {
@@ -28,8 +29,8 @@ impl FinalAggregate {
             return None;
         };
         let totals = KeyExpectation { count, sum, fingerprint };
-        self.reported.insert(key, totals).map(|_| {
-            (Invariant::FinalAggregate, format!("key {key} is held by {task} and by another task at the end"))
+        self.reported.insert(key, (task, totals)).map(|(other, _)| {
+            (Invariant::FinalAggregate, format!("key {key} is held by both {other} and {task} at the end"))
         })
     }
 
@@ -38,7 +39,7 @@ impl FinalAggregate {
         let expected_keys = (0..self.expected.per_key.len() as u64).filter(|&key| self.expected.of(key).count > 0);
         let keys: std::collections::BTreeSet<u64> = expected_keys.chain(self.reported.keys().copied()).collect();
         keys.into_iter().find_map(|key| {
-            let held = self.reported.get(&key).copied().unwrap_or_default();
+            let held = self.reported.get(&key).map(|(_, totals)| *totals).unwrap_or_default();
             let expected = self.expected.of(key);
             (held != expected).then(|| {
                 let detail = format!(

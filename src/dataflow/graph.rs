@@ -208,8 +208,11 @@ impl JobGraph {
         if order.len() == self.vertices.len() {
             return Ok(order);
         }
-        let blocked = self.edges.iter().position(|edge| indegree[edge.to.index()] > 0);
-        Err(blocked.expect("a vertex left over has an incoming edge"))
+        // Blame the last-declared edge between two vertices left over: it lies on or
+        // inside a cycle, and the back edge of a loop is usually written last.
+        let ordered: Vec<bool> = (0..self.vertices.len()).map(|v| order.iter().any(|id| id.index() == v)).collect();
+        let inside = self.edges.iter().rposition(|edge| !ordered[edge.from.index()] && !ordered[edge.to.index()]);
+        Err(inside.expect("vertices left over by Kahn's algorithm lie on a cycle"))
     }
 
     /// Expands the graph into subtasks and channels. The graph must be valid.

@@ -40,8 +40,9 @@ impl fmt::Display for StateError {
 /// virtual call.
 #[derive(Clone, Debug)]
 pub enum TaskLogic {
-    /// A replayable source: it has no inputs and reads its split.
-    Source(ReplayableSource),
+    /// A replayable source: it has no inputs and reads its split. Boxed because its
+    /// ChaCha generator is far larger than the other variants.
+    Source(Box<ReplayableSource>),
     /// A keyed count-and-sum aggregation.
     KeyedCount(KeyedCount),
     /// A sink that keeps the latest value it received per key.
@@ -52,7 +53,7 @@ impl TaskLogic {
     /// The operator view of the logic, for snapshot and restore.
     pub fn as_operator(&mut self) -> &mut dyn Operator {
         match self {
-            TaskLogic::Source(source) => source,
+            TaskLogic::Source(source) => source.as_mut(),
             TaskLogic::KeyedCount(count) => count,
             TaskLogic::Sink(sink) => sink,
         }

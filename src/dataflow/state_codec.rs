@@ -16,7 +16,7 @@ pub fn push_row<const WORDS: usize>(out: &mut Vec<u8>, row: [u64; WORDS]) {
 /// of rows.
 pub fn rows<const WORDS: usize>(state: &[u8]) -> Result<Vec<[u64; WORDS]>, StateError> {
     let row_bytes = WORDS * 8;
-    if state.len() % row_bytes != 0 {
+    if !state.len().is_multiple_of(row_bytes) {
         return Err(StateError(format!(
             "{} bytes is not a whole number of {row_bytes}-byte rows",
             state.len()

@@ -10,7 +10,7 @@ use std::fmt;
 macro_rules! index_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
         pub struct $name(pub u32);
 
         impl $name {
@@ -50,7 +50,7 @@ index_id!(
 );
 
 /// A checkpoint's id, issued by the coordinator; it never goes backwards within a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CheckpointId(pub u64);
 
 impl fmt::Display for CheckpointId {
@@ -63,7 +63,7 @@ impl fmt::Display for CheckpointId {
 ///
 /// Stable across replays: a record re-read after a rewind has the same id, which is what lets
 /// the checkers tell a duplicate from a new record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RecordId {
     /// The source subtask that reads the record.
     pub source: TaskId,
@@ -104,5 +104,5 @@ impl fmt::Display for RecordId {
 ///
 /// Events scheduled by an earlier attempt carry its number and are dropped on arrival, which
 /// is how a restart discards everything the failed attempt left in flight.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Attempt(pub u32);

@@ -69,6 +69,15 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        other.time.cmp(&self.time).then_with(|| other.sequence.cmp(&self.sequence))
+        other.key().cmp(&self.key())
+    }
+}
+
+impl<E> Entry<E> {
+    /// (time, sequence) packed into one integer: one comparison instead of a chain, which
+    /// measurably speeds up the heap at hundreds of pending events.
+    #[inline]
+    fn key(&self) -> u128 {
+        (u128::from(self.time.as_nanos()) << 64) | u128::from(self.sequence)
     }
 }

@@ -55,7 +55,7 @@ pub enum TaskRole {
 /// The restore action of every task, indexed by `TaskId`.
 pub fn plan_restore(latest: Option<&CheckpointMetadata>, roles: &[TaskRole], plants: &[PlantedBug]) -> Vec<RestoreAction> {
     let planted = |bug: PlantedBug| plants.contains(&bug);
-    roles
+    let mut plan: Vec<RestoreAction> = roles
         .iter()
         .enumerate()
         .map(|(index, role)| match (latest, role) {
@@ -64,7 +64,20 @@ pub fn plan_restore(latest: Option<&CheckpointMetadata>, roles: &[TaskRole], pla
             (None, _) => RestoreAction::Fresh,
             (Some(metadata), _) => RestoreAction::FromObject(metadata.task_states[index]),
         })
-        .collect()
+        .collect();
+    if planted(PlantedBug::RestoreNeighbourState) {
+        rotate_keyed_restores(&mut plan, roles);
+    }
+    plan
+}
+
+/// The planted routing bug: keyed subtask k gets what keyed subtask k+1 should load.
+fn rotate_keyed_restores(plan: &mut [RestoreAction], roles: &[TaskRole]) {
+    let keyed: Vec<usize> = (0..roles.len()).filter(|&index| roles[index] == TaskRole::Keyed).collect();
+    let actions: Vec<RestoreAction> = keyed.iter().map(|&index| plan[index]).collect();
+    for (position, &index) in keyed.iter().enumerate() {
+        plan[index] = actions[(position + 1) % actions.len()];
+    }
 }
 
 impl CheckpointMetadata {

@@ -38,3 +38,14 @@ fn metadata_round_trips_and_rejects_truncation() {
     assert_eq!(CheckpointMetadata::decode(&bytes[..bytes.len() - 1]), None);
     assert_eq!(CheckpointMetadata::decode(&[]), None);
 }
+
+#[test]
+fn the_neighbour_plant_rotates_keyed_restores_only() {
+    let roles = [TaskRole::Source, TaskRole::Keyed, TaskRole::Keyed, TaskRole::Keyed, TaskRole::Other];
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(1), roles.len());
+    let honest = plan_restore(Some(&metadata), &roles, &[]);
+    let rotated = plan_restore(Some(&metadata), &roles, &[PlantedBug::RestoreNeighbourState]);
+    assert_eq!(rotated[0], honest[0]);
+    assert_eq!(rotated[1..4], [honest[2], honest[3], honest[1]]);
+    assert_eq!(rotated[4], honest[4]);
+}

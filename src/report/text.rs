@@ -53,9 +53,19 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
                 _ => format!("{}, by the end-of-run check", violation.time),
             };
             line("detected", detected);
-            line("detail", violation.detail.clone());
+            line("detail", with_task_names(&violation.detail, context.task_names));
             line("replay", context.replay_command.clone());
         }
     }
     out
+}
+
+/// Checkers name tasks by id (`task#3`); the report names them as the scenario does.
+/// Replaces higher ids first, so `task#1` never eats the front of `task#12`.
+fn with_task_names(text: &str, task_names: &[String]) -> String {
+    let mut named = text.to_string();
+    for (index, name) in task_names.iter().enumerate().rev() {
+        named = named.replace(&format!("task#{index}"), name);
+    }
+    named
 }

@@ -1,0 +1,14 @@
+//! Benchmark workloads: the token ring that measures the kernel's event throughput against a
+//! bare priority-queue loop doing the same work.
+//!
+//! Everything here is deterministic and untimed: each workload runs to an exact event count
+//! and returns a checksum of what it did. Timing is the caller's job (`benches/kernel.rs`
+//! drives these functions through criterion), so this module reads no clock and starts no
+//! thread. The ring itself is in `ring.rs`; unit tests in `bench/tests.rs`.
+
+pub mod ring;
+
+#[cfg(test)]
+mod tests;
+
+pub use ring::{HOP_LATENCY, JITTER_MAX, RingResult, ring_bare, ring_kernel};

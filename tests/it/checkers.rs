@@ -1,0 +1,88 @@
+//! Every check can fail: each invariant is broken on purpose by a planted bug (or a budget
+//! too small to finish) and caught with the right name, and the honest runs pass.
+
+use crate::support::{load, run};
+use snapsim::check::Invariant;
+use snapsim::explore::run::{Outcome, Verdict};
+use snapsim::kernel::trace::Fact;
+use snapsim::plant::PlantedBug;
+use snapsim::scenario::FaultSection;
+
+fn violation(outcome: &Outcome) -> &snapsim::check::Violation {
+    match &outcome.verdict {
+        Verdict::Fail(violation) => violation,
+        Verdict::Pass => panic!("expected a violation, the run passed (seed {})", outcome.seed.0),
+    }
+}
+
+#[test]
+fn forgetting_to_rewind_sources_loses_records() {
+    let scenario = load("sims/wordcount.toml");
+    for seed in 1..=5 {
+        let outcome = run(&scenario, seed, &[PlantedBug::ForgetSourceRewind]);
+        let found = violation(&outcome);
+        assert_eq!(found.invariant, Invariant::ExactlyOnceState, "seed {seed}");
+        assert!(found.detail.contains("lost"), "seed {seed}: {}", found.detail);
+        assert_eq!(found.fact, None, "a loss shows only at the end of the run");
+    }
+}
+
+#[test]
+fn skipping_the_keyed_restore_counts_records_twice_and_is_caught_at_once() {
+    let outcome = run(&load("sims/wordcount.toml"), 1, &[PlantedBug::SkipKeyedStateRestore]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::ExactlyOnceState);
+    assert!(matches!(found.fact, Some(Fact::RecordApplied { .. })), "caught online: {:?}", found.fact);
+    assert!(found.fact_index.is_some());
+    assert!(found.detail.contains("counted twice"), "{}", found.detail);
+}
+
+#[test]
+fn state_restored_onto_the_wrong_subtask_breaks_the_final_aggregates() {
+    let outcome = run(&load("sims/wordcount.toml"), 1, &[PlantedBug::RestoreNeighbourState]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::FinalAggregate);
+    assert!(matches!(found.fact, Some(Fact::KeyTotal { .. })), "{:?}", found.fact);
+}
+
+#[test]
+fn a_job_that_cannot_finish_within_its_budget_is_a_liveness_failure() {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.budget.events_max = 1_000;
+    let found = violation(&run(&scenario, 1, &[])).clone();
+    assert_eq!(found.invariant, Invariant::Liveness);
+    assert!(found.detail.contains("event budget"), "{}", found.detail);
+    scenario.budget.events_max = 10_000_000;
+    scenario.budget.time_ms_max = 5;
+    assert!(violation(&run(&scenario, 1, &[])).detail.contains("time budget"));
+}
+
+#[test]
+fn planted_recovery_bugs_are_harmless_when_nothing_crashes() {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.faults.clear();
+    for plant in snapsim::plant::ALL_PLANTS {
+        let outcome = run(&scenario, 1, &[plant]);
+        assert!(outcome.passed(), "{plant} without a crash: {:?}", outcome.verdict);
+        assert_eq!(outcome.stats.recoveries, 0);
+    }
+}
+
+#[test]
+fn a_crash_before_the_first_checkpoint_restarts_from_scratch() {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.faults = vec![FaultSection::CrashTask { task: "sink[2]".to_string(), at_ms: 1 }];
+    let outcome = run(&scenario, 3, &[]);
+    assert!(outcome.passed(), "{:?}", outcome.verdict);
+    assert_eq!(outcome.stats.recoveries, 1);
+    assert!(outcome.stats.source_records_read > outcome.source_records, "some records were read twice");
+}
+
+#[test]
+fn the_shipped_crashes_really_force_recovery_and_replay() {
+    let outcome = run(&load("sims/wordcount.toml"), 1, &[]);
+    assert!(outcome.passed());
+    assert_eq!(outcome.stats.recoveries, 2);
+    assert!(outcome.stats.checkpoints_completed >= 3);
+    assert!(outcome.stats.source_records_read > outcome.source_records, "recovery replayed records");
+}

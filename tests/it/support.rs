@@ -1,0 +1,45 @@
+//! Shared helpers: the shipped scenarios and one-call runs.
+
+use snapsim::explore::run::{Outcome, run_compiled};
+use snapsim::harness::RunOptions;
+use snapsim::kernel::rng::Seed;
+use snapsim::plant::PlantedBug;
+use snapsim::scenario::{CompiledScenario, Scenario};
+use std::path::{Path, PathBuf};
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every shipped scenario file, sorted by path.
+pub fn shipped_scenarios() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(repo_root().join("sims"))
+        .expect("sims/ exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "toml"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// A shipped scenario, parsed.
+pub fn load(relative: &str) -> Scenario {
+    load_path(&repo_root().join(relative))
+}
+
+/// A scenario file, parsed.
+pub fn load_path(path: &Path) -> Scenario {
+    Scenario::from_path(path).unwrap_or_else(|error| panic!("{}", error.one_line(&path.display().to_string())))
+}
+
+/// A scenario, validated.
+pub fn compile(scenario: &Scenario) -> CompiledScenario {
+    scenario.compile().unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Runs `scenario` with `seed` and `plants`.
+pub fn run(scenario: &Scenario, seed: u64, plants: &[PlantedBug]) -> Outcome {
+    let options = RunOptions { keep_facts: false, plants: plants.to_vec() };
+    run_compiled(&compile(scenario), Seed(seed), &options)
+}
