@@ -40,30 +40,15 @@ pub struct RingResult {
 /// delivered; panics if `nodes` is 0.
 pub fn ring_kernel(nodes: u32, deliveries: u64, seed: Seed) -> RingResult {
     assert!(nodes > 0, "a ring needs at least one node");
-    let mut world = RingWorld {
-        nodes,
-        jitter: SimRng::open(seed, Stream::Network),
-        checksum: CHECKSUM_START,
-    };
+    let mut world = RingWorld { nodes, jitter: SimRng::open(seed, Stream::Network), checksum: CHECKSUM_START };
     let mut scheduler = Scheduler::new(nodes as usize);
     for node in 0..nodes {
         scheduler.at(SimTime::ZERO, Delivery { node });
     }
-    let budget = Budget {
-        events_max: deliveries,
-        time_max: SimTime::from_nanos(u64::MAX),
-    };
+    let budget = Budget { events_max: deliveries, time_max: SimTime::from_nanos(u64::MAX) };
     let end = kernel::run(&mut world, &mut scheduler, budget);
-    assert_eq!(
-        end.stop,
-        Stop::EventBudget,
-        "the ring only stops at its event budget"
-    );
-    RingResult {
-        deliveries: end.events,
-        end_time: end.now,
-        checksum: world.checksum,
-    }
+    assert_eq!(end.stop, Stop::EventBudget, "the ring only stops at its event budget");
+    RingResult { deliveries: end.events, end_time: end.now, checksum: world.checksum }
 }
 
 /// Runs the same ring as `ring_kernel` without the kernel: a `BinaryHeap` of
@@ -92,11 +77,7 @@ pub fn ring_bare(nodes: u32, deliveries: u64, seed: Seed) -> RingResult {
         heap.push(Reverse((due, sequence, next_node(node, nodes))));
         sequence += 1;
     }
-    RingResult {
-        deliveries: delivered,
-        end_time: SimTime::from_nanos(now),
-        checksum,
-    }
+    RingResult { deliveries: delivered, end_time: SimTime::from_nanos(now), checksum }
 }
 
 /// The token arriving at one node of the ring.
@@ -124,12 +105,7 @@ impl World for RingWorld {
     fn handle(&mut self, now: SimTime, event: Delivery, scheduler: &mut Scheduler<Delivery>) {
         self.checksum = fold(self.checksum, event.node, now.as_nanos());
         let delay = hop_delay(&mut self.jitter);
-        scheduler.after(
-            delay,
-            Delivery {
-                node: next_node(event.node, self.nodes),
-            },
-        );
+        scheduler.after(delay, Delivery { node: next_node(event.node, self.nodes) });
     }
 
     #[inline]

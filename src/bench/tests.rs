@@ -36,17 +36,12 @@ fn same_seed_same_result() {
     let first = ring_kernel(64, 10_000, Seed(3));
     let second = ring_kernel(64, 10_000, Seed(3));
     assert_eq!(first, second);
-    assert_eq!(
-        ring_bare(64, 10_000, Seed(3)),
-        ring_bare(64, 10_000, Seed(3))
-    );
+    assert_eq!(ring_bare(64, 10_000, Seed(3)), ring_bare(64, 10_000, Seed(3)));
 }
 
 #[test]
 fn different_seeds_different_checksums() {
-    let checksums: Vec<u64> = (0..8)
-        .map(|seed| ring_kernel(8, 5_000, Seed(seed)).checksum)
-        .collect();
+    let checksums: Vec<u64> = (0..8).map(|seed| ring_kernel(8, 5_000, Seed(seed)).checksum).collect();
     for (i, a) in checksums.iter().enumerate() {
         for b in &checksums[i + 1..] {
             assert_ne!(a, b, "two seeds gave the same checksum");
@@ -61,10 +56,7 @@ fn one_node_end_time_is_within_the_jitter_bounds() {
     let hops = deliveries - 1;
     let low = hops * HOP_LATENCY.as_nanos();
     let high = hops * (HOP_LATENCY.as_nanos() + JITTER_MAX.as_nanos());
-    assert!(
-        (low..=high).contains(&end_time.as_nanos()),
-        "end time {end_time}"
-    );
+    assert!((low..=high).contains(&end_time.as_nanos()), "end time {end_time}");
     assert!(end_time.as_nanos() > low, "no jitter was drawn");
 }
 

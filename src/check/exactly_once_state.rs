@@ -3,14 +3,16 @@
 //! The ledger follows what the harness physically did: `RecordApplied` adds a record's
 //! fingerprint to its key; `StateCaptured` copies the task's ledger as the checkpoint's;
 //! `TaskRestored` replaces the ledger with the copy of the checkpoint it loaded (or empties
-//! it for a fresh start). A key whose ledger count passes the number of source records with
-//! that key is a duplicate, caught at once. At the end, each key must live on one task only
-//! and its count and fingerprint must equal the oracle's — a loss and a duplicate cannot
-//! cancel out in the fingerprint.
+//! it for a fresh start); `ObjectDeleted` drops a copy whose state can no longer be loaded.
+//! Restoring from a capture the checker never saw is itself a violation. A key whose ledger
+//! count passes the number of source records with that key is a duplicate, caught when the
+//! count overflows (not necessarily at the duplicated record itself). At the end, each key of
+//! a keyed vertex must live on one of its subtasks only, and its count and fingerprint must
+//! equal the oracle's — a loss and a duplicate cannot cancel out in the fingerprint.
 
 use super::{ExpectedTotals, Invariant};
 use crate::kernel::ids::{CheckpointId, TaskId};
-use crate::kernel::trace::Fact;
+use crate::kernel::trace::{Fact, ObjectName};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -47,7 +49,11 @@ impl ExactlyOnceState {
     pub fn observe(&mut self, fact: &Fact) -> Option<(Invariant, String)> {
         match *fact {
             Fact::RecordApplied { task, record, key } => {
-                let expected = self.expected.of(key).count;
+                let Some(group) = self.expected.group_of(task) else {
+                    let detail = format!("{task} applied {record} to keyed state, but it runs no keyed operator");
+                    return Some((Invariant::ExactlyOnceState, detail));
+                };
+                let expected = self.expected.of(group, key).count;
                 let ledger = self.ledger(task);
                 let index = usize::try_from(key).expect("key fits usize");
                 if index >= ledger.len() {
@@ -66,49 +72,68 @@ impl ExactlyOnceState {
                 })
             }
             Fact::StateCaptured { task, checkpoint, .. } => {
-                if let Some(ledger) = self.ledgers.get(task.index()).filter(|ledger| !ledger.is_empty()) {
-                    self.captured.insert((checkpoint, task), ledger.clone());
+                if self.expected.group_of(task).is_some() {
+                    let ledger = self.ledger(task).clone();
+                    self.captured.insert((checkpoint, task), ledger);
                 }
                 None
             }
-            Fact::CheckpointCompleted { checkpoint } => {
-                // Recovery only ever loads the latest completed checkpoint or a newer one.
-                self.captured.retain(|(captured, _), _| *captured >= checkpoint);
+            Fact::ObjectDeleted { object: ObjectName::TaskState { checkpoint, task } } => {
+                self.captured.remove(&(checkpoint, task));
                 None
             }
-            Fact::TaskRestored { task, checkpoint, .. } => {
-                let restored = checkpoint.and_then(|id| self.captured.get(&(id, task)).cloned()).unwrap_or_default();
-                *self.ledger(task) = restored;
+            Fact::TaskRestored { task, checkpoint: None, .. } => {
+                self.ledger(task).clear();
                 None
+            }
+            Fact::TaskRestored { task, checkpoint: Some(checkpoint), .. } => {
+                let holds_keyed_state = self.expected.group_of(task).is_some();
+                match self.captured.get(&(checkpoint, task)).cloned() {
+                    Some(restored) => {
+                        *self.ledger(task) = restored;
+                        None
+                    }
+                    None if !holds_keyed_state => None,
+                    None => Some((
+                        Invariant::ExactlyOnceState,
+                        format!("{task} restored {checkpoint}, whose state it never captured or which was deleted"),
+                    )),
+                }
             }
             _ => None,
         }
     }
 
-    /// The end-of-run comparison with the oracle.
+    /// The end-of-run comparison with the oracle, group by group and key by key.
     pub fn finish(&self) -> Option<(Invariant, String)> {
-        let key_count = self.ledgers.iter().map(Vec::len).max().unwrap_or(0).max(self.expected.per_key.len());
-        for key in 0..key_count {
-            let holders: Vec<(usize, KeyLedger)> = self
-                .ledgers
-                .iter()
-                .enumerate()
-                .filter_map(|(task, ledger)| ledger.get(key).filter(|entry| entry.count > 0).map(|entry| (task, *entry)))
+        for (group, per_key) in self.expected.groups.iter().enumerate() {
+            let members: Vec<usize> = (0..self.expected.task_groups.len())
+                .filter(|&task| self.expected.group_of(TaskId::from_index(task)) == Some(group))
                 .collect();
-            if let Some(detail) = self.judge_key(key as u64, &holders) {
-                return Some((Invariant::ExactlyOnceState, detail));
+            let held_keys = members.iter().filter_map(|&task| self.ledgers.get(task)).map(Vec::len).max().unwrap_or(0);
+            for key in 0..held_keys.max(per_key.len()) {
+                let holders: Vec<(usize, KeyLedger)> = members
+                    .iter()
+                    .filter_map(|&task| {
+                        let entry = self.ledgers.get(task)?.get(key).filter(|entry| entry.count > 0)?;
+                        Some((task, *entry))
+                    })
+                    .collect();
+                if let Some(detail) = self.judge_key(group, key as u64, &holders) {
+                    return Some((Invariant::ExactlyOnceState, detail));
+                }
             }
         }
         None
     }
 
-    fn judge_key(&self, key: u64, holders: &[(usize, KeyLedger)]) -> Option<String> {
+    fn judge_key(&self, group: usize, key: u64, holders: &[(usize, KeyLedger)]) -> Option<String> {
         if holders.len() > 1 {
             let tasks: Vec<String> = holders.iter().map(|(task, _)| format!("task#{task}")).collect();
             return Some(format!("key {key} has state on more than one task: {}", tasks.join(", ")));
         }
         let held = holders.first().map(|(_, entry)| *entry).unwrap_or_default();
-        let expected = self.expected.of(key);
+        let expected = self.expected.of(group, key);
         if held.count == expected.count && held.fingerprint == expected.fingerprint {
             return None;
         }

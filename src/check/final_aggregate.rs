@@ -13,7 +13,8 @@ use std::rc::Rc;
 /// The final-aggregate checker.
 pub struct FinalAggregate {
     expected: Rc<ExpectedTotals>,
-    reported: BTreeMap<u64, (TaskId, KeyExpectation)>,
+    /// Per (group, key): who reported it and what.
+    reported: BTreeMap<(usize, u64), (TaskId, KeyExpectation)>,
 }
 
 impl FinalAggregate {
@@ -29,26 +30,36 @@ impl FinalAggregate {
             return None;
         };
         let totals = KeyExpectation { count, sum, fingerprint };
-        self.reported.insert(key, (task, totals)).map(|(other, _)| {
+        let Some(group) = self.expected.group_of(task) else {
+            return Some((
+                Invariant::FinalAggregate,
+                format!("{task} reports keyed totals but runs no keyed operator"),
+            ));
+        };
+        self.reported.insert((group, key), (task, totals)).map(|(other, _)| {
             (Invariant::FinalAggregate, format!("key {key} is held by both {other} and {task} at the end"))
         })
     }
 
-    /// Compares every key's reported totals with the oracle.
+    /// Compares every key's reported totals with the oracle, group by group.
     pub fn finish(&self) -> Option<(Invariant, String)> {
-        let expected_keys = (0..self.expected.per_key.len() as u64).filter(|&key| self.expected.of(key).count > 0);
-        let keys: std::collections::BTreeSet<u64> = expected_keys.chain(self.reported.keys().copied()).collect();
-        keys.into_iter().find_map(|key| {
-            let held = self.reported.get(&key).map(|(_, totals)| *totals).unwrap_or_default();
-            let expected = self.expected.of(key);
-            (held != expected).then(|| {
-                let detail = format!(
-                    "key {key}: expected count {} sum {} fingerprint {:016x} from the source records, the job \
-                     ended with count {} sum {} fingerprint {:016x}",
-                    expected.count, expected.sum, expected.fingerprint, held.count, held.sum, held.fingerprint
-                );
-                (Invariant::FinalAggregate, detail)
-            })
-        })
+        for (group, per_key) in self.expected.groups.iter().enumerate() {
+            let expected_keys = (0..per_key.len() as u64).filter(|&key| self.expected.of(group, key).count > 0);
+            let reported_keys = self.reported.range((group, 0)..=(group, u64::MAX)).map(|(&(_, key), _)| key);
+            let keys: std::collections::BTreeSet<u64> = expected_keys.chain(reported_keys).collect();
+            for key in keys {
+                let held = self.reported.get(&(group, key)).map(|(_, totals)| *totals).unwrap_or_default();
+                let expected = self.expected.of(group, key);
+                if held != expected {
+                    let detail = format!(
+                        "key {key}: expected count {} sum {} fingerprint {:016x} from the source records, the job \
+                         ended with count {} sum {} fingerprint {:016x}",
+                        expected.count, expected.sum, expected.fingerprint, held.count, held.sum, held.fingerprint
+                    );
+                    return Some((Invariant::FinalAggregate, detail));
+                }
+            }
+        }
+        None
     }
 }

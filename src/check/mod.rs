@@ -16,6 +16,7 @@ pub mod final_aggregate;
 mod tests;
 
 use crate::kernel::Stop;
+use crate::kernel::ids::TaskId;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::Fact;
 use exactly_once_state::ExactlyOnceState;
@@ -79,17 +80,34 @@ pub struct KeyExpectation {
     pub fingerprint: u64,
 }
 
-/// The oracle for a whole run, indexed by key.
+/// The oracle for a whole run: for each keyed vertex, what each key must add up to.
+///
+/// Keyed state is judged per vertex ("group"): each key of a vertex must live on one of its
+/// subtasks and hold each source record reaching that vertex exactly as often as the graph
+/// routes it there. Tasks outside every group hold no keyed state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExpectedTotals {
-    /// Per key, `0..key_count`.
-    pub per_key: Vec<KeyExpectation>,
+    /// For each task (by `TaskId`), the group whose keyed state it holds, if any.
+    pub task_groups: Vec<Option<usize>>,
+    /// For each group, the expectation per key (`0..key_count`).
+    pub groups: Vec<Vec<KeyExpectation>>,
 }
 
 impl ExpectedTotals {
-    /// The expectation for `key` (zero for a key no record has).
-    pub fn of(&self, key: u64) -> KeyExpectation {
-        usize::try_from(key).ok().and_then(|index| self.per_key.get(index)).copied().unwrap_or_default()
+    /// One group, `per_key`, held by tasks `0..task_count`: the shape of hand-built tests.
+    pub fn single_group(per_key: Vec<KeyExpectation>, task_count: usize) -> ExpectedTotals {
+        ExpectedTotals { task_groups: vec![Some(0); task_count], groups: vec![per_key] }
+    }
+
+    /// The group `task` belongs to, if it holds keyed state.
+    pub fn group_of(&self, task: TaskId) -> Option<usize> {
+        self.task_groups.get(task.index()).copied().flatten()
+    }
+
+    /// The expectation for `key` in `group` (zero for a key no record has).
+    pub fn of(&self, group: usize, key: u64) -> KeyExpectation {
+        let per_key = self.groups.get(group).map(Vec::as_slice).unwrap_or_default();
+        usize::try_from(key).ok().and_then(|index| per_key.get(index)).copied().unwrap_or_default()
     }
 }
 

@@ -244,7 +244,13 @@ impl JobGraph {
         Topology { tasks, channels }
     }
 
-    fn expand_edge(&self, edge: &EdgeSpec, first_task: &[usize], tasks: &mut [TaskSpec], channels: &mut Vec<ChannelSpec>) {
+    fn expand_edge(
+        &self,
+        edge: &EdgeSpec,
+        first_task: &[usize],
+        tasks: &mut [TaskSpec],
+        channels: &mut Vec<ChannelSpec>,
+    ) {
         let sender = &self.vertices[edge.from.index()];
         let receiver = &self.vertices[edge.to.index()];
         for sender_subtask in 0..sender.parallelism {

@@ -11,8 +11,8 @@ use super::state_codec::{push_row, rows};
 /// Flink's default maximum parallelism for an operator of `parallelism` subtasks: the next
 /// power of two of 1.5 × parallelism, clamped to 128..=32768.
 pub fn default_max_parallelism(parallelism: u32) -> u32 {
-    let wanted = parallelism.saturating_add(parallelism / 2).next_power_of_two();
-    wanted.clamp(128, 32_768)
+    let wanted = (u64::from(parallelism) + u64::from(parallelism) / 2).next_power_of_two();
+    u32::try_from(wanted.clamp(128, 32_768)).expect("clamped below u32::MAX")
 }
 
 /// The key group of `key` among `max_parallelism` groups.
@@ -64,11 +64,7 @@ impl KeyedCount {
 
     /// The totals of every key that has at least one record, in key order.
     pub fn nonzero_totals(&self) -> impl Iterator<Item = (u64, KeyTotals)> + '_ {
-        self.totals
-            .iter()
-            .enumerate()
-            .filter(|(_, totals)| totals.count > 0)
-            .map(|(key, totals)| (key as u64, *totals))
+        self.totals.iter().enumerate().filter(|(_, totals)| totals.count > 0).map(|(key, totals)| (key as u64, *totals))
     }
 
     fn slot(&mut self, key: u64) -> &mut KeyTotals {

@@ -1,7 +1,7 @@
 //! Records and the messages that carry them on channels.
 
-use crate::kernel::ids::{CheckpointId, RecordId};
 pub use crate::kernel::ids::mix64;
+use crate::kernel::ids::{CheckpointId, RecordId};
 
 /// One data record: a key, a value, and the source record it descends from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,4 +24,3 @@ pub enum Message {
     /// The sender will send nothing more on this channel.
     EndOfInput,
 }
-

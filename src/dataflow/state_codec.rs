@@ -17,10 +17,7 @@ pub fn push_row<const WORDS: usize>(out: &mut Vec<u8>, row: [u64; WORDS]) {
 pub fn rows<const WORDS: usize>(state: &[u8]) -> Result<Vec<[u64; WORDS]>, StateError> {
     let row_bytes = WORDS * 8;
     if !state.len().is_multiple_of(row_bytes) {
-        return Err(StateError(format!(
-            "{} bytes is not a whole number of {row_bytes}-byte rows",
-            state.len()
-        )));
+        return Err(StateError(format!("{} bytes is not a whole number of {row_bytes}-byte rows", state.len())));
     }
     let decoded = state
         .chunks_exact(row_bytes)

@@ -19,7 +19,10 @@ const SPEC: WorkloadSpec = WorkloadSpec {
 };
 
 fn source(task: u32) -> ReplayableSource {
-    ReplayableSource::new(RecordGenerator::for_source_task(Seed(4), SPEC, TaskId(task)), SPEC.records_per_source_subtask)
+    ReplayableSource::new(
+        RecordGenerator::for_source_task(Seed(4), SPEC, TaskId(task)),
+        SPEC.records_per_source_subtask,
+    )
 }
 
 #[test]
@@ -174,7 +177,10 @@ fn routing_follows_the_partitioning() {
         sent
     };
     let mut cursor = 0;
-    assert_eq!(targets(0, 0, 42, &mut cursor), targets(1, 0, 42, &mut cursor).iter().map(|c| c.0 - 3).map(crate::kernel::ids::ChannelId).collect::<Vec<_>>());
+    assert_eq!(
+        targets(0, 0, 42, &mut cursor),
+        targets(1, 0, 42, &mut cursor).iter().map(|c| c.0 - 3).map(crate::kernel::ids::ChannelId).collect::<Vec<_>>()
+    );
     assert_eq!(targets(2, 0, 9, &mut cursor).len(), 1, "forward sends to one channel");
     let first = targets(2, 1, 9, &mut cursor);
     let second = targets(2, 1, 9, &mut cursor);

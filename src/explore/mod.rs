@@ -1,4 +1,5 @@
 //! Exploration: one run (scenario + seed → outcome). Sweeps, run files, replay and
 //! shrinking arrive with the exploration issue (#3) and build on `run`.
 
+pub mod oracle;
 pub mod run;

@@ -1,14 +1,11 @@
 //! One run: a compiled scenario and a seed in, an `Outcome` out.
 //!
-//! Builds the oracle straight from the source records (the same generators the sources
-//! read), builds the world, runs the kernel loop within the scenario's budget, and
+//! Computes the oracle (`oracle.rs`), builds the world, runs the kernel loop within the scenario's budget, and
 //! gathers the verdict. Nothing here draws randomness of its own.
 
-use crate::check::{ExpectedTotals, KeyExpectation, Violation};
-use crate::dataflow::graph::VertexKind;
-use crate::dataflow::source::RecordGenerator;
-use crate::harness::{Event, RunOptions, RunStats, SimWorld, WorldConfig};
-use crate::kernel::ids::TaskId;
+use super::oracle::compute_oracle;
+use crate::check::Violation;
+use crate::harness::{Event, RunOptions, RunStats, SimWorld};
 use crate::kernel::rng::Seed;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::{TimedFact, TraceHash};
@@ -63,9 +60,9 @@ pub fn check(scenario: &Scenario, seed: Seed) -> Result<Outcome, ScenarioError> 
 
 /// Runs a compiled scenario with `seed`.
 pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOptions) -> Outcome {
-    let expected = expected_totals(&compiled.world, seed);
-    let source_records = expected.per_key.iter().map(|key| key.count).sum();
-    let mut world = SimWorld::new(compiled.world.clone(), seed, expected, options.clone());
+    let oracle = compute_oracle(&compiled.world, seed);
+    let source_records = oracle.source_records;
+    let mut world = SimWorld::new(compiled.world.clone(), seed, oracle.expected, options.clone());
     let mut scheduler: Scheduler<Event> = Scheduler::new(1024);
     world.start(&mut scheduler);
     let end = run(&mut world, &mut scheduler, compiled.budget);
@@ -82,29 +79,4 @@ pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOption
         fact_count: outcome.fact_count,
         facts: outcome.facts,
     }
-}
-
-/// The oracle: per key, the count, sum and fingerprint of every source record, computed
-/// directly from the record generators and nothing the job did.
-pub fn expected_totals(world: &WorldConfig, seed: Seed) -> ExpectedTotals {
-    let key_count = usize::try_from(world.workload.key_count).expect("key count fits usize");
-    let mut per_key = vec![KeyExpectation::default(); key_count];
-    let mut first_task = 0usize;
-    for vertex in &world.graph.vertices {
-        if vertex.kind == VertexKind::Source {
-            for subtask in 0..vertex.parallelism as usize {
-                let task = TaskId::from_index(first_task + subtask);
-                let mut generator = RecordGenerator::for_source_task(seed, world.workload, task);
-                for offset in 0..world.workload.records_per_source_subtask {
-                    let record = generator.record_at(offset);
-                    let entry = &mut per_key[record.key as usize];
-                    entry.count += 1;
-                    entry.sum += record.value;
-                    entry.fingerprint = entry.fingerprint.wrapping_add(record.id.fingerprint());
-                }
-            }
-        }
-        first_task += vertex.parallelism as usize;
-    }
-    ExpectedTotals { per_key }
 }

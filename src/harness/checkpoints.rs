@@ -94,7 +94,12 @@ impl SimWorld {
         }
     }
 
-    pub(super) fn on_trigger_received(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn on_trigger_received(
+        &mut self,
+        task: TaskId,
+        checkpoint: CheckpointId,
+        scheduler: &mut Scheduler<Event>,
+    ) {
         if self.tasks[task.index()].status == TaskStatus::Finished {
             // A finished source cannot inject a barrier any more.
             let delay = self.control_latency();
@@ -104,17 +109,32 @@ impl SimWorld {
         self.run_protocol(task, TaskInput::Trigger { checkpoint }, scheduler);
     }
 
-    pub(super) fn on_abort_received(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn on_abort_received(
+        &mut self,
+        task: TaskId,
+        checkpoint: CheckpointId,
+        scheduler: &mut Scheduler<Event>,
+    ) {
         self.run_protocol(task, TaskInput::CheckpointAborted { checkpoint }, scheduler);
         self.try_work(task, scheduler);
     }
 
-    pub(super) fn on_acknowledge_received(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn on_acknowledge_received(
+        &mut self,
+        task: TaskId,
+        checkpoint: CheckpointId,
+        scheduler: &mut Scheduler<Event>,
+    ) {
         self.record(Fact::AcknowledgementReceived { task, checkpoint });
         self.tell_coordinator(CoordinatorInput::Acknowledge { task, checkpoint }, scheduler);
     }
 
-    pub(super) fn on_decline_received(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn on_decline_received(
+        &mut self,
+        task: TaskId,
+        checkpoint: CheckpointId,
+        scheduler: &mut Scheduler<Event>,
+    ) {
         self.tell_coordinator(CoordinatorInput::Decline { task, checkpoint }, scheduler);
     }
 
@@ -138,18 +158,26 @@ impl SimWorld {
 
     fn execute_coordinator_command(&mut self, command: CoordinatorCommand, scheduler: &mut Scheduler<Event>) {
         match command {
-            CoordinatorCommand::ArmTriggerTimer { at, generation } => scheduler.at(at, Event::TriggerTimer { generation }),
+            CoordinatorCommand::ArmTriggerTimer { at, generation } => {
+                scheduler.at(at, Event::TriggerTimer { generation })
+            }
             CoordinatorCommand::TriggerSources { checkpoint } => {
                 self.record(Fact::CheckpointTriggered { checkpoint });
                 for index in 0..self.tasks.len() {
                     if self.roles[index] == TaskRole::Source {
                         let delay = self.control_latency();
-                        let event = Event::TriggerReceived { task: TaskId::from_index(index), checkpoint, attempt: self.attempt };
+                        let event = Event::TriggerReceived {
+                            task: TaskId::from_index(index),
+                            checkpoint,
+                            attempt: self.attempt,
+                        };
                         scheduler.after(delay, event);
                     }
                 }
             }
-            CoordinatorCommand::ArmTimeout { checkpoint, at } => scheduler.at(at, Event::CheckpointTimeout { checkpoint }),
+            CoordinatorCommand::ArmTimeout { checkpoint, at } => {
+                scheduler.at(at, Event::CheckpointTimeout { checkpoint })
+            }
             CoordinatorCommand::WriteMetadata { checkpoint } => {
                 let metadata = CheckpointMetadata::for_tasks(checkpoint, self.tasks.len());
                 self.write_object(ObjectName::Metadata { checkpoint }, metadata.encode(), scheduler);
@@ -157,8 +185,10 @@ impl SimWorld {
             CoordinatorCommand::Completed { checkpoint } => {
                 self.stats.checkpoints_completed += 1;
                 self.record(Fact::CheckpointCompleted { checkpoint });
-                // Retain only the latest completed checkpoint: older ones are never restored.
-                self.storage.delete_where(|name| object_checkpoint(name) < checkpoint);
+                // Retain only the latest completed checkpoint: recovery restores nothing older.
+                for object in self.storage.delete_where(|name| object_checkpoint(name) < checkpoint) {
+                    self.record(Fact::ObjectDeleted { object });
+                }
             }
             CoordinatorCommand::Aborted { checkpoint, reason } => {
                 self.stats.checkpoints_aborted += 1;
@@ -166,7 +196,8 @@ impl SimWorld {
                 if self.job == super::JobStatus::Running {
                     for index in 0..self.tasks.len() {
                         let delay = self.control_latency();
-                        let event = Event::AbortReceived { task: TaskId::from_index(index), checkpoint, attempt: self.attempt };
+                        let event =
+                            Event::AbortReceived { task: TaskId::from_index(index), checkpoint, attempt: self.attempt };
                         scheduler.after(delay, event);
                     }
                 }

@@ -40,7 +40,8 @@ impl SimWorld {
         assert_eq!(self.job, JobStatus::Restarting, "a restart needs a failed job");
         let latest = self.coordinator.latest_completed();
         let metadata = latest.map(|checkpoint| {
-            let bytes = self.storage.read(&ObjectName::Metadata { checkpoint }).expect("completed metadata is retained");
+            let bytes =
+                self.storage.read(&ObjectName::Metadata { checkpoint }).expect("completed metadata is retained");
             CheckpointMetadata::decode(bytes).expect("metadata written by the harness decodes")
         });
         self.record(Fact::JobRestarted { attempt: self.attempt, checkpoint: latest });

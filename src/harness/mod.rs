@@ -23,8 +23,8 @@ use crate::kernel::trace::{Fact, TimedFact, Trace, TraceHash};
 use crate::kernel::{LoopEnd, Scheduler, World};
 use crate::net::{Network, NetworkConfig};
 use crate::plant::PlantedBug;
-use crate::protocol::coordinator::{CheckpointConfig, Coordinator, CoordinatorCommand};
 use crate::protocol::TaskCommand;
+use crate::protocol::coordinator::{CheckpointConfig, Coordinator, CoordinatorCommand};
 use crate::recovery::{RecoveryConfig, TaskRole};
 use crate::storage::{Storage, StorageConfig, WriteId};
 use std::collections::VecDeque;
@@ -251,7 +251,9 @@ impl World for SimWorld {
             Event::AbortReceived { task, checkpoint, attempt } if self.is_current(attempt) => {
                 self.on_abort_received(task, checkpoint, scheduler);
             }
-            Event::AcknowledgeReceived { task, checkpoint } => self.on_acknowledge_received(task, checkpoint, scheduler),
+            Event::AcknowledgeReceived { task, checkpoint } => {
+                self.on_acknowledge_received(task, checkpoint, scheduler)
+            }
             Event::DeclineReceived { task, checkpoint } => self.on_decline_received(task, checkpoint, scheduler),
             Event::WriteDone { write, attempt } => self.on_write_done(write, attempt, scheduler),
             Event::CheckpointTimeout { checkpoint } => self.on_checkpoint_timeout(checkpoint, scheduler),

@@ -63,7 +63,10 @@ impl TaskRuntime {
         let logic = match vertex.kind {
             VertexKind::Source => {
                 let generator = RecordGenerator::for_source_task(seed, config.workload, task);
-                TaskLogic::Source(Box::new(ReplayableSource::new(generator, config.workload.records_per_source_subtask)))
+                TaskLogic::Source(Box::new(ReplayableSource::new(
+                    generator,
+                    config.workload.records_per_source_subtask,
+                )))
             }
             VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new()),
             VertexKind::Sink => TaskLogic::Sink(RecordingSink::new()),

@@ -8,8 +8,8 @@
 //! may change between minor releases. The first draws of every stream are pinned by a test
 //! (`kernel/tests.rs`).
 
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 /// The root seed of a run: one `u64` explains everything the run did.

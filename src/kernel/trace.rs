@@ -39,6 +39,8 @@ pub enum Fact {
     StateCaptured { task: TaskId, checkpoint: CheckpointId, digest: u64, bytes: u64 },
     /// A storage write finished: the object is now durable.
     ObjectDurable { object: ObjectName, bytes: u64 },
+    /// A durable object was deleted; nothing can be restored from it any more.
+    ObjectDeleted { object: ObjectName },
     /// The coordinator received a task's acknowledgement of `checkpoint`.
     AcknowledgementReceived { task: TaskId, checkpoint: CheckpointId },
     /// `checkpoint` completed: every task acknowledged and its metadata is durable.
@@ -307,6 +309,10 @@ impl Fact {
                 push_u32(out, task.0);
                 push_optional_checkpoint(out, checkpoint);
                 push_u64(out, digest);
+            }
+            Fact::ObjectDeleted { object } => {
+                out.push(20);
+                object.encode(out);
             }
             Fact::KeyTotal { task, key, count, sum, fingerprint } => {
                 out.push(19);

@@ -53,7 +53,11 @@ pub enum TaskRole {
 }
 
 /// The restore action of every task, indexed by `TaskId`.
-pub fn plan_restore(latest: Option<&CheckpointMetadata>, roles: &[TaskRole], plants: &[PlantedBug]) -> Vec<RestoreAction> {
+pub fn plan_restore(
+    latest: Option<&CheckpointMetadata>,
+    roles: &[TaskRole],
+    plants: &[PlantedBug],
+) -> Vec<RestoreAction> {
     let planted = |bug: PlantedBug| plants.contains(&bug);
     let mut plan: Vec<RestoreAction> = roles
         .iter()
@@ -84,8 +88,9 @@ impl CheckpointMetadata {
     /// The metadata of `checkpoint` for a job of `task_count` tasks, each task's state
     /// stored under its own name.
     pub fn for_tasks(checkpoint: CheckpointId, task_count: usize) -> CheckpointMetadata {
-        let task_states =
-            (0..task_count).map(|index| ObjectName::TaskState { checkpoint, task: TaskId::from_index(index) }).collect();
+        let task_states = (0..task_count)
+            .map(|index| ObjectName::TaskState { checkpoint, task: TaskId::from_index(index) })
+            .collect();
         CheckpointMetadata { checkpoint, task_states }
     }
 

@@ -12,7 +12,9 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
         }
         Fact::MessageSent { channel, sequence, message } => {
             let what = match message {
-                MessageTag::Record { record, key } => format!("record {}@{} (key {key})", name(record.source), record.offset),
+                MessageTag::Record { record, key } => {
+                    format!("record {}@{} (key {key})", name(record.source), record.offset)
+                }
                 MessageTag::Barrier { checkpoint } => format!("barrier of {checkpoint}"),
                 MessageTag::EndOfInput => "end-of-input".to_string(),
             };

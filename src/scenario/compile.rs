@@ -4,7 +4,7 @@
 //! `ScenarioError` naming the field (`edges[1].to`, `faults[0].task`).
 
 use super::ScenarioError;
-use super::file::{FaultSection, KeyDistributionName, Scenario};
+use super::file::{FaultKindName, KeyDistributionName, Scenario};
 use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, VertexSpec};
 use crate::dataflow::keyed::default_max_parallelism;
 use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
@@ -29,6 +29,9 @@ pub struct CompiledScenario {
     pub task_names: Vec<String>,
 }
 
+/// Flink's upper bound on (max) parallelism: key groups are numbered below it.
+const MAX_PARALLELISM_LIMIT: u32 = 32_768;
+
 /// The largest value a duration field may hold, so that nanoseconds never overflow.
 const DURATION_UNITS_MAX: u64 = 1_000_000_000_000;
 
@@ -42,7 +45,9 @@ impl Scenario {
             checkpoint: self.compile_checkpoint()?,
             network: self.compile_network()?,
             storage: self.compile_storage()?,
-            recovery: RecoveryConfig { restart_delay: millis("recovery.restart_delay_ms", self.recovery.restart_delay_ms)? },
+            recovery: RecoveryConfig {
+                restart_delay: millis("recovery.restart_delay_ms", self.recovery.restart_delay_ms)?,
+            },
             faults: self.compile_faults(&graph)?,
             graph,
         };
@@ -59,12 +64,18 @@ impl Scenario {
             if vertex.name.is_empty() || self.vertices[..index].iter().any(|earlier| earlier.name == vertex.name) {
                 return Err(ScenarioError::at(field("name"), format!("`{}` is empty or not unique", vertex.name)));
             }
-            if vertex.parallelism == 0 {
-                return Err(ScenarioError::at(field("parallelism"), "must be at least 1"));
+            if !(1..=MAX_PARALLELISM_LIMIT).contains(&vertex.parallelism) {
+                return Err(ScenarioError::at(
+                    field("parallelism"),
+                    format!("must lie in 1..={MAX_PARALLELISM_LIMIT}"),
+                ));
             }
             let max_parallelism = vertex.max_parallelism.unwrap_or_else(|| default_max_parallelism(vertex.parallelism));
-            if !(vertex.parallelism..=32_768).contains(&max_parallelism) {
-                return Err(ScenarioError::at(field("max_parallelism"), "must lie between parallelism and 32768"));
+            if !(vertex.parallelism..=MAX_PARALLELISM_LIMIT).contains(&max_parallelism) {
+                return Err(ScenarioError::at(
+                    field("max_parallelism"),
+                    format!("must lie between parallelism and {MAX_PARALLELISM_LIMIT}"),
+                ));
             }
             vertices.push(VertexSpec {
                 name: vertex.name.clone(),
@@ -122,9 +133,14 @@ impl Scenario {
         }
         let key_distribution = match workload.key_distribution {
             KeyDistributionName::Uniform => {
-                if workload.hot_keys.is_some() || workload.hot_percent.is_some() {
+                let stray = match (workload.hot_keys, workload.hot_percent) {
+                    (Some(_), _) => Some("workload.hot_keys"),
+                    (None, Some(_)) => Some("workload.hot_percent"),
+                    (None, None) => None,
+                };
+                if let Some(field) = stray {
                     return Err(ScenarioError::at(
-                        "workload.hot_keys",
+                        field,
                         "hot_keys and hot_percent apply only with key_distribution = \"hot\"",
                     ));
                 }
@@ -187,7 +203,10 @@ impl Scenario {
     fn compile_storage(&self) -> Result<StorageConfig, ScenarioError> {
         let storage = &self.storage;
         if storage.write_latency_us_min > storage.write_latency_us_max {
-            return Err(ScenarioError::at("storage.write_latency_us_min", "must not exceed storage.write_latency_us_max"));
+            return Err(ScenarioError::at(
+                "storage.write_latency_us_min",
+                "must not exceed storage.write_latency_us_max",
+            ));
         }
         Ok(StorageConfig {
             write_latency_min: micros("storage.write_latency_us_min", storage.write_latency_us_min)?,
@@ -206,10 +225,16 @@ impl Scenario {
     fn compile_faults(&self, graph: &JobGraph) -> Result<FaultPlan, ScenarioError> {
         let mut faults = Vec::with_capacity(self.faults.len());
         for (index, fault) in self.faults.iter().enumerate() {
-            match fault {
-                FaultSection::CrashTask { task, at_ms } => {
-                    let task = resolve_task(graph, task).map_err(|message| ScenarioError::at(format!("faults[{index}].task"), message))?;
-                    let at = SimTime::ZERO.after(millis(&format!("faults[{index}].at_ms"), *at_ms)?);
+            let field = |name: &str| format!("faults[{index}].{name}");
+            let at = SimTime::ZERO.after(millis(&field("at_ms"), fault.at_ms)?);
+            match fault.kind {
+                FaultKindName::CrashTask => {
+                    let reference = fault
+                        .task
+                        .as_deref()
+                        .ok_or_else(|| ScenarioError::at(field("task"), "a crash-task fault needs a task"))?;
+                    let task =
+                        resolve_task(graph, reference).map_err(|message| ScenarioError::at(field("task"), message))?;
                     faults.push(ScheduledFault { at, fault: Fault::CrashTask { task } });
                 }
             }
@@ -226,11 +251,17 @@ fn resolve_task(graph: &JobGraph, reference: &str) -> Result<TaskId, String> {
             let index = index.ok_or_else(|| format!("`{reference}` is not of the form name[subtask]"))?;
             (name, index)
         }
-        None => (reference, 0),
+        None => (reference, u32::MAX),
     };
     let mut first_task = 0usize;
     for vertex in &graph.vertices {
         if vertex.name == name {
+            if subtask == u32::MAX {
+                if vertex.parallelism > 1 {
+                    return Err(format!("`{name}` has {} subtasks: name one, as {name}[0]", vertex.parallelism));
+                }
+                return Ok(TaskId::from_index(first_task));
+            }
             if subtask >= vertex.parallelism {
                 return Err(format!("`{name}` has {} subtasks, so [{subtask}] does not exist", vertex.parallelism));
             }

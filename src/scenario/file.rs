@@ -158,17 +158,33 @@ pub struct BudgetSection {
     pub time_ms_max: u64,
 }
 
-/// One `[[faults]]` entry.
+/// One `[[faults]]` entry. A plain struct rather than a tagged enum, so that an error in
+/// any field keeps its full path (`faults[0].at_ms`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, tag = "kind", rename_all = "kebab-case")]
-pub enum FaultSection {
-    /// Crash one subtask, named `vertex[subtask]`, at a simulated time.
-    CrashTask {
-        /// The subtask, as `name[index]`.
-        task: String,
-        /// Simulated milliseconds since the start.
-        at_ms: u64,
-    },
+#[serde(deny_unknown_fields)]
+pub struct FaultSection {
+    /// What goes wrong.
+    pub kind: FaultKindName,
+    /// The subtask it strikes, as `name[index]` (a bare name for parallelism 1).
+    #[serde(default)]
+    pub task: Option<String>,
+    /// Simulated milliseconds since the start.
+    pub at_ms: u64,
+}
+
+/// A fault kind's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKindName {
+    /// The subtask's process dies; the job fails over.
+    CrashTask,
+}
+
+impl FaultSection {
+    /// A crash of `task` (`name[index]`) at `at_ms`.
+    pub fn crash_task(task: &str, at_ms: u64) -> FaultSection {
+        FaultSection { kind: FaultKindName::CrashTask, task: Some(task.to_string()), at_ms }
+    }
 }
 
 fn default_value_max() -> u64 {

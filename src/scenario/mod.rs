@@ -15,8 +15,8 @@ mod tests;
 
 pub use compile::CompiledScenario;
 pub use file::{
-    BudgetSection, CheckpointSection, EdgeSection, FaultSection, KeyDistributionName, NetworkSection, RecoverySection,
-    Scenario, StorageSection, VertexSection, WorkloadSection,
+    BudgetSection, CheckpointSection, EdgeSection, FaultKindName, FaultSection, KeyDistributionName, NetworkSection,
+    RecoverySection, Scenario, StorageSection, VertexSection, WorkloadSection,
 };
 
 use std::fmt;

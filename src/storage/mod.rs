@@ -43,8 +43,15 @@ impl Storage {
     }
 
     /// Starts writing `bytes` as `name`; returns the write and when it becomes durable.
-    pub fn begin_write(&mut self, name: ObjectName, bytes: Vec<u8>, now: SimTime, latency: &mut SimRng) -> (WriteId, SimTime) {
-        let delay = latency.in_range(self.config.write_latency_min.as_nanos(), self.config.write_latency_max.as_nanos());
+    pub fn begin_write(
+        &mut self,
+        name: ObjectName,
+        bytes: Vec<u8>,
+        now: SimTime,
+        latency: &mut SimRng,
+    ) -> (WriteId, SimTime) {
+        let delay =
+            latency.in_range(self.config.write_latency_min.as_nanos(), self.config.write_latency_max.as_nanos());
         let write = WriteId(self.next_write);
         self.next_write += 1;
         self.pending.insert(write, (name, bytes));
@@ -65,11 +72,13 @@ impl Storage {
         self.durable.get(name).map(Vec::as_slice)
     }
 
-    /// Deletes every durable object that `doomed` selects; returns how many.
-    pub fn delete_where(&mut self, doomed: impl Fn(&ObjectName) -> bool) -> usize {
-        let before = self.durable.len();
-        self.durable.retain(|name, _| !doomed(name));
-        before - self.durable.len()
+    /// Deletes every durable object that `doomed` selects; returns their names in order.
+    pub fn delete_where(&mut self, doomed: impl Fn(&ObjectName) -> bool) -> Vec<ObjectName> {
+        let names: Vec<ObjectName> = self.durable.keys().filter(|name| doomed(name)).copied().collect();
+        for name in &names {
+            self.durable.remove(name);
+        }
+        names
     }
 
     /// Durable objects right now.

@@ -35,6 +35,7 @@ fn delete_where_removes_only_the_selected_objects() {
         storage.complete_write(write);
     }
     let removed = storage.delete_where(|name| matches!(name, ObjectName::Metadata { checkpoint } if checkpoint.0 < 3));
-    assert_eq!(removed, 2);
+    assert_eq!(removed.len(), 2);
+    assert_eq!(removed[0], ObjectName::Metadata { checkpoint: CheckpointId(1) });
     assert_eq!(storage.durable_count(), 1);
 }

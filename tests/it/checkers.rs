@@ -71,7 +71,7 @@ fn planted_recovery_bugs_are_harmless_when_nothing_crashes() {
 #[test]
 fn a_crash_before_the_first_checkpoint_restarts_from_scratch() {
     let mut scenario = load("sims/wordcount.toml");
-    scenario.faults = vec![FaultSection::CrashTask { task: "sink[2]".to_string(), at_ms: 1 }];
+    scenario.faults = vec![FaultSection::crash_task("sink[2]", 1)];
     let outcome = run(&scenario, 3, &[]);
     assert!(outcome.passed(), "{:?}", outcome.verdict);
     assert_eq!(outcome.stats.recoveries, 1);

@@ -1,17 +1,19 @@
 //! The one integration-test binary (one link step, one place to look). Each module tests
 //! one feature through the public API or the real binary.
 
-/// The CLI: reports, exit codes, bad input named by file and field, nothing overwritten.
-mod cli;
 /// Every invariant caught when a planted bug breaks it.
 mod checkers;
+/// The CLI: reports, exit codes, bad input named by file and field, nothing overwritten.
+mod cli;
 /// Same seed, same trace hash; pinned hashes of the shipped scenarios.
 mod determinism;
 /// Property tests: exactly-once holds over seeds and crash times.
 mod props;
 /// insta snapshots of rendered reports.
 mod snapshots;
-/// The house rules as tests: banned tokens, module docs, no ignored tests.
-mod tidy;
 /// Shared helpers: loading the shipped scenarios.
 mod support;
+/// The house rules as tests: banned tokens, module docs, no ignored tests.
+mod tidy;
+/// Other graph shapes: keyed chains, fan-outs, no keyed state.
+mod topologies;

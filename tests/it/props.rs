@@ -5,16 +5,14 @@ use crate::support::{load, run};
 use proptest::prelude::*;
 use snapsim::scenario::{FaultSection, Scenario};
 
-const TASKS: [&str; 8] = ["source[0]", "source[1]", "count[0]", "count[1]", "count[2]", "sink[0]", "sink[1]", "sink[2]"];
+const TASKS: [&str; 8] =
+    ["source[0]", "source[1]", "count[0]", "count[1]", "count[2]", "sink[0]", "sink[1]", "sink[2]"];
 
 /// The word count scenario, smaller so that many cases run quickly, with the given crashes.
 fn wordcount_with_crashes(crashes: &[(usize, u64)]) -> Scenario {
     let mut scenario = load("sims/wordcount.toml");
     scenario.workload.records_per_source_subtask = 1_500;
-    scenario.faults = crashes
-        .iter()
-        .map(|&(task, at_ms)| FaultSection::CrashTask { task: TASKS[task].to_string(), at_ms })
-        .collect();
+    scenario.faults = crashes.iter().map(|&(task, at_ms)| FaultSection::crash_task(TASKS[task], at_ms)).collect();
     scenario
 }
 

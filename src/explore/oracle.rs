@@ -1,0 +1,126 @@
+//! The oracle: what every keyed vertex must hold at the end, computed straight from the
+//! source records and the static graph — never from anything the job did.
+//!
+//! Walking the graph in topological order, each vertex's emissions per key are derived from
+//! its inputs by the built-in operators' reference semantics: a source emits its split; a
+//! keyed count holds the records it receives (count, sum of values, fingerprint) and emits,
+//! per key, the running counts 1..n under the input records' ids; a sink emits nothing. A
+//! record that reaches a vertex along two paths is expected there twice.
+
+use crate::check::{ExpectedTotals, KeyExpectation};
+use crate::dataflow::graph::VertexKind;
+use crate::dataflow::source::RecordGenerator;
+use crate::harness::WorldConfig;
+use crate::kernel::ids::TaskId;
+use crate::kernel::rng::Seed;
+
+/// The oracle of a run and the number of records its sources hold.
+pub struct Oracle {
+    /// Per keyed vertex, per key.
+    pub expected: ExpectedTotals,
+    /// Records in all source splits together.
+    pub source_records: u64,
+}
+
+/// Computes the oracle for `world` run with `seed`.
+pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
+    let graph = &world.graph;
+    let key_count = usize::try_from(world.workload.key_count).expect("key count fits usize");
+    let order = graph.topological_order().expect("a validated graph is acyclic");
+    let first_tasks = first_task_of_each_vertex(world);
+    let mut emitted: Vec<Vec<KeyExpectation>> = vec![Vec::new(); graph.vertices.len()];
+    let mut held: Vec<Option<Vec<KeyExpectation>>> = vec![None; graph.vertices.len()];
+    let mut source_records = 0;
+    for vertex in order {
+        let spec = &graph.vertices[vertex.index()];
+        match spec.kind {
+            VertexKind::Source => {
+                let tasks = (0..spec.parallelism)
+                    .map(|subtask| TaskId::from_index(first_tasks[vertex.index()] + subtask as usize));
+                emitted[vertex.index()] = source_totals(world, seed, tasks, key_count);
+                source_records += u64::from(spec.parallelism) * world.workload.records_per_source_subtask;
+            }
+            VertexKind::KeyedCount => {
+                let received = received_totals(world, vertex.index(), &emitted, key_count);
+                emitted[vertex.index()] = received.iter().map(|input| running_count_emissions(*input)).collect();
+                held[vertex.index()] = Some(received);
+            }
+            VertexKind::Sink => emitted[vertex.index()] = vec![KeyExpectation::default(); key_count],
+        }
+    }
+    let mut expected = ExpectedTotals { task_groups: Vec::new(), groups: Vec::new() };
+    for (spec, held) in graph.vertices.iter().zip(held) {
+        let group = held.map(|per_key| {
+            expected.groups.push(per_key);
+            expected.groups.len() - 1
+        });
+        expected.task_groups.extend(std::iter::repeat_n(group, spec.parallelism as usize));
+    }
+    Oracle { expected, source_records }
+}
+
+fn first_task_of_each_vertex(world: &WorldConfig) -> Vec<usize> {
+    let mut next = 0usize;
+    world
+        .graph
+        .vertices
+        .iter()
+        .map(|vertex| {
+            let first = next;
+            next += vertex.parallelism as usize;
+            first
+        })
+        .collect()
+}
+
+/// Per key, the records of every split of the given source tasks.
+fn source_totals(
+    world: &WorldConfig,
+    seed: Seed,
+    tasks: impl Iterator<Item = TaskId>,
+    key_count: usize,
+) -> Vec<KeyExpectation> {
+    let mut per_key = vec![KeyExpectation::default(); key_count];
+    for task in tasks {
+        let mut generator = RecordGenerator::for_source_task(seed, world.workload, task);
+        for offset in 0..world.workload.records_per_source_subtask {
+            let record = generator.record_at(offset);
+            let entry = &mut per_key[record.key as usize];
+            *entry = add(*entry, KeyExpectation { count: 1, sum: record.value, fingerprint: record.id.fingerprint() });
+        }
+    }
+    per_key
+}
+
+/// Per key, everything the vertex receives: the sum of its producers' emissions over every
+/// incoming edge.
+fn received_totals(
+    world: &WorldConfig,
+    vertex: usize,
+    emitted: &[Vec<KeyExpectation>],
+    key_count: usize,
+) -> Vec<KeyExpectation> {
+    let mut per_key = vec![KeyExpectation::default(); key_count];
+    for edge in world.graph.edges.iter().filter(|edge| edge.to.index() == vertex) {
+        for (total, from) in per_key.iter_mut().zip(&emitted[edge.from.index()]) {
+            *total = add(*total, *from);
+        }
+    }
+    per_key
+}
+
+/// A keyed count that received `input` for a key emits one record per input record, with
+/// the input's id and the running count as its value: values 1..=n.
+fn running_count_emissions(input: KeyExpectation) -> KeyExpectation {
+    let n = i64::try_from(input.count).expect("count fits i64");
+    let sum = n.checked_mul(n + 1).map(|product| product / 2).expect("running-count sum fits i64");
+    KeyExpectation { count: input.count, sum, fingerprint: input.fingerprint }
+}
+
+fn add(left: KeyExpectation, right: KeyExpectation) -> KeyExpectation {
+    KeyExpectation {
+        count: left.count + right.count,
+        sum: left.sum.checked_add(right.sum).expect("sum fits i64"),
+        fingerprint: left.fingerprint.wrapping_add(right.fingerprint),
+    }
+}
