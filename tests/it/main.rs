@@ -3,6 +3,8 @@
 
 /// Every invariant caught when a planted bug breaks it.
 mod checkers;
+/// Checkpoint settings end to end: record-count triggers, timeouts, concurrency.
+mod checkpointing;
 /// The CLI: reports, exit codes, bad input named by file and field, nothing overwritten.
 mod cli;
 /// Same seed, same trace hash; pinned hashes of the shipped scenarios.
