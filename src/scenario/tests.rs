@@ -51,27 +51,7 @@ at_ms = 5
 "#;
 
 /// A scenario with every optional section and field left out.
-const MINIMAL: &str = r#"name = "minimal"
-
-[workload]
-records_per_source_subtask = 10
-keys = 4
-
-[[vertices]]
-name = "source"
-kind = "source"
-parallelism = 1
-
-[[vertices]]
-name = "sink"
-kind = "sink"
-parallelism = 1
-
-[[edges]]
-from = "source"
-to = "sink"
-partitioning = "forward"
-"#;
+const MINIMAL: &str = include_str!("../../tests/data/minimal.toml");
 
 /// How a case changes `BASE`.
 #[derive(Clone, Copy, Debug)]

@@ -219,27 +219,7 @@ fn a_parallelism_past_the_key_group_limit_is_bad_input_not_a_panic() {
 }
 
 /// A job that validates but holds no keyed state: source -> sink.
-const NO_KEYED_STATE: &str = r#"name = "no-keyed-state"
-
-[workload]
-records_per_source_subtask = 10
-keys = 4
-
-[[vertices]]
-name = "source"
-kind = "source"
-parallelism = 1
-
-[[vertices]]
-name = "sink"
-kind = "sink"
-parallelism = 1
-
-[[edges]]
-from = "source"
-to = "sink"
-partitioning = "forward"
-"#;
+const NO_KEYED_STATE: &str = include_str!("../data/minimal.toml");
 
 #[test]
 fn a_valid_job_without_keyed_state_is_refused_or_passes() {
