@@ -20,11 +20,18 @@ pub enum PlantedBug {
     /// Recovery hands each keyed subtask the checkpointed state of the next keyed subtask:
     /// state routed to the wrong owner, which only the final aggregates reveal.
     RestoreNeighbourState,
+    /// Every task acknowledges each checkpoint twice; the coordinator's assertion fires, and
+    /// the run ends in a panic, which a sweep reports as a finding.
+    AcknowledgeTwice,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 3] =
-    [PlantedBug::ForgetSourceRewind, PlantedBug::SkipKeyedStateRestore, PlantedBug::RestoreNeighbourState];
+pub const ALL_PLANTS: [PlantedBug; 4] = [
+    PlantedBug::ForgetSourceRewind,
+    PlantedBug::SkipKeyedStateRestore,
+    PlantedBug::RestoreNeighbourState,
+    PlantedBug::AcknowledgeTwice,
+];
 
 impl PlantedBug {
     /// The name used on the command line.
@@ -33,6 +40,7 @@ impl PlantedBug {
             PlantedBug::ForgetSourceRewind => "forget-source-rewind",
             PlantedBug::SkipKeyedStateRestore => "skip-keyed-state-restore",
             PlantedBug::RestoreNeighbourState => "restore-neighbour-state",
+            PlantedBug::AcknowledgeTwice => "acknowledge-twice",
         }
     }
 
@@ -42,6 +50,7 @@ impl PlantedBug {
             PlantedBug::ForgetSourceRewind => "recovery leaves sources at their live offsets instead of rewinding",
             PlantedBug::SkipKeyedStateRestore => "recovery leaves keyed operators with their live state",
             PlantedBug::RestoreNeighbourState => "recovery gives each keyed subtask its neighbour's state",
+            PlantedBug::AcknowledgeTwice => "tasks acknowledge every checkpoint twice",
         }
     }
 

@@ -6,8 +6,15 @@
 //! the wall clock.
 
 mod bench;
+mod merge;
+mod output;
+mod replay;
 mod run;
+mod shrink;
+mod sweep;
 
+use crate::plant::{ALL_PLANTS, PlantedBug};
+use crate::scenario::{CompiledScenario, Scenario};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -23,6 +30,14 @@ pub struct Cli {
 enum Command {
     /// Run one seeded simulation of a scenario and print its report.
     Run(run::RunArgs),
+    /// Run many seeds of a scenario in parallel; write every failure as a run file.
+    Sweep(sweep::SweepArgs),
+    /// Re-run a run file, verify its trace hash, and show the facts around a violation.
+    Replay(replay::ReplayArgs),
+    /// Minimise a failing run file while the same invariant still fails.
+    Shrink(shrink::ShrinkArgs),
+    /// Join the JSON summaries of sweep shards into one.
+    Merge(merge::MergeArgs),
     /// Measure kernel throughput against a bare event loop, and a scenario's wall time.
     Bench(bench::BenchArgs),
 }
@@ -39,6 +54,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Replay(args) => replay::replay(&args),
+        Command::Shrink(args) => shrink::shrink(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Bench(args) => bench::bench(&args),
     };
     ExitCode::from(code)
@@ -48,4 +67,25 @@ pub fn main() -> ExitCode {
 fn bad_input(line: &str) -> u8 {
     eprintln!("snapsim: {line}");
     EXIT_BAD_INPUT
+}
+
+/// Reads and validates a scenario file; a bad one is reported (exit code in `Err`).
+fn load_scenario(path: &std::path::Path) -> Result<(Scenario, CompiledScenario), u8> {
+    let source = path.display().to_string();
+    let scenario = Scenario::from_path(path).map_err(|error| bad_input(&error.one_line(&source)))?;
+    let compiled = scenario.compile().map_err(|error| bad_input(&error.one_line(&source)))?;
+    Ok((scenario, compiled))
+}
+
+/// Parses `--plant` names; an unknown one is reported (exit code in `Err`).
+fn parse_plants(names: &[String]) -> Result<Vec<PlantedBug>, u8> {
+    names
+        .iter()
+        .map(|name| {
+            PlantedBug::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = ALL_PLANTS.iter().map(|plant| plant.name()).collect();
+                bad_input(&format!("--plant: no planted bug named `{name}` (known: {})", known.join(", ")))
+            })
+        })
+        .collect()
 }

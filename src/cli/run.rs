@@ -1,12 +1,12 @@
 //! `snapsim run <scenario> --seed N`: one run and its report.
 
-use super::{EXIT_FAIL, EXIT_PASS, bad_input};
-use crate::explore::run::run_compiled;
-use crate::harness::RunOptions;
+use super::{EXIT_FAIL, EXIT_PASS, bad_input, load_scenario, parse_plants};
+use crate::explore::determinism::check_determinism;
+use crate::explore::guarded::{install_quiet_panic_hook, run_guarded};
+use crate::explore::run::RunSpec;
 use crate::kernel::rng::Seed;
-use crate::plant::{ALL_PLANTS, PlantedBug};
-use crate::report::{ReportContext, render_report};
-use crate::scenario::Scenario;
+use crate::plant::PlantedBug;
+use crate::report::{ReportContext, describe_divergence, render_panic_report, render_report};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -21,39 +21,50 @@ pub struct RunArgs {
     /// Plant a deliberate bug, to see the checkers catch it (repeatable).
     #[arg(long = "plant", value_name = "NAME")]
     plants: Vec<String>,
+    /// Run the seed twice and fail, naming the first diverging fact, if the runs differ.
+    #[arg(long, env = "SNAPSIM_CHECK_DETERMINISM")]
+    check_determinism: bool,
 }
 
 /// Runs the scenario once and prints the report; returns the exit code.
 pub fn run(args: &RunArgs) -> u8 {
     let source = args.scenario.display().to_string();
-    let mut plants = Vec::new();
-    for name in &args.plants {
-        match PlantedBug::from_name(name) {
-            Some(plant) => plants.push(plant),
-            None => {
-                let known: Vec<&str> = ALL_PLANTS.iter().map(|plant| plant.name()).collect();
-                return bad_input(&format!("--plant: no planted bug named `{name}` (known: {})", known.join(", ")));
-            }
-        }
-    }
-    let scenario = match Scenario::from_path(&args.scenario) {
-        Ok(scenario) => scenario,
+    let plants = match parse_plants(&args.plants) {
+        Ok(plants) => plants,
+        Err(code) => return code,
+    };
+    let (scenario, compiled) = match load_scenario(&args.scenario) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let spec = RunSpec { plants: plants.clone(), ..RunSpec::new(scenario, Seed(args.seed)) };
+    install_quiet_panic_hook();
+    let guarded = match run_guarded(&spec, false) {
+        Ok(guarded) => guarded,
         Err(error) => return bad_input(&error.one_line(&source)),
     };
-    let compiled = match scenario.compile() {
-        Ok(compiled) => compiled,
-        Err(error) => return bad_input(&error.one_line(&source)),
-    };
-    let options = RunOptions { keep_facts: false, plants: plants.clone() };
-    let outcome = run_compiled(&compiled, Seed(args.seed), &options);
     let context = ReportContext {
-        scenario_name: &scenario.name,
+        scenario_name: &spec.scenario.name,
         scenario_source: &source,
         task_names: &compiled.task_names,
         replay_command: replay_command(&source, args.seed, &plants),
     };
-    print!("{}", render_report(&outcome, &context));
-    if outcome.passed() { EXIT_PASS } else { EXIT_FAIL }
+    match &guarded.outcome {
+        Some(outcome) => print!("{}", render_report(outcome, &context)),
+        None => print!("{}", render_panic_report(spec.seed, &guarded.verdict, &context)),
+    }
+    let mut passed = guarded.verdict.failure_class().is_none();
+    if args.check_determinism {
+        match check_determinism(&spec) {
+            Ok(None) => println!("{:<13}the same seed ran twice with the same trace hash", "determinism"),
+            Ok(Some(divergence)) => {
+                println!("{:<13}FAIL {}", "determinism", describe_divergence(&divergence, &compiled.task_names));
+                passed = false;
+            }
+            Err(error) => return bad_input(&error.one_line(&source)),
+        }
+    }
+    if passed { EXIT_PASS } else { EXIT_FAIL }
 }
 
 /// The one command that reproduces a run exactly.

@@ -61,6 +61,16 @@ pub struct EdgeSpec {
     pub partitioning: Partitioning,
 }
 
+/// One subtask named by its vertex and index: stable when other vertices change their
+/// parallelism, which is what fault plans in run files need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TaskRef {
+    /// The vertex.
+    pub vertex: VertexId,
+    /// The subtask's index within the vertex.
+    pub subtask: u32,
+}
+
 /// A validated job graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobGraph {
@@ -134,6 +144,24 @@ pub struct Topology {
 }
 
 impl JobGraph {
+    /// The task `reference` names, if the vertex exists and has that subtask.
+    pub fn task_id(&self, reference: TaskRef) -> Option<TaskId> {
+        let vertex = self.vertices.get(reference.vertex.index())?;
+        if reference.subtask >= vertex.parallelism {
+            return None;
+        }
+        let before: usize = self.vertices[..reference.vertex.index()].iter().map(|v| v.parallelism as usize).sum();
+        Some(TaskId::from_index(before + reference.subtask as usize))
+    }
+
+    /// `vertex[subtask]`, as scenarios and reports name tasks.
+    pub fn task_name(&self, reference: TaskRef) -> String {
+        match self.vertices.get(reference.vertex.index()) {
+            Some(vertex) => format!("{}[{}]", vertex.name, reference.subtask),
+            None => format!("{}[{}]", reference.vertex, reference.subtask),
+        }
+    }
+
     /// Checks the structure: parallelism, edge ends, partitioning rules, no cycles.
     pub fn validate(&self) -> Result<(), GraphError> {
         for (index, vertex) in self.vertices.iter().enumerate() {

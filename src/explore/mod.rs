@@ -1,5 +1,11 @@
 //! Exploration: one run (scenario + seed → outcome). Sweeps, run files, replay and
 //! shrinking arrive with the exploration issue (#3) and build on `run`.
 
+pub mod determinism;
+pub mod guarded;
 pub mod oracle;
 pub mod run;
+pub mod run_file;
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,9 @@
 
 use super::oracle::compute_oracle;
 use crate::check::Violation;
+use crate::faults::{Fault, FaultPlan};
+use crate::plant::PlantedBug;
+use serde::{Deserialize, Serialize};
 use crate::harness::{Event, RunOptions, RunStats, SimWorld};
 use crate::kernel::rng::Seed;
 use crate::kernel::time::SimTime;
@@ -12,13 +15,72 @@ use crate::kernel::trace::{TimedFact, TraceHash};
 use crate::kernel::{Scheduler, Stop, run};
 use crate::scenario::{CompiledScenario, Scenario, ScenarioError};
 
+/// The unit of reproduction: everything one run depends on, stored whole in run files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// The scenario, whole (not a path: the file may change or vanish).
+    pub scenario: Scenario,
+    /// The root seed.
+    pub seed: Seed,
+    /// The materialised fault plan; `None` takes the scenario's own faults.
+    pub fault_plan: Option<FaultPlan>,
+    /// Planted bugs switched on.
+    pub plants: Vec<PlantedBug>,
+}
+
+impl RunSpec {
+    /// A run of `scenario` with `seed`, its own faults and no plants.
+    pub fn new(scenario: Scenario, seed: Seed) -> RunSpec {
+        RunSpec { scenario, seed, fault_plan: None, plants: Vec::new() }
+    }
+
+    /// Validates the scenario and the fault plan and builds the configuration to run.
+    pub fn compile(&self) -> Result<CompiledScenario, ScenarioError> {
+        let mut compiled = self.scenario.compile()?;
+        if let Some(plan) = &self.fault_plan {
+            for (index, scheduled) in plan.faults.iter().enumerate() {
+                let Fault::CrashTask { task } = scheduled.fault;
+                if compiled.world.graph.task_id(task).is_none() {
+                    let message = format!("names {}, which the job does not have", compiled.world.graph.task_name(task));
+                    return Err(ScenarioError::at(format!("fault_plan[{index}]"), message));
+                }
+            }
+            compiled.world.faults = plan.clone();
+        }
+        Ok(compiled)
+    }
+
+    /// The fault plan this spec runs: its own, or the scenario's.
+    pub fn materialised_plan(&self) -> Result<FaultPlan, ScenarioError> {
+        Ok(self.compile()?.world.faults)
+    }
+}
+
 /// Pass, or the first violated invariant.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {
     /// Every invariant held.
     Pass,
     /// An invariant failed.
     Fail(Violation),
+    /// The simulation panicked: an assertion in the harness, a protocol or an operator
+    /// failed. Only a guarded run (`explore::guarded`) reports this; it is a finding too.
+    Panicked {
+        /// The panic message and, when known, where it was raised.
+        message: String,
+    },
+}
+
+impl Verdict {
+    /// The failure's class: the invariant's name, `panic`, or `None` for a pass. Shrinking
+    /// keeps a case only while its class stays the same.
+    pub fn failure_class(&self) -> Option<String> {
+        match self {
+            Verdict::Pass => None,
+            Verdict::Fail(violation) => Some(violation.invariant.name().to_string()),
+            Verdict::Panicked { .. } => Some("panic".to_string()),
+        }
+    }
 }
 
 /// Everything a run reports.
@@ -56,6 +118,18 @@ impl Outcome {
 /// Validates `scenario` and runs it with `seed`: the library entry point for property tests.
 pub fn check(scenario: &Scenario, seed: Seed) -> Result<Outcome, ScenarioError> {
     Ok(run_compiled(&scenario.compile()?, seed, &RunOptions::default()))
+}
+
+/// Like `check`, with an explicit fault plan in place of the scenario's faults.
+pub fn check_with_plan(scenario: &Scenario, seed: Seed, plan: &FaultPlan) -> Result<Outcome, ScenarioError> {
+    let spec = RunSpec { scenario: scenario.clone(), seed, fault_plan: Some(plan.clone()), plants: Vec::new() };
+    run_spec(&spec, false)
+}
+
+/// Runs a spec; with `keep_facts` the outcome carries every fact.
+pub fn run_spec(spec: &RunSpec, keep_facts: bool) -> Result<Outcome, ScenarioError> {
+    let options = RunOptions { keep_facts, plants: spec.plants.clone() };
+    Ok(run_compiled(&spec.compile()?, spec.seed, &options))
 }
 
 /// Runs a compiled scenario with `seed`.

@@ -6,7 +6,7 @@
 //! faults issue (#5); the plan is stored whole in run files so a failure still means
 //! something after the code changes.
 
-use crate::kernel::ids::TaskId;
+use crate::dataflow::graph::TaskRef;
 use crate::kernel::time::SimTime;
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub enum Fault {
     /// The task's process dies; the job fails over and restarts from the latest completed
     /// checkpoint.
-    CrashTask { task: TaskId },
+    CrashTask { task: TaskRef },
 }
 
 /// A fault and when it strikes.

@@ -15,6 +15,7 @@ impl SimWorld {
         let fault = self.config.faults.faults[index as usize].fault;
         match fault {
             Fault::CrashTask { task } => {
+                let task = self.config.graph.task_id(task).expect("fault plans are validated against the graph");
                 self.record(Fact::TaskCrashed { task });
                 self.fail_over(scheduler);
             }
@@ -66,7 +67,7 @@ impl SimWorld {
 
     fn restore_task(&mut self, task: TaskId, action: RestoreAction) {
         let runtime = &mut self.tasks[task.index()];
-        runtime.reset_for_restart();
+        runtime.reset_for_restart(&self.plants);
         let fact = match action {
             RestoreAction::FromObject(name) => {
                 let bytes = self.storage.read(&name).expect("a completed checkpoint's state objects are retained");

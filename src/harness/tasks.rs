@@ -19,7 +19,9 @@ use crate::kernel::ids::{ChannelId, TaskId};
 use crate::kernel::rng::Seed;
 use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, MessageTag};
+use crate::plant::PlantedBug;
 use crate::protocol::aligned::AlignedBarriers;
+use crate::protocol::broken::AcknowledgeTwice;
 use crate::protocol::coordinator::CoordinatorInput;
 use crate::protocol::{TaskInput, TaskProtocol};
 use crate::recovery::TaskRole;
@@ -56,7 +58,13 @@ pub(super) struct TaskRuntime {
 }
 
 impl TaskRuntime {
-    pub(super) fn new(config: &WorldConfig, topology: &Topology, index: usize, seed: Seed) -> TaskRuntime {
+    pub(super) fn new(
+        config: &WorldConfig,
+        topology: &Topology,
+        index: usize,
+        seed: Seed,
+        plants: &[PlantedBug],
+    ) -> TaskRuntime {
         let spec = &topology.tasks[index];
         let vertex = &config.graph.vertices[spec.vertex.index()];
         let task = TaskId::from_index(index);
@@ -78,7 +86,7 @@ impl TaskRuntime {
             .collect();
         TaskRuntime {
             logic,
-            protocol: new_protocol(spec.inputs.len()),
+            protocol: new_protocol(spec.inputs.len(), plants),
             inputs,
             ready: ReadyInputs::new(),
             status: TaskStatus::Idle,
@@ -90,7 +98,7 @@ impl TaskRuntime {
 
     /// Forgets everything of the failed attempt except the operator's state, which recovery
     /// restores separately.
-    pub(super) fn reset_for_restart(&mut self) {
+    pub(super) fn reset_for_restart(&mut self, plants: &[PlantedBug]) {
         for slot in &mut self.inputs {
             *slot = InputSlot { channel: slot.channel, blocked: false, ended: false, queued: false };
         }
@@ -98,12 +106,16 @@ impl TaskRuntime {
         self.status = TaskStatus::Idle;
         self.outbox_len = 0;
         self.rebalance_cursors.fill(0);
-        self.protocol = new_protocol(self.inputs.len());
+        self.protocol = new_protocol(self.inputs.len(), plants);
     }
 }
 
-fn new_protocol(input_count: usize) -> Box<dyn TaskProtocol> {
-    Box::new(AlignedBarriers::new(u32::try_from(input_count).expect("input count fits u32")))
+fn new_protocol(input_count: usize, plants: &[PlantedBug]) -> Box<dyn TaskProtocol> {
+    let input_count = u32::try_from(input_count).expect("input count fits u32");
+    if plants.contains(&PlantedBug::AcknowledgeTwice) {
+        return Box::new(AcknowledgeTwice::new(input_count));
+    }
+    Box::new(AlignedBarriers::new(input_count))
 }
 
 impl SimWorld {

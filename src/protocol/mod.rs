@@ -8,6 +8,7 @@
 //! shape. Unit tests in `protocol/tests.rs`.
 
 pub mod aligned;
+pub mod broken;
 pub mod coordinator;
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! One fact as a short sentence, with tasks by name.
 
 use crate::kernel::ids::TaskId;
-use crate::kernel::trace::{Fact, MessageTag};
+use crate::explore::determinism::Divergence;
+use crate::kernel::trace::{Fact, MessageTag, TimedFact};
 
 /// `fact` in words; tasks are named from `task_names` (by `TaskId`) when known.
 pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
@@ -33,4 +34,18 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
         }
         ref other => format!("{other:?}"),
     }
+}
+
+/// Where two traces part, in words.
+pub fn describe_divergence(divergence: &Divergence, task_names: &[String]) -> String {
+    let side = |fact: &Option<TimedFact>| match fact {
+        Some(timed) => format!("{} at {}", describe_fact(&timed.fact, task_names), timed.time),
+        None => "the trace had ended".to_string(),
+    };
+    format!(
+        "the traces part at fact #{}: first run: {}; second run: {}",
+        divergence.index,
+        side(&divergence.first),
+        side(&divergence.second)
+    )
 }

@@ -5,5 +5,5 @@
 mod facts;
 mod text;
 
-pub use facts::describe_fact;
-pub use text::{ReportContext, render_report};
+pub use facts::{describe_divergence, describe_fact};
+pub use text::{ReportContext, render_panic_report, render_report};

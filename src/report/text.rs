@@ -3,6 +3,7 @@
 
 use super::facts::describe_fact;
 use crate::explore::run::{Outcome, Verdict};
+use crate::kernel::rng::Seed;
 use std::fmt::Write;
 
 /// What the report needs beyond the outcome.
@@ -56,13 +57,35 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
             line("detail", with_task_names(&violation.detail, context.task_names));
             line("replay", context.replay_command.clone());
         }
+        Verdict::Panicked { message } => {
+            line("verdict", "FAIL panic".to_string());
+            line("detail", message.clone());
+            line("replay", context.replay_command.clone());
+        }
     }
+    out
+}
+
+/// The report of a run that panicked: there are no figures, only the finding.
+pub fn render_panic_report(seed: Seed, verdict: &Verdict, context: &ReportContext<'_>) -> String {
+    let Verdict::Panicked { message } = verdict else {
+        unreachable!("a panic report needs a panic");
+    };
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| {
+        writeln!(out, "{label:<13}{value}").expect("writing to a String cannot fail");
+    };
+    line("scenario", format!("{} ({})", context.scenario_name, context.scenario_source));
+    line("seed", seed.0.to_string());
+    line("verdict", "FAIL panic".to_string());
+    line("detail", with_task_names(message, context.task_names));
+    line("replay", context.replay_command.clone());
     out
 }
 
 /// Checkers name tasks by id (`task#3`); the report names them as the scenario does.
 /// Replaces higher ids first, so `task#1` never eats the front of `task#12`.
-fn with_task_names(text: &str, task_names: &[String]) -> String {
+pub(super) fn with_task_names(text: &str, task_names: &[String]) -> String {
     let mut named = text.to_string();
     for (index, name) in task_names.iter().enumerate().rev() {
         named = named.replace(&format!("task#{index}"), name);

@@ -5,13 +5,13 @@
 
 use super::ScenarioError;
 use super::file::{FaultKindName, KeyDistributionName, Scenario};
-use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, VertexSpec};
+use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, TaskRef, VertexSpec};
 use crate::dataflow::keyed::default_max_parallelism;
 use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
 use crate::faults::{Fault, FaultPlan, ScheduledFault};
 use crate::harness::WorldConfig;
 use crate::kernel::Budget;
-use crate::kernel::ids::{TaskId, VertexId};
+use crate::kernel::ids::VertexId;
 use crate::kernel::time::{NANOS_PER_MICRO, NANOS_PER_MILLI, SimDuration, SimTime};
 use crate::net::NetworkConfig;
 use crate::protocol::coordinator::CheckpointConfig;
@@ -244,7 +244,7 @@ impl Scenario {
 }
 
 /// Resolves `name[subtask]` (or a bare `name` for a vertex of parallelism 1) to a task.
-fn resolve_task(graph: &JobGraph, reference: &str) -> Result<TaskId, String> {
+fn resolve_task(graph: &JobGraph, reference: &str) -> Result<TaskRef, String> {
     let (name, subtask) = match reference.split_once('[') {
         Some((name, rest)) => {
             let index = rest.strip_suffix(']').and_then(|digits| digits.parse::<u32>().ok());
@@ -253,21 +253,19 @@ fn resolve_task(graph: &JobGraph, reference: &str) -> Result<TaskId, String> {
         }
         None => (reference, u32::MAX),
     };
-    let mut first_task = 0usize;
-    for vertex in &graph.vertices {
-        if vertex.name == name {
-            if subtask == u32::MAX {
-                if vertex.parallelism > 1 {
-                    return Err(format!("`{name}` has {} subtasks: name one, as {name}[0]", vertex.parallelism));
-                }
-                return Ok(TaskId::from_index(first_task));
+    if let Some(index) = graph.vertices.iter().position(|vertex| vertex.name == name) {
+        let vertex = &graph.vertices[index];
+        let subtask = match subtask {
+            u32::MAX if vertex.parallelism > 1 => {
+                return Err(format!("`{name}` has {} subtasks: name one, as {name}[0]", vertex.parallelism));
             }
-            if subtask >= vertex.parallelism {
+            u32::MAX => 0,
+            _ if subtask >= vertex.parallelism => {
                 return Err(format!("`{name}` has {} subtasks, so [{subtask}] does not exist", vertex.parallelism));
             }
-            return Ok(TaskId::from_index(first_task + subtask as usize));
-        }
-        first_task += vertex.parallelism as usize;
+            _ => subtask,
+        };
+        return Ok(TaskRef { vertex: VertexId::from_index(index), subtask });
     }
     let names: Vec<&str> = graph.vertices.iter().map(|vertex| vertex.name.as_str()).collect();
     Err(format!("no vertex named `{name}` (vertices: {})", names.join(", ")))

@@ -3,7 +3,7 @@
 use super::*;
 use crate::dataflow::graph::{Partitioning, VertexKind};
 use crate::dataflow::source::KeyDistribution;
-use crate::faults::{Fault, ScheduledFault};
+use crate::faults::Fault;
 use crate::kernel::ids::TaskId;
 use crate::kernel::time::{SimDuration, SimTime};
 
@@ -152,8 +152,8 @@ fn wordcount_compiles_to_named_tasks_and_a_resolved_fault_plan() {
     assert_eq!(compiled.task_names, expected_names);
     // count[1]: after the two source subtasks and count[0], so task 3.
     assert_eq!(compiled.task_names[3], "count[1]");
-    let crash = |millis, task| ScheduledFault { at: SimTime::ZERO.after(ms(millis)), fault: Fault::CrashTask { task } };
-    assert_eq!(compiled.world.faults.faults, [crash(37, TaskId(3)), crash(81, TaskId(0))]);
+    let crash = |millis, task: TaskId| (SimTime::ZERO.after(ms(millis)), task);
+    assert_eq!(resolved(&compiled), [crash(37, TaskId(3)), crash(81, TaskId(0))]);
 
     let world = &compiled.world;
     let kinds: Vec<(VertexKind, u32)> = world.graph.vertices.iter().map(|v| (v.kind, v.parallelism)).collect();
@@ -239,9 +239,9 @@ fn every_source_records_zero_means_never_and_otherwise_is_kept() {
 fn faults_resolve_bare_names_and_are_sorted_by_time() {
     let text = Edit::Append("[[faults]]\nkind = \"crash-task\"\ntask = \"source\"\nat_ms = 2").apply(BASE);
     let compiled = compile(&text).expect("compiles");
-    let crash = |millis, task| ScheduledFault { at: SimTime::ZERO.after(ms(millis)), fault: Fault::CrashTask { task } };
+    let crash = |millis, task: TaskId| (SimTime::ZERO.after(ms(millis)), task);
     // source has parallelism 1, so the bare name is source[0]; count[1] is task 2.
-    assert_eq!(compiled.world.faults.faults, [crash(2, TaskId(0)), crash(5, TaskId(2))]);
+    assert_eq!(resolved(&compiled), [crash(2, TaskId(0)), crash(5, TaskId(2))]);
 }
 
 #[test]
@@ -397,4 +397,17 @@ fn from_path_reads_a_file_and_reports_a_missing_one() {
     assert_eq!(error.field, None);
     assert!(error.message.starts_with("cannot read the file: "), "{}", error.message);
     assert!(!error.message.contains('\n'));
+}
+
+/// The fault plan as (time, crashed task id) pairs.
+fn resolved(compiled: &CompiledScenario) -> Vec<(SimTime, TaskId)> {
+    compiled
+        .world
+        .faults
+        .faults
+        .iter()
+        .map(|scheduled| match scheduled.fault {
+            Fault::CrashTask { task } => (scheduled.at, compiled.world.graph.task_id(task).expect("a valid task")),
+        })
+        .collect()
 }

@@ -12,6 +12,7 @@ fn violation(outcome: &Outcome) -> &snapsim::check::Violation {
     match &outcome.verdict {
         Verdict::Fail(violation) => violation,
         Verdict::Pass => panic!("expected a violation, the run passed (seed {})", outcome.seed.0),
+        Verdict::Panicked { message } => panic!("expected a violation, the run panicked: {message}"),
     }
 }
 
