@@ -17,3 +17,4 @@ pub mod recovery;
 pub mod report;
 pub mod scenario;
 pub mod storage;
+pub mod testing;

@@ -54,6 +54,16 @@ impl PlantedBug {
         }
     }
 
+    /// Whether the bug lives in recovery, and so does nothing unless something fails.
+    pub fn needs_a_failure(self) -> bool {
+        match self {
+            PlantedBug::ForgetSourceRewind | PlantedBug::SkipKeyedStateRestore | PlantedBug::RestoreNeighbourState => {
+                true
+            }
+            PlantedBug::AcknowledgeTwice => false,
+        }
+    }
+
     /// The bug whose command-line name is `name`.
     pub fn from_name(name: &str) -> Option<PlantedBug> {
         ALL_PLANTS.into_iter().find(|plant| plant.name() == name)

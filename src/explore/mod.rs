@@ -6,6 +6,9 @@ pub mod guarded;
 pub mod oracle;
 pub mod run;
 pub mod run_file;
+pub mod shrink;
+pub mod summary;
+pub mod sweep;
 
 #[cfg(test)]
 mod tests;

@@ -6,14 +6,14 @@
 use super::oracle::compute_oracle;
 use crate::check::Violation;
 use crate::faults::{Fault, FaultPlan};
-use crate::plant::PlantedBug;
-use serde::{Deserialize, Serialize};
 use crate::harness::{Event, RunOptions, RunStats, SimWorld};
 use crate::kernel::rng::Seed;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::{TimedFact, TraceHash};
 use crate::kernel::{Scheduler, Stop, run};
+use crate::plant::PlantedBug;
 use crate::scenario::{CompiledScenario, Scenario, ScenarioError};
+use serde::{Deserialize, Serialize};
 
 /// The unit of reproduction: everything one run depends on, stored whole in run files.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,12 +36,17 @@ impl RunSpec {
 
     /// Validates the scenario and the fault plan and builds the configuration to run.
     pub fn compile(&self) -> Result<CompiledScenario, ScenarioError> {
-        let mut compiled = self.scenario.compile()?;
-        if let Some(plan) = &self.fault_plan {
+        let Some(plan) = &self.fault_plan else {
+            return self.scenario.compile();
+        };
+        // The plan replaces the scenario's own faults, so those are not validated.
+        let mut compiled = Scenario { faults: Vec::new(), ..self.scenario.clone() }.compile()?;
+        {
             for (index, scheduled) in plan.faults.iter().enumerate() {
                 let Fault::CrashTask { task } = scheduled.fault;
                 if compiled.world.graph.task_id(task).is_none() {
-                    let message = format!("names {}, which the job does not have", compiled.world.graph.task_name(task));
+                    let message =
+                        format!("names {}, which the job does not have", compiled.world.graph.task_name(task));
                     return Err(ScenarioError::at(format!("fault_plan[{index}]"), message));
                 }
             }

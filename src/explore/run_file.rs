@@ -15,8 +15,10 @@
 //! changes and the version number says which files the new reader can take. A corrupted,
 //! truncated or newer-version file is refused with one line saying which.
 
+use super::guarded::{GuardedRun, run_guarded};
 use super::run::{RunSpec, Verdict};
 use crate::kernel::trace::{TimedFact, TraceHash};
+use crate::scenario::ScenarioError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -41,8 +43,8 @@ pub struct RunFile {
     pub spec: RunSpec,
     /// The verdict when it was written.
     pub verdict: Verdict,
-    /// The trace hash when it was written.
-    pub trace_hash: TraceHash,
+    /// The trace hash when it was written; `None` when the run panicked (no finished trace).
+    pub trace_hash: Option<TraceHash>,
     /// The facts, when kept: they let a replay name the first fact that diverges.
     pub facts: Option<Vec<TimedFact>>,
     /// A one-line note (for regressions: the postmortem).
@@ -82,6 +84,27 @@ impl fmt::Display for RunFileError {
 }
 
 impl RunFile {
+    /// Runs `spec` again with its facts kept and captures it as a run file, with the fault
+    /// plan materialised so the file means the same thing after the code changes.
+    pub fn record(spec: &RunSpec, note: &str) -> Result<RunFile, ScenarioError> {
+        let spec = RunSpec { fault_plan: Some(spec.materialised_plan()?), ..spec.clone() };
+        let guarded = run_guarded(&spec, true)?;
+        Ok(RunFile::from_run(spec, guarded, note))
+    }
+
+    /// The run file of `spec` (whose plan should be materialised) as `run` ran it.
+    pub fn from_run(spec: RunSpec, run: GuardedRun, note: &str) -> RunFile {
+        let outcome = run.outcome;
+        RunFile {
+            snapsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            spec,
+            verdict: run.verdict,
+            trace_hash: outcome.as_ref().map(|outcome| outcome.trace_hash),
+            facts: outcome.and_then(|outcome| outcome.facts),
+            note: note.to_string(),
+        }
+    }
+
     /// The file's bytes.
     pub fn encode(&self) -> Vec<u8> {
         let payload = bincode::serde::encode_to_vec(self, bincode::config::standard())

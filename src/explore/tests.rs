@@ -19,7 +19,7 @@ fn sample(keep_facts: bool) -> RunFile {
         snapsim_version: "test".to_string(),
         spec,
         verdict: outcome.verdict,
-        trace_hash: outcome.trace_hash,
+        trace_hash: Some(outcome.trace_hash),
         facts: outcome.facts,
         note: "a note".to_string(),
     }

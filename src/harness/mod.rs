@@ -168,8 +168,9 @@ impl SimWorld {
                 VertexKind::Sink => TaskRole::Other,
             })
             .collect();
-        let tasks =
-            (0..topology.tasks.len()).map(|index| TaskRuntime::new(&config, &topology, index, seed, &options.plants)).collect();
+        let tasks = (0..topology.tasks.len())
+            .map(|index| TaskRuntime::new(&config, &topology, index, seed, &options.plants))
+            .collect();
         SimWorld {
             network: Network::new(topology.channels.len(), config.network),
             storage: Storage::new(config.storage),

@@ -1,7 +1,7 @@
 //! One fact as a short sentence, with tasks by name.
 
-use crate::kernel::ids::TaskId;
 use crate::explore::determinism::Divergence;
+use crate::kernel::ids::TaskId;
 use crate::kernel::trace::{Fact, MessageTag, TimedFact};
 
 /// `fact` in words; tasks are named from `task_names` (by `TaskId`) when known.
@@ -21,6 +21,9 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
             };
             format!("{what} sent on {channel} as #{sequence}")
         }
+        Fact::MessageArrived { channel, sequence } => format!("message #{sequence} arrived on {channel}"),
+        Fact::MessageConsumed { channel, sequence } => format!("message #{sequence} consumed from {channel}"),
+        Fact::SourceRead { task, offset } => format!("{} read offset {offset}", name(task)),
         Fact::StateCaptured { task, checkpoint, bytes, .. } => {
             format!("{} captured {bytes} bytes of state for {checkpoint}", name(task))
         }
@@ -29,6 +32,15 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
         }
         Fact::TaskRestored { task, checkpoint: None, .. } => format!("{} started fresh", name(task)),
         Fact::TaskCrashed { task } => format!("{} crashed", name(task)),
+        Fact::CheckpointCompleted { checkpoint } => format!("{checkpoint} completed"),
+        Fact::CheckpointAborted { checkpoint, reason } => format!("{checkpoint} aborted ({reason:?})"),
+        Fact::CheckpointTriggered { checkpoint } => format!("{checkpoint} triggered"),
+        Fact::JobRestarted { attempt, checkpoint: Some(checkpoint) } => {
+            format!("the job restarted as attempt {} from {checkpoint}", attempt.0)
+        }
+        Fact::JobRestarted { attempt, checkpoint: None } => {
+            format!("the job restarted as attempt {} from scratch", attempt.0)
+        }
         Fact::KeyTotal { task, key, count, sum, .. } => {
             format!("{} ends with key {key}: count {count}, sum {sum}", name(task))
         }

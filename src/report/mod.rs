@@ -6,4 +6,4 @@ mod facts;
 mod text;
 
 pub use facts::{describe_divergence, describe_fact};
-pub use text::{ReportContext, render_panic_report, render_report};
+pub use text::{ReportContext, render_panic_report, render_report, with_task_names};

@@ -85,7 +85,7 @@ pub fn render_panic_report(seed: Seed, verdict: &Verdict, context: &ReportContex
 
 /// Checkers name tasks by id (`task#3`); the report names them as the scenario does.
 /// Replaces higher ids first, so `task#1` never eats the front of `task#12`.
-pub(super) fn with_task_names(text: &str, task_names: &[String]) -> String {
+pub fn with_task_names(text: &str, task_names: &[String]) -> String {
     let mut named = text.to_string();
     for (index, name) in task_names.iter().enumerate().rev() {
         named = named.replace(&format!("task#{index}"), name);

@@ -60,9 +60,10 @@ fn a_job_that_cannot_finish_within_its_budget_is_a_liveness_failure() {
 
 #[test]
 fn planted_recovery_bugs_are_harmless_when_nothing_crashes() {
+    assert!(snapsim::plant::ALL_PLANTS.iter().filter(|plant| plant.needs_a_failure()).count() >= 3);
     let mut scenario = load("sims/wordcount.toml");
     scenario.faults.clear();
-    for plant in snapsim::plant::ALL_PLANTS {
+    for plant in snapsim::plant::ALL_PLANTS.into_iter().filter(|plant| plant.needs_a_failure()) {
         let outcome = run(&scenario, 1, &[plant]);
         assert!(outcome.passed(), "{plant} without a crash: {:?}", outcome.verdict);
         assert_eq!(outcome.stats.recoveries, 0);
@@ -86,4 +87,19 @@ fn the_shipped_crashes_really_force_recovery_and_replay() {
     assert_eq!(outcome.stats.recoveries, 2);
     assert!(outcome.stats.checkpoints_completed >= 3);
     assert!(outcome.stats.source_records_read > outcome.source_records, "recovery replayed records");
+}
+
+#[test]
+fn a_protocol_that_acknowledges_twice_trips_the_coordinator_even_without_a_crash() {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.faults.clear();
+    let guarded = snapsim::explore::guarded::run_guarded(
+        &snapsim::explore::run::RunSpec {
+            plants: vec![PlantedBug::AcknowledgeTwice],
+            ..snapsim::explore::run::RunSpec::new(scenario, snapsim::kernel::rng::Seed(1))
+        },
+        false,
+    )
+    .expect("valid");
+    assert!(matches!(&guarded.verdict, Verdict::Panicked { message } if message.contains("acknowledged")));
 }

@@ -1,6 +1,8 @@
 //! The one integration-test binary (one link step, one place to look). Each module tests
 //! one feature through the public API or the real binary.
 
+/// The library API for property tests: builder, strategies, assertions, seed variables.
+mod api;
 /// Every invariant caught when a planted bug breaks it.
 mod checkers;
 /// Checkpoint settings end to end: record-count triggers, timeouts, concurrency.
@@ -9,8 +11,12 @@ mod checkpointing;
 mod cli;
 /// Same seed, same trace hash; pinned hashes of the shipped scenarios.
 mod determinism;
+/// Sweeps, run files, replay, merged shards.
+mod exploration;
 /// Property tests: exactly-once holds over seeds and crash times.
 mod props;
+/// Shrinking failing cases: smaller, same invariant, deterministic, `snapsim shrink`.
+mod shrink;
 /// insta snapshots of rendered reports.
 mod snapshots;
 /// Shared helpers: loading the shipped scenarios.

@@ -1,18 +1,16 @@
 //! Property tests: exactly-once state holds for any seed and any crashes (time and task).
-//! The smaller word count here runs about 35 ms of simulated time, so crashes land within it.
+//! A failure leaves a run file behind and prints the `snapsim replay` command.
 
-use crate::support::{load, run};
+use crate::support::load;
 use proptest::prelude::*;
-use snapsim::scenario::{FaultSection, Scenario};
+use snapsim::scenario::Scenario;
+use snapsim::testing::{assert_exactly_once_with_plan, fault_plans, seeds};
 
-const TASKS: [&str; 8] =
-    ["source[0]", "source[1]", "count[0]", "count[1]", "count[2]", "sink[0]", "sink[1]", "sink[2]"];
-
-/// The word count scenario, smaller so that many cases run quickly, with the given crashes.
-fn wordcount_with_crashes(crashes: &[(usize, u64)]) -> Scenario {
+/// The word count scenario, smaller so that many cases run quickly: about 35 ms of
+/// simulated time, so crashes within 40 ms land while the job runs.
+fn small_wordcount() -> Scenario {
     let mut scenario = load("sims/wordcount.toml");
     scenario.workload.records_per_source_subtask = 1_500;
-    scenario.faults = crashes.iter().map(|&(task, at_ms)| FaultSection::crash_task(TASKS[task], at_ms)).collect();
     scenario
 }
 
@@ -21,17 +19,11 @@ proptest! {
 
     #[test]
     fn exactly_once_survives_any_crashes(
-        seed in any::<u64>(),
-        crashes in prop::collection::vec((0..TASKS.len(), 0u64..40), 0..4),
+        seed in seeds(),
+        plan in fault_plans(&small_wordcount(), 40, 3),
     ) {
-        let outcome = run(&wordcount_with_crashes(&crashes), seed, &[]);
-        prop_assert!(
-            outcome.passed(),
-            "seed {seed}, crashes {crashes:?}: {:?}\nreplay: put these crashes in a copy of sims/wordcount.toml \
-             and run `snapsim run <copy> --seed {seed}`",
-            outcome.verdict
-        );
+        let outcome = assert_exactly_once_with_plan(&small_wordcount(), seed, &plan);
         // A crash after the job has finished never happens.
-        prop_assert!(outcome.stats.recoveries <= crashes.len() as u64);
+        prop_assert!(outcome.stats.recoveries <= plan.faults.len() as u64);
     }
 }
