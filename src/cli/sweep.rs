@@ -180,8 +180,11 @@ impl Collector<'_> {
         if let Some(class) = report.failure_class() {
             let failed = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
             let entry = self.failure_entry(report, class);
-            let written = entry.run_file.as_ref().map(|path| format!(" -> {path}")).unwrap_or_default();
-            self.display.line(&format!("seed {}: FAIL {}: {}{written}", entry.seed, entry.class, entry.detail));
+            // Past the run-file limit, failures are only counted here (the summary and the
+            // JSON list them all), so thousands of them do not drown the display.
+            if let Some(path) = &entry.run_file {
+                self.display.line(&format!("seed {}: FAIL {}: {} -> {path}", entry.seed, entry.class, entry.detail));
+            }
             self.failures.lock().expect("no worker panicked holding it").push(entry);
             self.display.progress(done, failed);
         } else {
@@ -239,13 +242,11 @@ impl Display {
             return Display::Plain { total, step: (total / 10).max(1) };
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} seeds  {per_sec}  failed: {msg}  eta {eta}",
-        )
-        .expect("a valid template")
-        .progress_chars("=> ");
+        let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} seeds  {msg}  eta {eta}")
+            .expect("a valid template")
+            .progress_chars("=> ");
         bar.set_style(style);
-        bar.set_message("0");
+        bar.set_message("failed: 0");
         Display::Bar(bar)
     }
 
@@ -253,7 +254,7 @@ impl Display {
         match self {
             Display::Bar(bar) => {
                 bar.set_position(done);
-                bar.set_message(failed.to_string());
+                bar.set_message(format!("{:.0} seeds/s  failed: {failed}", bar.per_sec()));
             }
             Display::Plain { total, step } => {
                 if done.is_multiple_of(*step) || done == *total {
