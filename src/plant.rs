@@ -23,14 +23,19 @@ pub enum PlantedBug {
     /// Every task acknowledges each checkpoint twice; the coordinator's assertion fires, and
     /// the run ends in a panic, which a sweep reports as a finding.
     AcknowledgeTwice,
+    /// Aligned barriers that never block an input: records behind a barrier are processed
+    /// before the snapshot, so the snapshot holds effects the sources' offsets do not (an
+    /// orphan message across the cut).
+    ConsumeBlockedInput,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 4] = [
+pub const ALL_PLANTS: [PlantedBug; 5] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
     PlantedBug::AcknowledgeTwice,
+    PlantedBug::ConsumeBlockedInput,
 ];
 
 impl PlantedBug {
@@ -41,6 +46,7 @@ impl PlantedBug {
             PlantedBug::SkipKeyedStateRestore => "skip-keyed-state-restore",
             PlantedBug::RestoreNeighbourState => "restore-neighbour-state",
             PlantedBug::AcknowledgeTwice => "acknowledge-twice",
+            PlantedBug::ConsumeBlockedInput => "consume-blocked-input",
         }
     }
 
@@ -51,6 +57,7 @@ impl PlantedBug {
             PlantedBug::SkipKeyedStateRestore => "recovery leaves keyed operators with their live state",
             PlantedBug::RestoreNeighbourState => "recovery gives each keyed subtask its neighbour's state",
             PlantedBug::AcknowledgeTwice => "tasks acknowledge every checkpoint twice",
+            PlantedBug::ConsumeBlockedInput => "aligned barriers never block an input during alignment",
         }
     }
 
@@ -60,7 +67,7 @@ impl PlantedBug {
             PlantedBug::ForgetSourceRewind | PlantedBug::SkipKeyedStateRestore | PlantedBug::RestoreNeighbourState => {
                 true
             }
-            PlantedBug::AcknowledgeTwice => false,
+            PlantedBug::AcknowledgeTwice | PlantedBug::ConsumeBlockedInput => false,
         }
     }
 

@@ -9,8 +9,10 @@
 //! anything the job did. Every checker has a test that breaks it on purpose
 //! (`check/tests.rs`, tests/it/checkers.rs).
 
+pub mod consistent_cut;
 pub mod exactly_once_state;
 pub mod final_aggregate;
+pub mod restore_equivalence;
 
 #[cfg(test)]
 mod tests;
@@ -19,8 +21,10 @@ use crate::kernel::Stop;
 use crate::kernel::ids::TaskId;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::Fact;
+use consistent_cut::ConsistentCut;
 use exactly_once_state::ExactlyOnceState;
 use final_aggregate::FinalAggregate;
+use restore_equivalence::RestoreEquivalence;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -32,6 +36,12 @@ pub enum Invariant {
     /// The totals the keyed operators hold at the end equal the totals computed directly
     /// from the source records.
     FinalAggregate,
+    /// Every completed checkpoint is a consistent cut: no orphan messages, and the recorded
+    /// channel state is exactly what was in flight across it.
+    ConsistentCut,
+    /// After a restart every task loads exactly what it captured for that checkpoint, and
+    /// sources read on from the captured offset.
+    RestoreEquivalence,
     /// A finite job finishes within the run's budget.
     Liveness,
 }
@@ -42,6 +52,8 @@ impl Invariant {
         match self {
             Invariant::ExactlyOnceState => "exactly-once-state",
             Invariant::FinalAggregate => "final-aggregate",
+            Invariant::ConsistentCut => "consistent-cut",
+            Invariant::RestoreEquivalence => "restore-equivalence",
             Invariant::Liveness => "liveness",
         }
     }
@@ -111,6 +123,15 @@ impl ExpectedTotals {
     }
 }
 
+/// The static shape of the job the checkers need: facts name channels and tasks by id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobShape {
+    /// Every task is `0..task_count`.
+    pub task_count: usize,
+    /// Per channel (by `ChannelId`): its sending and receiving task.
+    pub channel_ends: Vec<(TaskId, TaskId)>,
+}
+
 /// How the run loop ended, as the end-of-run checks need it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunEnd {
@@ -124,16 +145,24 @@ pub struct RunEnd {
 pub struct Checks {
     exactly_once_state: ExactlyOnceState,
     final_aggregate: FinalAggregate,
+    consistent_cut: ConsistentCut,
+    restore_equivalence: RestoreEquivalence,
+    disabled: Vec<Invariant>,
     first_violation: Option<Violation>,
 }
 
 impl Checks {
-    /// The checkers of a run whose sources add up to `expected`.
-    pub fn new(expected: ExpectedTotals) -> Checks {
+    /// The checkers of a run of a job of `shape` whose sources add up to `expected`;
+    /// `disabled` invariants are not judged (tests use it to show each checker's own power).
+    pub fn new(expected: ExpectedTotals, shape: JobShape, disabled: Vec<Invariant>) -> Checks {
         let expected = std::rc::Rc::new(expected);
+        let shape = std::rc::Rc::new(shape);
         Checks {
             exactly_once_state: ExactlyOnceState::new(expected.clone()),
             final_aggregate: FinalAggregate::new(expected),
+            consistent_cut: ConsistentCut::new(shape.clone()),
+            restore_equivalence: RestoreEquivalence::new(shape),
+            disabled,
             first_violation: None,
         }
     }
@@ -144,7 +173,15 @@ impl Checks {
         if self.first_violation.is_some() {
             return;
         }
-        let found = self.exactly_once_state.observe(fact).or_else(|| self.final_aggregate.observe(fact));
+        let found = [
+            self.restore_equivalence.observe(fact),
+            self.consistent_cut.observe(fact),
+            self.exactly_once_state.observe(fact),
+            self.final_aggregate.observe(fact),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|(invariant, _)| !self.disabled.contains(invariant));
         if let Some((invariant, detail)) = found {
             let fact = Some(fact.clone());
             self.first_violation = Some(Violation { invariant, time, fact_index: Some(index), fact, detail });
@@ -157,9 +194,13 @@ impl Checks {
             return;
         }
         let found = if end.stop == Stop::Finished {
-            self.exactly_once_state.finish().or_else(|| self.final_aggregate.finish())
+            [self.restore_equivalence.finish(), self.exactly_once_state.finish(), self.final_aggregate.finish()]
+                .into_iter()
+                .flatten()
+                .find(|(invariant, _)| !self.disabled.contains(invariant))
         } else {
             Some((Invariant::Liveness, liveness_detail(end.stop)))
+                .filter(|_| !self.disabled.contains(&Invariant::Liveness))
         };
         if let Some((invariant, detail)) = found {
             self.first_violation = Some(Violation { invariant, time: end.time, fact_index: None, fact: None, detail });
@@ -185,3 +226,5 @@ fn liveness_detail(stop: Stop) -> String {
         Stop::TimeBudget => "the job did not finish within the time budget (budget.time_ms_max)".to_string(),
     }
 }
+#[cfg(test)]
+mod cut_and_restore_tests;

@@ -1,6 +1,6 @@
 //! Checker unit tests: each invariant fed facts that break it, and facts that keep it.
 
-use super::{Checks, ExpectedTotals, Invariant, KeyExpectation, RunEnd, Violation};
+use super::{Checks, ExpectedTotals, Invariant, JobShape, KeyExpectation, RunEnd, Violation};
 use crate::kernel::Stop;
 use crate::kernel::ids::{Attempt, CheckpointId, RecordId, TaskId};
 use crate::kernel::time::SimTime;
@@ -102,7 +102,8 @@ const END: SimTime = SimTime::from_nanos(1_000_000_000);
 /// Shows `facts` to fresh checks in order (fact `i` has index `i`), then finishes the run
 /// with `stop`; returns the first violation.
 fn judge(facts: &[Fact], stop: Stop) -> Option<Violation> {
-    let mut checks = Checks::new(expected());
+    let mut checks =
+        Checks::new(expected(), JobShape::default(), vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence]);
     for (index, fact) in facts.iter().enumerate() {
         checks.observe(time_of(index as u64), index as u64, fact);
     }
@@ -291,7 +292,8 @@ fn after_the_first_violation_the_rest_is_ignored() {
     facts.push(applied(1));
     facts.push(applied(2));
     facts.extend([key_total(0), key_total(0)]);
-    let mut checks = Checks::new(expected());
+    let mut checks =
+        Checks::new(expected(), JobShape::default(), vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence]);
     for (index, fact) in facts.iter().enumerate() {
         checks.observe(time_of(index as u64), index as u64, fact);
     }

@@ -39,7 +39,7 @@ pub fn install_quiet_panic_hook() {
 /// an error, not a finding.
 pub fn run_guarded(spec: &RunSpec, keep_facts: bool) -> Result<GuardedRun, ScenarioError> {
     let compiled = spec.compile()?;
-    let options = RunOptions { keep_facts, plants: spec.plants.clone() };
+    let options = RunOptions { keep_facts, plants: spec.plants.clone(), ..RunOptions::default() };
     LAST_PANIC.with(|last| last.borrow_mut().take());
     match catch_unwind(AssertUnwindSafe(|| run_compiled(&compiled, spec.seed, &options))) {
         Ok(outcome) => Ok(GuardedRun { verdict: outcome.verdict.clone(), outcome: Some(outcome) }),

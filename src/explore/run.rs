@@ -133,7 +133,7 @@ pub fn check_with_plan(scenario: &Scenario, seed: Seed, plan: &FaultPlan) -> Res
 
 /// Runs a spec; with `keep_facts` the outcome carries every fact.
 pub fn run_spec(spec: &RunSpec, keep_facts: bool) -> Result<Outcome, ScenarioError> {
-    let options = RunOptions { keep_facts, plants: spec.plants.clone() };
+    let options = RunOptions { keep_facts, plants: spec.plants.clone(), ..RunOptions::default() };
     Ok(run_compiled(&spec.compile()?, spec.seed, &options))
 }
 

@@ -11,7 +11,7 @@ mod checkpoints;
 mod failover;
 mod tasks;
 
-use crate::check::{Checks, ExpectedTotals, RunEnd, Violation};
+use crate::check::{Checks, ExpectedTotals, Invariant, JobShape, RunEnd, Violation};
 use crate::dataflow::graph::{JobGraph, Topology, VertexKind};
 use crate::dataflow::record::{Message, Record};
 use crate::dataflow::source::WorkloadSpec;
@@ -56,6 +56,8 @@ pub struct RunOptions {
     pub keep_facts: bool,
     /// Deliberate bugs to plant (tests and `--plant` only).
     pub plants: Vec<PlantedBug>,
+    /// Invariants not judged (tests use it to show what each checker catches on its own).
+    pub disabled_checks: Vec<Invariant>,
 }
 
 /// Figures about a run.
@@ -178,7 +180,7 @@ impl SimWorld {
             network_stream: SimRng::open(seed, Stream::Network),
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
-            checks: Checks::new(expected),
+            checks: Checks::new(expected, job_shape(&topology), options.disabled_checks),
             now: SimTime::ZERO,
             attempt: Attempt(0),
             job: JobStatus::Running,
@@ -272,6 +274,14 @@ impl World for SimWorld {
 
     fn is_finished(&self) -> bool {
         self.job == JobStatus::Finished || self.checks.violation().is_some()
+    }
+}
+
+/// The static shape the checkers need.
+fn job_shape(topology: &Topology) -> JobShape {
+    JobShape {
+        task_count: topology.tasks.len(),
+        channel_ends: topology.channels.iter().map(|channel| (channel.sender, channel.receiver)).collect(),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, MessageTag};
 use crate::plant::PlantedBug;
 use crate::protocol::aligned::AlignedBarriers;
-use crate::protocol::broken::AcknowledgeTwice;
+use crate::protocol::broken::{AcknowledgeTwice, ConsumeBlockedInput};
 use crate::protocol::coordinator::CoordinatorInput;
 use crate::protocol::{TaskInput, TaskProtocol};
 use crate::recovery::TaskRole;
@@ -114,6 +114,9 @@ fn new_protocol(input_count: usize, plants: &[PlantedBug]) -> Box<dyn TaskProtoc
     let input_count = u32::try_from(input_count).expect("input count fits u32");
     if plants.contains(&PlantedBug::AcknowledgeTwice) {
         return Box::new(AcknowledgeTwice::new(input_count));
+    }
+    if plants.contains(&PlantedBug::ConsumeBlockedInput) {
+        return Box::new(ConsumeBlockedInput::new(input_count));
     }
     Box::new(AlignedBarriers::new(input_count))
 }
@@ -285,7 +288,13 @@ impl SimWorld {
     }
 
     fn send(&mut self, task: TaskId, channel: ChannelId, message: Message, scheduler: &mut Scheduler<Event>) {
-        self.network.enqueue(channel.index(), message);
+        let sequence = self.network.enqueue(channel.index(), message);
+        let tag = match message {
+            Message::Record(record) => MessageTag::Record { record: record.id, key: record.key },
+            Message::Barrier(checkpoint) => MessageTag::Barrier { checkpoint },
+            Message::EndOfInput => MessageTag::EndOfInput,
+        };
+        self.record(Fact::MessageSent { channel, sequence, message: tag });
         self.tasks[task.index()].outbox_len += 1;
         self.pump(channel, scheduler);
     }
@@ -298,12 +307,6 @@ impl SimWorld {
         while let Some(sent) = self.network.transmit_next(channel.index(), self.now, &mut self.network_stream) {
             moved = true;
             self.tasks[sender.index()].outbox_len -= 1;
-            let message = match sent.message {
-                Message::Record(record) => MessageTag::Record { record: record.id, key: record.key },
-                Message::Barrier(checkpoint) => MessageTag::Barrier { checkpoint },
-                Message::EndOfInput => MessageTag::EndOfInput,
-            };
-            self.record(Fact::MessageSent { channel, sequence: sent.sequence, message });
             scheduler.at(sent.arrival, Event::Arrival { channel, attempt: self.attempt });
         }
         let runtime = &mut self.tasks[sender.index()];

@@ -17,7 +17,7 @@ use xxhash_rust::xxh3::Xxh3;
 /// One thing that physically happened in the simulated world.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Fact {
-    /// A message left the sender's output buffer and entered `channel` with `sequence`.
+    /// A message entered `channel` (the sender's output buffer) as number `sequence`.
     MessageSent { channel: ChannelId, sequence: u64, message: MessageTag },
     /// A message reached the receiver's input buffer.
     MessageArrived { channel: ChannelId, sequence: u64 },
@@ -35,6 +35,8 @@ pub enum Fact {
     InputBlocked { task: TaskId, channel: ChannelId, checkpoint: CheckpointId },
     /// A task resumed consuming every blocked input.
     InputsUnblocked { task: TaskId },
+    /// A task recorded an in-flight message of `channel` as channel state of `checkpoint`.
+    ChannelStateRecorded { task: TaskId, checkpoint: CheckpointId, channel: ChannelId, sequence: u64 },
     /// A task captured its state for `checkpoint`; `digest` is XXH3-64 of the state bytes.
     StateCaptured { task: TaskId, checkpoint: CheckpointId, digest: u64, bytes: u64 },
     /// A storage write finished: the object is now durable.
@@ -313,6 +315,13 @@ impl Fact {
             Fact::ObjectDeleted { object } => {
                 out.push(20);
                 object.encode(out);
+            }
+            Fact::ChannelStateRecorded { task, checkpoint, channel, sequence } => {
+                out.push(21);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+                push_u32(out, channel.0);
+                push_u64(out, sequence);
             }
             Fact::KeyTotal { task, key, count, sum, fingerprint } => {
                 out.push(19);

@@ -3,6 +3,8 @@
 //!
 //! Each channel holds, in order, the sender's output buffer (messages waiting for credit),
 //! the messages in flight, and the messages arrived at the receiver but not yet consumed.
+//! A message is on the channel — and gets its sequence number — the moment it enters the
+//! output buffer: a snapshot taken then counts it as sent, as Flink's output buffers do.
 //! A channel has `capacity` credits: in flight plus arrived never exceeds it, so a slow or
 //! blocked receiver back-pressures its sender, as Flink's credit-based flow control does.
 //! Latencies come from the network stream; an arrival is never earlier than the previous
@@ -30,7 +32,7 @@ pub struct NetworkConfig {
 /// One channel's queues.
 #[derive(Clone, Debug)]
 struct Channel<M> {
-    outbox: VecDeque<M>,
+    outbox: VecDeque<(u64, M)>,
     in_flight: VecDeque<(u64, M)>,
     arrived: VecDeque<(u64, M)>,
     next_sequence: u64,
@@ -69,10 +71,15 @@ impl<M: Copy> Network<M> {
         Network { channels: vec![channel; channel_count], config }
     }
 
-    /// Appends `message` to the sender's output buffer of `channel`.
+    /// Appends `message` to the sender's output buffer of `channel`; returns its sequence
+    /// number on the channel.
     #[inline]
-    pub fn enqueue(&mut self, channel: usize, message: M) {
-        self.channels[channel].outbox.push_back(message);
+    pub fn enqueue(&mut self, channel: usize, message: M) -> u64 {
+        let state = &mut self.channels[channel];
+        let sequence = state.next_sequence;
+        state.next_sequence += 1;
+        state.outbox.push_back((sequence, message));
+        sequence
     }
 
     /// Moves the next buffered message into flight if the channel has a credit.
@@ -83,12 +90,10 @@ impl<M: Copy> Network<M> {
         if state.in_flight.len() + state.arrived.len() >= capacity {
             return None;
         }
-        let message = state.outbox.pop_front()?;
+        let (sequence, message) = state.outbox.pop_front()?;
         let delay = latency.in_range(self.config.latency_min.as_nanos(), self.config.latency_max.as_nanos());
         let arrival = now.after(SimDuration::from_nanos(delay)).max(state.last_arrival);
         state.last_arrival = arrival;
-        let sequence = state.next_sequence;
-        state.next_sequence += 1;
         state.in_flight.push_back((sequence, message));
         Some(Transmission { sequence, message, arrival })
     }

@@ -56,6 +56,6 @@ fn reset_discards_everything_and_keeps_sequences_rising() {
     assert_eq!(network.reset(0), 2);
     assert!(network.outbox_is_empty(0));
     assert!(!network.has_arrived(0));
-    network.enqueue(0, 9);
-    assert_eq!(network.transmit_next(0, SimTime::ZERO, &mut rng).map(|sent| sent.sequence), Some(1));
+    assert_eq!(network.enqueue(0, 9), 2, "sequence numbers are given on entering the channel");
+    assert_eq!(network.transmit_next(0, SimTime::ZERO, &mut rng).map(|sent| sent.sequence), Some(2));
 }

@@ -27,3 +27,31 @@ impl TaskProtocol for AcknowledgeTwice {
         out.extend(acknowledgements);
     }
 }
+
+/// Aligned barriers whose alignment never blocks: the task keeps consuming an input after
+/// that input's barrier arrived, so post-barrier records reach the snapshot.
+pub struct ConsumeBlockedInput {
+    inner: AlignedBarriers,
+}
+
+impl ConsumeBlockedInput {
+    /// The broken protocol of a task with `input_count` inputs.
+    pub fn new(input_count: u32) -> ConsumeBlockedInput {
+        ConsumeBlockedInput { inner: AlignedBarriers::new(input_count) }
+    }
+}
+
+impl TaskProtocol for ConsumeBlockedInput {
+    fn handle(&mut self, now: SimTime, input: TaskInput, out: &mut Vec<TaskCommand>) {
+        let first = out.len();
+        self.inner.handle(now, input, out);
+        let mut index = first;
+        while index < out.len() {
+            if matches!(out[index], TaskCommand::BlockInput { .. }) {
+                out.remove(index);
+            } else {
+                index += 1;
+            }
+        }
+    }
+}

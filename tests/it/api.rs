@@ -82,15 +82,18 @@ fn a_failure_prints_the_replay_command_and_leaves_a_run_file_that_decodes() {
     let message = panic_message(|| {
         assert_passes_in(&spec, dir.path());
     });
-    assert!(message.contains("FAIL exactly-once-state"), "{message}");
-    assert!(message.lines().any(|line| line.starts_with("detail: ") && line.contains("lost")), "{message}");
+    assert!(message.contains("FAIL restore-equivalence"), "{message}");
+    assert!(
+        message.lines().any(|line| line.starts_with("detail: ") && line.contains("without restoring")),
+        "{message}"
+    );
     let path = replay_path(&message);
     assert!(path.is_absolute() && path.ends_with("wordcount-seed-1.snaprun"), "{}", path.display());
     let file = read_run_file(&path);
     assert_eq!(file.spec.plants, spec.plants);
     assert_eq!(file.spec.seed, Seed(1));
     assert_eq!(file.spec.fault_plan.as_ref().map(|plan| plan.faults.len()), Some(1), "the plan is materialised");
-    assert_eq!(file.verdict.failure_class().as_deref(), Some("exactly-once-state"));
+    assert_eq!(file.verdict.failure_class().as_deref(), Some("restore-equivalence"));
     assert!(file.facts.is_some_and(|facts| !facts.is_empty()), "facts are kept for the replay");
     assert_eq!(file.snapsim_version, env!("CARGO_PKG_VERSION"));
 }

@@ -1,7 +1,7 @@
 //! Every check can fail: each invariant is broken on purpose by a planted bug (or a budget
 //! too small to finish) and caught with the right name, and the honest runs pass.
 
-use crate::support::{load, run};
+use crate::support::{load, run, run_judged_without};
 use snapsim::check::Invariant;
 use snapsim::explore::run::{Outcome, Verdict};
 use snapsim::kernel::trace::Fact;
@@ -17,10 +17,23 @@ fn violation(outcome: &Outcome) -> &snapsim::check::Violation {
 }
 
 #[test]
-fn forgetting_to_rewind_sources_loses_records() {
+fn a_source_that_is_not_rewound_breaks_restore_equivalence_at_once() {
     let scenario = load("sims/wordcount.toml");
     for seed in 1..=5 {
         let outcome = run(&scenario, seed, &[PlantedBug::ForgetSourceRewind]);
+        let found = violation(&outcome);
+        assert_eq!(found.invariant, Invariant::RestoreEquivalence, "seed {seed}");
+        assert!(found.detail.contains("without restoring"), "seed {seed}: {}", found.detail);
+        assert!(found.fact_index.is_some(), "caught online, at the first read after the restart");
+    }
+}
+
+#[test]
+fn without_restore_equivalence_forgetting_to_rewind_still_loses_records_in_the_ledger() {
+    let scenario = load("sims/wordcount.toml");
+    for seed in 1..=5 {
+        let outcome =
+            run_judged_without(&scenario, seed, &[PlantedBug::ForgetSourceRewind], &[Invariant::RestoreEquivalence]);
         let found = violation(&outcome);
         assert_eq!(found.invariant, Invariant::ExactlyOnceState, "seed {seed}");
         assert!(found.detail.contains("lost"), "seed {seed}: {}", found.detail);
@@ -30,7 +43,10 @@ fn forgetting_to_rewind_sources_loses_records() {
 
 #[test]
 fn skipping_the_keyed_restore_counts_records_twice_and_is_caught_at_once() {
-    let outcome = run(&load("sims/wordcount.toml"), 1, &[PlantedBug::SkipKeyedStateRestore]);
+    let plants = [PlantedBug::SkipKeyedStateRestore];
+    let scenario = load("sims/wordcount.toml");
+    assert_eq!(violation(&run(&scenario, 1, &plants)).invariant, Invariant::RestoreEquivalence);
+    let outcome = run_judged_without(&scenario, 1, &plants, &[Invariant::RestoreEquivalence]);
     let found = violation(&outcome);
     assert_eq!(found.invariant, Invariant::ExactlyOnceState);
     assert!(matches!(found.fact, Some(Fact::RecordApplied { .. })), "caught online: {:?}", found.fact);
@@ -39,11 +55,27 @@ fn skipping_the_keyed_restore_counts_records_twice_and_is_caught_at_once() {
 }
 
 #[test]
-fn state_restored_onto_the_wrong_subtask_breaks_the_final_aggregates() {
-    let outcome = run(&load("sims/wordcount.toml"), 1, &[PlantedBug::RestoreNeighbourState]);
+fn state_restored_onto_the_wrong_subtask_is_caught_by_its_digest_and_by_the_final_aggregates() {
+    let plants = [PlantedBug::RestoreNeighbourState];
+    let scenario = load("sims/wordcount.toml");
+    let found = violation(&run(&scenario, 1, &plants)).clone();
+    assert_eq!(found.invariant, Invariant::RestoreEquivalence);
+    assert!(found.detail.contains("digest"), "{}", found.detail);
+    let disabled = [Invariant::RestoreEquivalence];
+    let outcome = run_judged_without(&scenario, 1, &plants, &disabled);
     let found = violation(&outcome);
     assert_eq!(found.invariant, Invariant::FinalAggregate);
     assert!(matches!(found.fact, Some(Fact::KeyTotal { .. })), "{:?}", found.fact);
+}
+
+#[test]
+fn consuming_a_blocked_input_during_alignment_leaves_an_orphan_across_the_cut() {
+    let scenario = load("sims/wordcount.toml");
+    let outcome = run(&scenario, 1, &[PlantedBug::ConsumeBlockedInput]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::ConsistentCut);
+    assert!(found.detail.contains("orphan"), "{}", found.detail);
+    assert!(matches!(found.fact, Some(Fact::CheckpointCompleted { .. })), "judged as the checkpoint completes");
 }
 
 #[test]

@@ -24,7 +24,7 @@ fn checkpoints_that_cannot_finish_in_time_expire_and_the_job_still_is_exactly_on
     scenario.storage.write_latency_us_min = 3_000;
     scenario.storage.write_latency_us_max = 6_000;
     let compiled = compile(&scenario);
-    let options = RunOptions { keep_facts: true, plants: Vec::new() };
+    let options = RunOptions { keep_facts: true, ..RunOptions::default() };
     let outcome = run_compiled(&compiled, Seed(1), &options);
     assert!(outcome.passed(), "{:?}", outcome.verdict);
     assert_eq!(outcome.stats.checkpoints_completed, 0, "every write outlasts the timeout");
@@ -42,7 +42,7 @@ fn several_concurrent_checkpoints_complete_in_order() {
     let mut scenario = load("sims/wordcount.toml");
     scenario.checkpoint.interval_ms = 2;
     scenario.checkpoint.max_concurrent = 3;
-    let options = RunOptions { keep_facts: true, plants: Vec::new() };
+    let options = RunOptions { keep_facts: true, ..RunOptions::default() };
     let outcome = run_compiled(&compile(&scenario), Seed(2), &options);
     assert!(outcome.passed(), "{:?}", outcome.verdict);
     let completed: Vec<u64> = outcome
@@ -60,7 +60,7 @@ fn several_concurrent_checkpoints_complete_in_order() {
 
 #[test]
 fn alignment_blocks_inputs_and_unblocks_them() {
-    let options = RunOptions { keep_facts: true, plants: Vec::new() };
+    let options = RunOptions { keep_facts: true, ..RunOptions::default() };
     let outcome = run_compiled(&compile(&load("sims/wordcount.toml")), Seed(1), &options);
     let facts = outcome.facts.expect("kept");
     let blocked = facts.iter().filter(|timed| matches!(timed.fact, Fact::InputBlocked { .. })).count();
@@ -73,7 +73,7 @@ fn alignment_blocks_inputs_and_unblocks_them() {
 fn keeping_facts_changes_nothing_but_memory() {
     let compiled = compile(&load("sims/wordcount.toml"));
     let light = run_compiled(&compiled, Seed(4), &RunOptions::default());
-    let heavy = run_compiled(&compiled, Seed(4), &RunOptions { keep_facts: true, plants: Vec::new() });
+    let heavy = run_compiled(&compiled, Seed(4), &RunOptions { keep_facts: true, ..RunOptions::default() });
     assert_eq!(light.trace_hash, heavy.trace_hash);
     assert_eq!(heavy.facts.as_ref().map(Vec::len), Some(heavy.fact_count as usize));
     let mut trace = snapsim::kernel::trace::Trace::new(false);

@@ -114,8 +114,8 @@ fn a_planted_bug_fails_with_a_replay_command() {
     let run = snapsim(&["run", WORDCOUNT, "--seed", "1", "--plant", "forget-source-rewind"]);
     assert_eq!(run.code, 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
     assert_eq!(run.stderr, "");
-    assert!(run.stdout.contains("verdict      FAIL exactly-once-state\n"), "{}", run.stdout);
-    assert!(report_value(&run.stdout, "detail").contains("lost"), "{}", run.stdout);
+    assert!(run.stdout.contains("verdict      FAIL restore-equivalence\n"), "{}", run.stdout);
+    assert!(report_value(&run.stdout, "detail").contains("without restoring"), "{}", run.stdout);
     let replay = report_value(&run.stdout, "replay");
     assert!(
         replay.contains("snapsim run sims/wordcount.toml --seed 1 --plant forget-source-rewind"),

@@ -57,7 +57,7 @@ fn shards_cover_the_range_exactly_once() {
 #[test]
 fn a_planted_bug_is_found_by_the_sweep_and_its_seeds_are_named() {
     let reports = run_plan(&plan(vec![PlantedBug::ForgetSourceRewind], SeedRange { start: 0, end: 8 }, None));
-    assert!(reports.iter().all(|report| report.failure_class().as_deref() == Some("exactly-once-state")));
+    assert!(reports.iter().all(|report| report.failure_class().as_deref() == Some("restore-equivalence")));
 }
 
 #[test]

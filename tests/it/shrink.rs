@@ -37,7 +37,7 @@ fn rewind_case() -> &'static (RunFile, ShrinkResult) {
 #[test]
 fn shrinking_keeps_the_invariant_and_makes_the_case_smaller() {
     let (file, result) = rewind_case();
-    assert_eq!(file.verdict.failure_class().as_deref(), Some("exactly-once-state"));
+    assert_eq!(file.verdict.failure_class().as_deref(), Some("restore-equivalence"));
     assert_eq!(result.file.verdict.failure_class(), file.verdict.failure_class());
     let (before, after) = (&result.before, &result.after);
     assert_eq!(before.faults, 2);
@@ -102,7 +102,7 @@ fn a_failure_that_does_not_reproduce_is_refused() {
     // The same recorded verdict, but the bug is no longer planted: the run passes.
     file.spec.plants.clear();
     let error = shrink(&file, ShrinkBudget::default()).expect_err("nothing to shrink");
-    assert_eq!(error, ShrinkError::DoesNotReproduce { expected: "exactly-once-state".to_string(), found: None });
+    assert_eq!(error, ShrinkError::DoesNotReproduce { expected: "restore-equivalence".to_string(), found: None });
     assert!(error.to_string().starts_with("does not reproduce"), "{error}");
 }
 
@@ -143,12 +143,12 @@ fn the_command_writes_the_minimal_file_beside_the_input_and_never_overwrites() {
     let (code, stdout, stderr) = snapsim_shrink(&[&shown]);
     assert_eq!(code, 1, "the minimal case still fails; stderr: {stderr}");
     let first = dir.path().join("case.shrunk.snaprun");
-    for part in ["before", "after", "records", "tasks", "attempts", "FAIL exactly-once-state"] {
+    for part in ["before", "after", "records", "tasks", "attempts", "FAIL restore-equivalence"] {
         assert!(stdout.contains(part), "stdout lacks `{part}`:\n{stdout}");
     }
     assert!(stdout.contains(&format!("snapsim replay {}", first.display())), "{stdout}");
     let shrunk = decode_at(&first);
-    assert_eq!(shrunk.verdict.failure_class().as_deref(), Some("exactly-once-state"));
+    assert_eq!(shrunk.verdict.failure_class().as_deref(), Some("restore-equivalence"));
     assert_eq!(std::fs::read(&input).expect("still there"), bytes, "the input is untouched");
 
     let (code, stdout, _) = snapsim_shrink(&[&shown, "--budget", "3"]);

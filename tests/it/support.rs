@@ -1,5 +1,6 @@
 //! Shared helpers: the shipped scenarios and one-call runs.
 
+use snapsim::check::Invariant;
 use snapsim::explore::run::{Outcome, run_compiled};
 use snapsim::harness::RunOptions;
 use snapsim::kernel::rng::Seed;
@@ -40,6 +41,11 @@ pub fn compile(scenario: &Scenario) -> CompiledScenario {
 
 /// Runs `scenario` with `seed` and `plants`.
 pub fn run(scenario: &Scenario, seed: u64, plants: &[PlantedBug]) -> Outcome {
-    let options = RunOptions { keep_facts: false, plants: plants.to_vec() };
+    run_judged_without(scenario, seed, plants, &[])
+}
+
+/// Runs `scenario` with `seed` and `plants`, with the `disabled` invariants not judged.
+pub fn run_judged_without(scenario: &Scenario, seed: u64, plants: &[PlantedBug], disabled: &[Invariant]) -> Outcome {
+    let options = RunOptions { keep_facts: false, plants: plants.to_vec(), disabled_checks: disabled.to_vec() };
     run_compiled(&compile(scenario), Seed(seed), &options)
 }

@@ -53,7 +53,7 @@ fn a_chain_of_keyed_vertices_keeps_exactly_once_through_crashes() {
 fn a_chain_still_catches_a_planted_loss() {
     let outcome = run(&chain(), 1, &[PlantedBug::ForgetSourceRewind]);
     assert!(
-        matches!(outcome.verdict, Verdict::Fail(ref violation) if violation.invariant == Invariant::ExactlyOnceState)
+        matches!(outcome.verdict, Verdict::Fail(ref violation) if violation.invariant == Invariant::RestoreEquivalence)
     );
 }
 

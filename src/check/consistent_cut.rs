@@ -1,0 +1,179 @@
+//! Consistent cuts, judged from channel sequence numbers alone.
+//!
+//! For every completed checkpoint and every channel p→q, with M the first sequence number p
+//! sent after its snapshot and K the first sequence number q had not consumed at its own:
+//!
+//! 1. q's recorded state received nothing p's recorded state had not sent: every data
+//!    message q consumed before its snapshot has a sequence number below M (no orphans);
+//! 2. the recorded channel state is exactly the data messages numbered in `K..M` — sent
+//!    before p's snapshot and received after q's (empty for aligned barriers, which block).
+//!
+//! Snapshots are located by `StateCaptured`, messages by `MessageSent` and
+//! `MessageConsumed`, recorded channel state by `ChannelStateRecorded`. Nothing a protocol
+//! says about itself is consulted. A violation names the checkpoint, the channel and the
+//! message.
+
+use super::{Invariant, JobShape};
+use crate::kernel::ids::{ChannelId, CheckpointId, TaskId};
+use crate::kernel::trace::{Fact, MessageTag};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// Per channel: what has been sent and consumed so far.
+#[derive(Clone, Debug, Default)]
+struct ChannelLedger {
+    /// Whether the message with each sequence number is data (not a barrier or end marker).
+    is_data: Vec<bool>,
+    /// Every sequence number below this one has been consumed (or discarded at a reset).
+    consumed_below: u64,
+    /// Consumed sequence numbers at or above `consumed_below` (only when out of order).
+    consumed_ahead: BTreeSet<u64>,
+    /// The highest data sequence number consumed so far.
+    highest_data_consumed: Option<u64>,
+}
+
+/// What the snapshots of one checkpoint recorded about the channels.
+#[derive(Clone, Debug, Default)]
+struct CutCapture {
+    /// Per channel, M: the first sequence number its sender sent after snapshotting.
+    sent_before: BTreeMap<ChannelId, u64>,
+    /// Per channel, K and the highest data consumed when its receiver snapshotted.
+    consumed_at: BTreeMap<ChannelId, (u64, Option<u64>)>,
+    /// Per channel, the sequence numbers recorded as channel state.
+    recorded: BTreeMap<ChannelId, BTreeSet<u64>>,
+    /// Tasks that captured state for this checkpoint.
+    captured: BTreeSet<TaskId>,
+}
+
+/// The consistent-cut checker.
+pub struct ConsistentCut {
+    shape: Rc<JobShape>,
+    channels: Vec<ChannelLedger>,
+    pending: BTreeMap<CheckpointId, CutCapture>,
+}
+
+impl ConsistentCut {
+    /// A checker for a job of this shape.
+    pub fn new(shape: Rc<JobShape>) -> ConsistentCut {
+        let channels = vec![ChannelLedger::default(); shape.channel_ends.len()];
+        ConsistentCut { shape, channels, pending: BTreeMap::new() }
+    }
+
+    /// Observes one fact; returns the violation it reveals, if any.
+    #[inline]
+    pub fn observe(&mut self, fact: &Fact) -> Option<(Invariant, String)> {
+        match *fact {
+            Fact::MessageSent { channel, sequence, message } => {
+                let ledger = &mut self.channels[channel.index()];
+                let index = usize::try_from(sequence).expect("sequence fits usize");
+                if index >= ledger.is_data.len() {
+                    ledger.is_data.resize(index + 1, false);
+                }
+                ledger.is_data[index] = matches!(message, MessageTag::Record { .. });
+                None
+            }
+            Fact::MessageConsumed { channel, sequence } => {
+                self.channels[channel.index()].consume(sequence);
+                None
+            }
+            Fact::ChannelReset { channel, .. } => {
+                self.channels[channel.index()].reset();
+                None
+            }
+            Fact::StateCaptured { task, checkpoint, .. } => {
+                self.capture(task, checkpoint);
+                None
+            }
+            Fact::ChannelStateRecorded { checkpoint, channel, sequence, .. } => {
+                let capture = self.pending.entry(checkpoint).or_default();
+                capture.recorded.entry(channel).or_default().insert(sequence);
+                None
+            }
+            Fact::CheckpointCompleted { checkpoint } => {
+                let capture = self.pending.remove(&checkpoint).unwrap_or_default();
+                self.judge(checkpoint, &capture).map(|detail| (Invariant::ConsistentCut, detail))
+            }
+            Fact::CheckpointAborted { checkpoint, .. } => {
+                self.pending.remove(&checkpoint);
+                None
+            }
+            Fact::JobRestarted { .. } => {
+                self.pending.clear();
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn capture(&mut self, task: TaskId, checkpoint: CheckpointId) {
+        let capture = self.pending.entry(checkpoint).or_default();
+        capture.captured.insert(task);
+        for (index, &(sender, receiver)) in self.shape.channel_ends.iter().enumerate() {
+            let channel = ChannelId::from_index(index);
+            let ledger = &self.channels[index];
+            if sender == task {
+                capture.sent_before.insert(channel, ledger.is_data.len() as u64);
+            }
+            if receiver == task {
+                capture.consumed_at.insert(channel, (ledger.consumed_below, ledger.highest_data_consumed));
+            }
+        }
+    }
+
+    fn judge(&self, checkpoint: CheckpointId, capture: &CutCapture) -> Option<String> {
+        let missing = (0..self.shape.task_count).map(TaskId::from_index).find(|task| !capture.captured.contains(task));
+        if let Some(task) = missing {
+            return Some(format!("{checkpoint} completed, but {task} never captured its state for it"));
+        }
+        for (index, &(sender, receiver)) in self.shape.channel_ends.iter().enumerate() {
+            let channel = ChannelId::from_index(index);
+            let sent_before = capture.sent_before[&channel];
+            let (consumed_below, highest_data) = capture.consumed_at[&channel];
+            if let Some(orphan) = highest_data.filter(|&sequence| sequence >= sent_before) {
+                return Some(format!(
+                    "{checkpoint}, {channel} ({sender} to {receiver}): {receiver} consumed message #{orphan} before its \
+                     snapshot, but {sender} sent it after its own (it sent #0..#{sent_before} before): an orphan message"
+                ));
+            }
+            let is_data = &self.channels[index].is_data;
+            let expected: BTreeSet<u64> =
+                (consumed_below..sent_before).filter(|&sequence| is_data[sequence as usize]).collect();
+            let recorded = capture.recorded.get(&channel).cloned().unwrap_or_default();
+            if let Some(&lost) = expected.difference(&recorded).next() {
+                return Some(format!(
+                    "{checkpoint}, {channel} ({sender} to {receiver}): message #{lost} was in flight across the cut (sent \
+                     before {sender}'s snapshot, consumed after {receiver}'s) but is missing from the recorded channel state"
+                ));
+            }
+            if let Some(&extra) = recorded.difference(&expected).next() {
+                return Some(format!(
+                    "{checkpoint}, {channel} ({sender} to {receiver}): the recorded channel state holds message #{extra}, \
+                     which was not in flight across the cut (in flight: #{consumed_below}..#{sent_before})"
+                ));
+            }
+        }
+        None
+    }
+}
+
+impl ChannelLedger {
+    fn consume(&mut self, sequence: u64) {
+        if self.is_data.get(sequence as usize).copied().unwrap_or(false) {
+            self.highest_data_consumed = self.highest_data_consumed.max(Some(sequence));
+        }
+        if sequence == self.consumed_below && self.consumed_ahead.is_empty() {
+            self.consumed_below += 1;
+            return;
+        }
+        self.consumed_ahead.insert(sequence);
+        while self.consumed_ahead.remove(&self.consumed_below) {
+            self.consumed_below += 1;
+        }
+    }
+
+    /// A restart discarded everything in flight: nothing older will ever be consumed.
+    fn reset(&mut self) {
+        self.consumed_below = self.is_data.len() as u64;
+        self.consumed_ahead.clear();
+    }
+}
