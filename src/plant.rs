@@ -27,15 +27,23 @@ pub enum PlantedBug {
     /// before the snapshot, so the snapshot holds effects the sources' offsets do not (an
     /// orphan message across the cut).
     ConsumeBlockedInput,
+    /// Chandy-Lamport snapshots that never record channel state: messages in flight across
+    /// the cut are lost from the snapshot.
+    SkipChannelState,
+    /// Channels that do not keep FIFO order: a message can overtake earlier ones, breaking
+    /// the assumption Chandy-Lamport and barrier alignment rest on.
+    BreakFifo,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 5] = [
+pub const ALL_PLANTS: [PlantedBug; 7] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
     PlantedBug::AcknowledgeTwice,
     PlantedBug::ConsumeBlockedInput,
+    PlantedBug::SkipChannelState,
+    PlantedBug::BreakFifo,
 ];
 
 impl PlantedBug {
@@ -47,6 +55,8 @@ impl PlantedBug {
             PlantedBug::RestoreNeighbourState => "restore-neighbour-state",
             PlantedBug::AcknowledgeTwice => "acknowledge-twice",
             PlantedBug::ConsumeBlockedInput => "consume-blocked-input",
+            PlantedBug::SkipChannelState => "skip-channel-state",
+            PlantedBug::BreakFifo => "break-fifo",
         }
     }
 
@@ -58,6 +68,8 @@ impl PlantedBug {
             PlantedBug::RestoreNeighbourState => "recovery gives each keyed subtask its neighbour's state",
             PlantedBug::AcknowledgeTwice => "tasks acknowledge every checkpoint twice",
             PlantedBug::ConsumeBlockedInput => "aligned barriers never block an input during alignment",
+            PlantedBug::SkipChannelState => "Chandy-Lamport snapshots record no channel state",
+            PlantedBug::BreakFifo => "channels may deliver a message before earlier ones",
         }
     }
 
@@ -67,7 +79,10 @@ impl PlantedBug {
             PlantedBug::ForgetSourceRewind | PlantedBug::SkipKeyedStateRestore | PlantedBug::RestoreNeighbourState => {
                 true
             }
-            PlantedBug::AcknowledgeTwice | PlantedBug::ConsumeBlockedInput => false,
+            PlantedBug::AcknowledgeTwice
+            | PlantedBug::ConsumeBlockedInput
+            | PlantedBug::SkipChannelState
+            | PlantedBug::BreakFifo => false,
         }
     }
 

@@ -93,6 +93,8 @@ impl Verdict {
 pub struct Outcome {
     /// The seed it ran with.
     pub seed: Seed,
+    /// The checkpoint protocol it ran.
+    pub protocol: crate::protocol::ProtocolKind,
     /// Pass or the first violation.
     pub verdict: Verdict,
     /// Why the event loop stopped.
@@ -148,6 +150,7 @@ pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOption
     let outcome = world.finish(end);
     Outcome {
         seed,
+        protocol: compiled.world.protocol,
         verdict: outcome.violation.map_or(Verdict::Pass, Verdict::Fail),
         stop: end.stop,
         events: end.events,

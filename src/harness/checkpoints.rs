@@ -13,6 +13,7 @@ use crate::kernel::ids::{Attempt, CheckpointId, TaskId};
 use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
 use crate::protocol::coordinator::{CoordinatorCommand, CoordinatorInput};
 use crate::protocol::{TaskCommand, TaskInput};
+use crate::recovery::snapshot_object::TaskSnapshot;
 use crate::recovery::{CheckpointMetadata, TaskRole};
 use crate::storage::WriteId;
 
@@ -38,11 +39,22 @@ impl SimWorld {
             }
             TaskCommand::UnblockAllInputs => self.unblock_all(task),
             TaskCommand::Snapshot { checkpoint } => self.snapshot(task, checkpoint, scheduler),
+            TaskCommand::StartRecording { input, checkpoint } => {
+                self.tasks[task.index()].inputs[input as usize].recording.push(checkpoint);
+            }
+            TaskCommand::StopRecording { input, checkpoint } => {
+                self.tasks[task.index()].inputs[input as usize].recording.retain(|&id| id != checkpoint);
+            }
+            TaskCommand::Persist { checkpoint } => {
+                let snapshot = self.tasks[task.index()].captured.remove(&checkpoint).expect("persisting a capture");
+                self.write_object(ObjectName::TaskState { checkpoint, task }, snapshot.encode(), scheduler);
+            }
             TaskCommand::Acknowledge { checkpoint } => {
                 let delay = self.control_latency();
                 scheduler.after(delay, Event::AcknowledgeReceived { task, checkpoint });
             }
             TaskCommand::Decline { checkpoint } => {
+                self.tasks[task.index()].captured.remove(&checkpoint);
                 let delay = self.control_latency();
                 scheduler.after(delay, Event::DeclineReceived { task, checkpoint });
             }
@@ -69,9 +81,10 @@ impl SimWorld {
         self.tasks[task.index()].logic.snapshot(&mut state);
         let bytes = state.len() as u64;
         self.record(Fact::StateCaptured { task, checkpoint, digest: digest_bytes(&state), bytes });
+        let previous =
+            self.tasks[task.index()].captured.insert(checkpoint, TaskSnapshot { state, channel_state: Vec::new() });
+        assert!(previous.is_none(), "{task} captured {checkpoint} twice");
         self.broadcast(task, Message::Barrier(checkpoint), scheduler);
-        let name = ObjectName::TaskState { checkpoint, task };
-        self.write_object(name, state, scheduler);
     }
 
     fn write_object(&mut self, name: ObjectName, bytes: Vec<u8>, scheduler: &mut Scheduler<Event>) {
@@ -116,6 +129,8 @@ impl SimWorld {
         scheduler: &mut Scheduler<Event>,
     ) {
         self.run_protocol(task, TaskInput::CheckpointAborted { checkpoint }, scheduler);
+        // The protocol has abandoned every snapshot up to this one: drop their captures.
+        self.tasks[task.index()].captured.retain(|&captured, _| captured > checkpoint);
         self.try_work(task, scheduler);
     }
 

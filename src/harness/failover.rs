@@ -8,6 +8,7 @@ use crate::kernel::Scheduler;
 use crate::kernel::ids::{Attempt, ChannelId, TaskId};
 use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
 use crate::protocol::coordinator::CoordinatorInput;
+use crate::recovery::snapshot_object::TaskSnapshot;
 use crate::recovery::{CheckpointMetadata, RestoreAction, plan_restore};
 
 impl SimWorld {
@@ -67,15 +68,17 @@ impl SimWorld {
 
     fn restore_task(&mut self, task: TaskId, action: RestoreAction) {
         let runtime = &mut self.tasks[task.index()];
-        runtime.reset_for_restart(&self.plants);
+        runtime.reset_for_restart(self.config.protocol, &self.plants);
         let fact = match action {
             RestoreAction::FromObject(name) => {
                 let bytes = self.storage.read(&name).expect("a completed checkpoint's state objects are retained");
-                runtime.logic.as_operator().restore(bytes).expect("state captured by the harness decodes");
+                let snapshot = TaskSnapshot::decode(bytes).expect("an object written by the harness decodes");
+                runtime.logic.as_operator().restore(&snapshot.state).expect("state captured by the harness decodes");
+                runtime.replay = snapshot.channel_state.iter().map(|&(_, record)| record).collect();
                 let ObjectName::TaskState { checkpoint, .. } = name else {
                     unreachable!("tasks restore from task-state objects");
                 };
-                Some(Fact::TaskRestored { task, checkpoint: Some(checkpoint), digest: digest_bytes(bytes) })
+                Some(Fact::TaskRestored { task, checkpoint: Some(checkpoint), digest: digest_bytes(&snapshot.state) })
             }
             RestoreAction::Fresh => {
                 runtime.logic.as_operator().reset();

@@ -23,8 +23,8 @@ use crate::kernel::trace::{Fact, TimedFact, Trace, TraceHash};
 use crate::kernel::{LoopEnd, Scheduler, World};
 use crate::net::{Network, NetworkConfig};
 use crate::plant::PlantedBug;
-use crate::protocol::TaskCommand;
 use crate::protocol::coordinator::{CheckpointConfig, Coordinator, CoordinatorCommand};
+use crate::protocol::{ProtocolKind, TaskCommand};
 use crate::recovery::{RecoveryConfig, TaskRole};
 use crate::storage::{Storage, StorageConfig, WriteId};
 use std::collections::VecDeque;
@@ -47,6 +47,8 @@ pub struct WorldConfig {
     pub recovery: RecoveryConfig,
     /// The faults to apply.
     pub faults: FaultPlan,
+    /// The checkpoint protocol every task runs.
+    pub protocol: ProtocolKind,
 }
 
 /// Switches that change what a run records or breaks.
@@ -96,8 +98,8 @@ pub struct WorldOutcome {
 pub enum Event {
     /// A task's processing of its last element is over.
     TaskReady { task: TaskId, attempt: Attempt },
-    /// The head of `channel`'s in-flight queue reaches the receiver.
-    Arrival { channel: ChannelId, attempt: Attempt },
+    /// Message `sequence` of `channel` reaches the receiver.
+    Arrival { channel: ChannelId, sequence: u64, attempt: Attempt },
     /// The coordinator's periodic trigger timer.
     TriggerTimer { generation: u64 },
     /// A checkpoint trigger reaches a source task.
@@ -174,7 +176,10 @@ impl SimWorld {
             .map(|index| TaskRuntime::new(&config, &topology, index, seed, &options.plants))
             .collect();
         SimWorld {
-            network: Network::new(topology.channels.len(), config.network),
+            network: Network::new(
+                topology.channels.len(),
+                NetworkConfig { fifo: !options.plants.contains(&PlantedBug::BreakFifo), ..config.network },
+            ),
             storage: Storage::new(config.storage),
             coordinator: Coordinator::new(config.checkpoint, topology.tasks.len()),
             network_stream: SimRng::open(seed, Stream::Network),
@@ -247,7 +252,9 @@ impl World for SimWorld {
         self.now = now;
         match event {
             Event::TaskReady { task, attempt } if self.is_current(attempt) => self.on_task_ready(task, scheduler),
-            Event::Arrival { channel, attempt } if self.is_current(attempt) => self.on_arrival(channel, scheduler),
+            Event::Arrival { channel, sequence, attempt } if self.is_current(attempt) => {
+                self.on_arrival(channel, sequence, scheduler);
+            }
             Event::TriggerTimer { generation } => self.on_trigger_timer(generation, scheduler),
             Event::TriggerReceived { task, checkpoint, attempt } if self.is_current(attempt) => {
                 self.on_trigger_received(task, checkpoint, scheduler);

@@ -15,6 +15,7 @@ use crate::dataflow::record::{Message, Record};
 use crate::dataflow::sink::RecordingSink;
 use crate::dataflow::source::{RecordGenerator, ReplayableSource};
 use crate::kernel::Scheduler;
+use crate::kernel::ids::CheckpointId;
 use crate::kernel::ids::{ChannelId, TaskId};
 use crate::kernel::rng::Seed;
 use crate::kernel::time::SimDuration;
@@ -22,9 +23,12 @@ use crate::kernel::trace::{Fact, MessageTag};
 use crate::plant::PlantedBug;
 use crate::protocol::aligned::AlignedBarriers;
 use crate::protocol::broken::{AcknowledgeTwice, ConsumeBlockedInput};
+use crate::protocol::chandy_lamport::ChandyLamport;
 use crate::protocol::coordinator::CoordinatorInput;
-use crate::protocol::{TaskInput, TaskProtocol};
+use crate::protocol::{ProtocolKind, TaskInput, TaskProtocol};
 use crate::recovery::TaskRole;
+use crate::recovery::snapshot_object::TaskSnapshot;
+use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum TaskStatus {
@@ -35,13 +39,15 @@ pub(super) enum TaskStatus {
     Down,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct InputSlot {
     pub(super) channel: ChannelId,
     pub(super) blocked: bool,
     pub(super) ended: bool,
     /// Whether the input is in the ready queue.
     pub(super) queued: bool,
+    /// Snapshots whose channel state this input's records currently go to.
+    pub(super) recording: Vec<CheckpointId>,
 }
 
 /// One task's live state in the harness.
@@ -55,6 +61,10 @@ pub(super) struct TaskRuntime {
     pub(super) outbox_len: u64,
     pub(super) rebalance_cursors: Vec<u32>,
     pub(super) processing: SimDuration,
+    /// Snapshots captured but not yet persisted, with the channel state recorded so far.
+    pub(super) captured: BTreeMap<CheckpointId, TaskSnapshot>,
+    /// Restored channel state, processed before any new input.
+    pub(super) replay: VecDeque<Record>,
 }
 
 impl TaskRuntime {
@@ -82,43 +92,54 @@ impl TaskRuntime {
         let inputs = spec
             .inputs
             .iter()
-            .map(|&channel| InputSlot { channel, blocked: false, ended: false, queued: false })
+            .map(|&channel| InputSlot { channel, blocked: false, ended: false, queued: false, recording: Vec::new() })
             .collect();
         TaskRuntime {
             logic,
-            protocol: new_protocol(spec.inputs.len(), plants),
+            protocol: new_protocol(config.protocol, spec.inputs.len(), plants),
             inputs,
             ready: ReadyInputs::new(),
             status: TaskStatus::Idle,
             outbox_len: 0,
             rebalance_cursors: vec![0; spec.outputs.len()],
             processing: vertex.processing,
+            captured: BTreeMap::new(),
+            replay: VecDeque::new(),
         }
     }
 
     /// Forgets everything of the failed attempt except the operator's state, which recovery
     /// restores separately.
-    pub(super) fn reset_for_restart(&mut self, plants: &[PlantedBug]) {
+    pub(super) fn reset_for_restart(&mut self, protocol: ProtocolKind, plants: &[PlantedBug]) {
         for slot in &mut self.inputs {
-            *slot = InputSlot { channel: slot.channel, blocked: false, ended: false, queued: false };
+            *slot =
+                InputSlot { channel: slot.channel, blocked: false, ended: false, queued: false, recording: Vec::new() };
         }
+        self.captured.clear();
+        self.replay.clear();
         self.ready.clear();
         self.status = TaskStatus::Idle;
         self.outbox_len = 0;
         self.rebalance_cursors.fill(0);
-        self.protocol = new_protocol(self.inputs.len(), plants);
+        self.protocol = new_protocol(protocol, self.inputs.len(), plants);
     }
 }
 
-fn new_protocol(input_count: usize, plants: &[PlantedBug]) -> Box<dyn TaskProtocol> {
+fn new_protocol(kind: ProtocolKind, input_count: usize, plants: &[PlantedBug]) -> Box<dyn TaskProtocol> {
     let input_count = u32::try_from(input_count).expect("input count fits u32");
-    if plants.contains(&PlantedBug::AcknowledgeTwice) {
-        return Box::new(AcknowledgeTwice::new(input_count));
+    match kind {
+        ProtocolKind::ChandyLamport if plants.contains(&PlantedBug::SkipChannelState) => {
+            Box::new(ChandyLamport::without_channel_state(input_count))
+        }
+        ProtocolKind::ChandyLamport => Box::new(ChandyLamport::new(input_count)),
+        ProtocolKind::Aligned if plants.contains(&PlantedBug::AcknowledgeTwice) => {
+            Box::new(AcknowledgeTwice::new(input_count))
+        }
+        ProtocolKind::Aligned if plants.contains(&PlantedBug::ConsumeBlockedInput) => {
+            Box::new(ConsumeBlockedInput::new(input_count))
+        }
+        ProtocolKind::Aligned => Box::new(AlignedBarriers::new(input_count)),
     }
-    if plants.contains(&PlantedBug::ConsumeBlockedInput) {
-        return Box::new(ConsumeBlockedInput::new(input_count));
-    }
-    Box::new(AlignedBarriers::new(input_count))
 }
 
 impl SimWorld {
@@ -129,8 +150,8 @@ impl SimWorld {
         self.try_work(task, scheduler);
     }
 
-    pub(super) fn on_arrival(&mut self, channel: ChannelId, scheduler: &mut Scheduler<Event>) {
-        let sequence = self.network.arrive(channel.index());
+    pub(super) fn on_arrival(&mut self, channel: ChannelId, sequence: u64, scheduler: &mut Scheduler<Event>) {
+        self.network.arrive(channel.index(), sequence);
         self.record(Fact::MessageArrived { channel, sequence });
         let spec = self.topology.channels[channel.index()];
         let runtime = &mut self.tasks[spec.receiver.index()];
@@ -190,6 +211,11 @@ impl SimWorld {
     /// task has nothing it may consume, or it is back-pressured. Barriers and end-of-input
     /// markers take no processing time.
     fn consume_step(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        if let Some(record) = self.tasks[task.index()].replay.pop_front() {
+            self.apply(task, record, scheduler);
+            self.become_busy(task, scheduler);
+            return;
+        }
         loop {
             let Some(input) = self.next_ready_input(task) else {
                 if self.tasks[task.index()].inputs.iter().all(|slot| slot.ended) {
@@ -197,9 +223,10 @@ impl SimWorld {
                 }
                 return;
             };
-            let message = self.consume(task, input, scheduler);
+            let (sequence, message) = self.consume(task, input, scheduler);
             match message {
                 Message::Record(record) => {
+                    self.record_channel_state(task, input, sequence, record);
                     self.apply(task, record, scheduler);
                     self.become_busy(task, scheduler);
                     return;
@@ -234,7 +261,7 @@ impl SimWorld {
 
     /// Takes the oldest arrived message of `input`, requeues the input if more wait, and
     /// returns the credit to the sender.
-    fn consume(&mut self, task: TaskId, input: u32, scheduler: &mut Scheduler<Event>) -> Message {
+    fn consume(&mut self, task: TaskId, input: u32, scheduler: &mut Scheduler<Event>) -> (u64, Message) {
         let channel = self.tasks[task.index()].inputs[input as usize].channel;
         let (sequence, message) = self.network.consume(channel.index()).expect("a ready input has data");
         if self.network.has_arrived(channel.index()) {
@@ -244,7 +271,25 @@ impl SimWorld {
         }
         self.record(Fact::MessageConsumed { channel, sequence });
         self.pump(channel, scheduler);
-        message
+        (sequence, message)
+    }
+
+    /// Keeps a record consumed from `input` as channel state of every snapshot recording it.
+    fn record_channel_state(&mut self, task: TaskId, input: u32, sequence: u64, record: Record) {
+        let runtime = &mut self.tasks[task.index()];
+        let slot = &runtime.inputs[input as usize];
+        if slot.recording.is_empty() {
+            return;
+        }
+        let channel = slot.channel;
+        let recording = slot.recording.clone();
+        for &checkpoint in &recording {
+            let snapshot = runtime.captured.get_mut(&checkpoint).expect("recording belongs to a captured snapshot");
+            snapshot.channel_state.push((input, record));
+        }
+        for checkpoint in recording {
+            self.record(Fact::ChannelStateRecorded { task, checkpoint, channel, sequence });
+        }
     }
 
     fn apply(&mut self, task: TaskId, record: Record, scheduler: &mut Scheduler<Event>) {
@@ -307,7 +352,7 @@ impl SimWorld {
         while let Some(sent) = self.network.transmit_next(channel.index(), self.now, &mut self.network_stream) {
             moved = true;
             self.tasks[sender.index()].outbox_len -= 1;
-            scheduler.at(sent.arrival, Event::Arrival { channel, attempt: self.attempt });
+            scheduler.at(sent.arrival, Event::Arrival { channel, sequence: sent.sequence, attempt: self.attempt });
         }
         let runtime = &mut self.tasks[sender.index()];
         if moved && runtime.status == TaskStatus::Backpressured && runtime.outbox_len == 0 {

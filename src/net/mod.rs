@@ -27,6 +27,9 @@ pub struct NetworkConfig {
     pub latency_max: SimDuration,
     /// Credits per channel: messages in flight plus arrived-but-unconsumed.
     pub buffer_capacity: u32,
+    /// Whether arrivals keep FIFO order. Only the planted bug `break-fifo` turns it off,
+    /// letting a message with a short latency draw overtake earlier ones.
+    pub fifo: bool,
 }
 
 /// One channel's queues.
@@ -92,19 +95,24 @@ impl<M: Copy> Network<M> {
         }
         let (sequence, message) = state.outbox.pop_front()?;
         let delay = latency.in_range(self.config.latency_min.as_nanos(), self.config.latency_max.as_nanos());
-        let arrival = now.after(SimDuration::from_nanos(delay)).max(state.last_arrival);
-        state.last_arrival = arrival;
+        let drawn = now.after(SimDuration::from_nanos(delay));
+        let arrival = if self.config.fifo { drawn.max(state.last_arrival) } else { drawn };
+        state.last_arrival = state.last_arrival.max(arrival);
         state.in_flight.push_back((sequence, message));
         Some(Transmission { sequence, message, arrival })
     }
 
-    /// The head of the in-flight queue reaches the receiver; returns its sequence number.
+    /// The in-flight message `sequence` reaches the receiver's input buffer.
     #[inline]
-    pub fn arrive(&mut self, channel: usize) -> u64 {
+    pub fn arrive(&mut self, channel: usize, sequence: u64) {
         let state = &mut self.channels[channel];
-        let (sequence, message) = state.in_flight.pop_front().expect("an arrival needs a message in flight");
-        state.arrived.push_back((sequence, message));
-        sequence
+        let position = if state.in_flight.front().is_some_and(|&(head, _)| head == sequence) {
+            0
+        } else {
+            state.in_flight.iter().position(|&(id, _)| id == sequence).expect("an arrival needs its message in flight")
+        };
+        let message = state.in_flight.remove(position).expect("position is in range");
+        state.arrived.push_back(message);
     }
 
     /// The receiver takes the oldest arrived message, returning its credit to the sender.

@@ -8,6 +8,7 @@ fn config(capacity: u32) -> NetworkConfig {
         latency_min: SimDuration::from_micros(1),
         latency_max: SimDuration::from_micros(900),
         buffer_capacity: capacity,
+        fifo: true,
     }
 }
 
@@ -38,7 +39,7 @@ fn a_full_channel_holds_messages_in_the_outbox_until_consumed() {
     assert!(network.transmit_next(0, SimTime::ZERO, &mut rng).is_some());
     assert!(network.transmit_next(0, SimTime::ZERO, &mut rng).is_none(), "no third credit");
     assert!(!network.outbox_is_empty(0));
-    assert_eq!(network.arrive(0), 0);
+    network.arrive(0, 0);
     assert!(network.transmit_next(0, SimTime::ZERO, &mut rng).is_none(), "arrived still holds a credit");
     assert_eq!(network.consume(0), Some((0, 0)));
     let third = network.transmit_next(0, SimTime::ZERO, &mut rng).expect("credit returned");
@@ -58,4 +59,20 @@ fn reset_discards_everything_and_keeps_sequences_rising() {
     assert!(!network.has_arrived(0));
     assert_eq!(network.enqueue(0, 9), 2, "sequence numbers are given on entering the channel");
     assert_eq!(network.transmit_next(0, SimTime::ZERO, &mut rng).map(|sent| sent.sequence), Some(2));
+}
+
+#[test]
+fn without_fifo_a_later_message_can_arrive_first() {
+    let mut network: Network<u32> = Network::new(1, NetworkConfig { fifo: false, ..config(1000) });
+    let mut rng = SimRng::open(Seed(3), Stream::Network);
+    let sent: Vec<Transmission<u32>> = (0..50)
+        .map(|message| {
+            network.enqueue(0, message);
+            network.transmit_next(0, SimTime::ZERO, &mut rng).expect("credit")
+        })
+        .collect();
+    assert!(sent.windows(2).any(|pair| pair[1].arrival < pair[0].arrival), "some message overtakes another");
+    let last = sent[49];
+    network.arrive(0, last.sequence);
+    assert_eq!(network.consume(0), Some((49, 49)), "it arrives, and is consumed, first");
 }

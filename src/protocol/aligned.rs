@@ -84,6 +84,7 @@ impl AlignedBarriers {
         let blocked_any = alignment.arrived_count > 1;
         self.alignment = None;
         out.push(TaskCommand::Snapshot { checkpoint });
+        out.push(TaskCommand::Persist { checkpoint });
         if blocked_any {
             out.push(TaskCommand::UnblockAllInputs);
         }
@@ -116,6 +117,7 @@ impl TaskProtocol for AlignedBarriers {
                 if !self.is_obsolete(checkpoint) {
                     self.newest_seen = Some(checkpoint);
                     out.push(TaskCommand::Snapshot { checkpoint });
+                    out.push(TaskCommand::Persist { checkpoint });
                 }
             }
             TaskInput::Barrier { input, checkpoint } => self.on_barrier(input, checkpoint, out),

@@ -9,8 +9,11 @@
 
 pub mod aligned;
 pub mod broken;
+pub mod chandy_lamport;
 pub mod coordinator;
 
+#[cfg(test)]
+mod chandy_lamport_tests;
 #[cfg(test)]
 mod tests;
 
@@ -39,13 +42,41 @@ pub enum TaskCommand {
     BlockInput { input: u32, checkpoint: CheckpointId },
     /// Resume consuming every blocked input.
     UnblockAllInputs,
-    /// Capture the operator's state for `checkpoint`, send its barrier on every output, and
-    /// persist the state. Atomic with respect to record processing.
+    /// Capture the operator's state for `checkpoint` and send its barrier (marker) on every
+    /// output. Atomic with respect to record processing.
     Snapshot { checkpoint: CheckpointId },
+    /// From now on, keep every record consumed from `input` as channel state of `checkpoint`.
+    StartRecording { input: u32, checkpoint: CheckpointId },
+    /// Stop keeping `input`'s records for `checkpoint`.
+    StopRecording { input: u32, checkpoint: CheckpointId },
+    /// Write the captured state of `checkpoint`, with its recorded channel state, to durable
+    /// storage; `StatePersisted` follows when it is durable.
+    Persist { checkpoint: CheckpointId },
     /// Tell the coordinator this task's part of `checkpoint` is durable.
     Acknowledge { checkpoint: CheckpointId },
     /// Tell the coordinator this task cannot complete `checkpoint`.
     Decline { checkpoint: CheckpointId },
+}
+
+/// The checkpoint protocols a scenario can choose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProtocolKind {
+    /// Flink's aligned barriers (exactly-once mode).
+    #[default]
+    Aligned,
+    /// Chandy-Lamport snapshots: never block, record channel state.
+    ChandyLamport,
+}
+
+impl ProtocolKind {
+    /// The protocol's name in reports and scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtocolKind::Aligned => "aligned",
+            ProtocolKind::ChandyLamport => "chandy-lamport",
+        }
+    }
 }
 
 /// The per-task half of a checkpoint protocol.

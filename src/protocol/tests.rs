@@ -55,6 +55,10 @@ mod aligned {
         TaskCommand::Snapshot { checkpoint: CheckpointId(checkpoint) }
     }
 
+    fn persist(checkpoint: u64) -> TaskCommand {
+        TaskCommand::Persist { checkpoint: CheckpointId(checkpoint) }
+    }
+
     fn decline(checkpoint: u64) -> TaskCommand {
         TaskCommand::Decline { checkpoint: CheckpointId(checkpoint) }
     }
@@ -67,7 +71,7 @@ mod aligned {
     fn a_source_snapshots_on_its_trigger() {
         let mut source = AlignedBarriers::new(0);
         let script = run(&mut source, &[trigger(1), persisted(1), trigger(2)]);
-        assert_eq!(script, [vec![snapshot(1)], vec![acknowledge(1)], vec![snapshot(2)]]);
+        assert_eq!(script, [vec![snapshot(1), persist(1)], vec![acknowledge(1)], vec![snapshot(2), persist(2)]]);
         assert_eq!(source.aligning(), None);
     }
 
@@ -75,14 +79,14 @@ mod aligned {
     fn a_source_ignores_an_obsolete_trigger() {
         let mut source = AlignedBarriers::new(0);
         let script = run(&mut source, &[trigger(2), trigger(1), trigger(2), aborted(3), trigger(3), trigger(4)]);
-        assert_eq!(script, [vec![snapshot(2)], NONE, NONE, NONE, NONE, vec![snapshot(4)]]);
+        assert_eq!(script, [vec![snapshot(2), persist(2)], NONE, NONE, NONE, NONE, vec![snapshot(4), persist(4)]]);
     }
 
     #[test]
     fn a_one_input_task_snapshots_on_its_barrier_without_blocking() {
         let mut task = AlignedBarriers::new(1);
         let script = run(&mut task, &[barrier(0, 1), barrier(0, 2)]);
-        assert_eq!(script, [vec![snapshot(1)], vec![snapshot(2)]]);
+        assert_eq!(script, [vec![snapshot(1), persist(1)], vec![snapshot(2), persist(2)]]);
         assert_eq!(task.aligning(), None);
     }
 
@@ -91,7 +95,7 @@ mod aligned {
         let mut task = AlignedBarriers::new(2);
         assert_eq!(run(&mut task, &[barrier(1, 1)]), [vec![block(1, 1)]]);
         assert_eq!(task.aligning(), Some(CheckpointId(1)));
-        assert_eq!(run(&mut task, &[barrier(0, 1)]), [vec![snapshot(1), UNBLOCK]]);
+        assert_eq!(run(&mut task, &[barrier(0, 1)]), [vec![snapshot(1), persist(1), UNBLOCK]]);
         assert_eq!(task.aligning(), None);
     }
 
@@ -100,7 +104,7 @@ mod aligned {
         let mut task = AlignedBarriers::new(2);
         let script = run(&mut task, &[barrier(0, 2), barrier(1, 1), barrier(1, 2), barrier(0, 1), barrier(0, 2)]);
         // After checkpoint 2 completed here, a barrier of 1 or 2 is obsolete too.
-        assert_eq!(script, [vec![block(0, 2)], NONE, vec![snapshot(2), UNBLOCK], NONE, NONE]);
+        assert_eq!(script, [vec![block(0, 2)], NONE, vec![snapshot(2), persist(2), UNBLOCK], NONE, NONE]);
     }
 
     #[test]
@@ -111,14 +115,17 @@ mod aligned {
         assert_eq!(script, [vec![block(0, 1)], vec![block(1, 1)], vec![UNBLOCK, decline(1), block(2, 2)]]);
         assert_eq!(task.aligning(), Some(CheckpointId(2)));
         let script = run(&mut task, &[barrier(2, 1), barrier(0, 2), barrier(1, 2)]);
-        assert_eq!(script, [NONE, vec![block(0, 2)], vec![snapshot(2), UNBLOCK]]);
+        assert_eq!(script, [NONE, vec![block(0, 2)], vec![snapshot(2), persist(2), UNBLOCK]]);
     }
 
     #[test]
     fn an_abort_during_alignment_unblocks_and_makes_the_checkpoint_obsolete() {
         let mut task = AlignedBarriers::new(2);
         let script = run(&mut task, &[barrier(0, 1), aborted(1), barrier(1, 1), barrier(0, 2), barrier(1, 2)]);
-        assert_eq!(script, [vec![block(0, 1)], vec![UNBLOCK], NONE, vec![block(0, 2)], vec![snapshot(2), UNBLOCK]]);
+        assert_eq!(
+            script,
+            [vec![block(0, 1)], vec![UNBLOCK], NONE, vec![block(0, 2)], vec![snapshot(2), persist(2), UNBLOCK]]
+        );
     }
 
     #[test]
@@ -132,7 +139,7 @@ mod aligned {
     fn an_abort_of_an_older_checkpoint_leaves_the_alignment_alone() {
         let mut task = AlignedBarriers::new(2);
         let script = run(&mut task, &[barrier(0, 2), aborted(1), barrier(1, 2)]);
-        assert_eq!(script, [vec![block(0, 2)], NONE, vec![snapshot(2), UNBLOCK]]);
+        assert_eq!(script, [vec![block(0, 2)], NONE, vec![snapshot(2), persist(2), UNBLOCK]]);
     }
 
     #[test]
@@ -140,7 +147,7 @@ mod aligned {
         let mut task = AlignedBarriers::new(2);
         let script = run(&mut task, &[barrier(0, 1), ended(1), barrier(0, 2)]);
         // With one open input left, checkpoint 2 needs no block.
-        assert_eq!(script, [vec![block(0, 1)], vec![UNBLOCK, decline(1)], vec![snapshot(2)]]);
+        assert_eq!(script, [vec![block(0, 1)], vec![UNBLOCK, decline(1)], vec![snapshot(2), persist(2)]]);
         assert_eq!(task.aligning(), None);
     }
 
@@ -148,14 +155,14 @@ mod aligned {
     fn after_an_input_ended_alignment_waits_for_the_open_inputs_only() {
         let mut task = AlignedBarriers::new(3);
         let script = run(&mut task, &[ended(2), barrier(1, 1), barrier(0, 1)]);
-        assert_eq!(script, [NONE, vec![block(1, 1)], vec![snapshot(1), UNBLOCK]]);
+        assert_eq!(script, [NONE, vec![block(1, 1)], vec![snapshot(1), persist(1), UNBLOCK]]);
     }
 
     #[test]
     fn persisted_state_is_acknowledged() {
         let mut task = AlignedBarriers::new(2);
         let script = run(&mut task, &[barrier(0, 1), barrier(1, 1), persisted(1)]);
-        assert_eq!(script, [vec![block(0, 1)], vec![snapshot(1), UNBLOCK], vec![acknowledge(1)]]);
+        assert_eq!(script, [vec![block(0, 1)], vec![snapshot(1), persist(1), UNBLOCK], vec![acknowledge(1)]]);
     }
 
     #[test]

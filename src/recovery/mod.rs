@@ -6,6 +6,8 @@
 //! and performs no effect. The planted recovery bugs live here. Unit tests in
 //! `recovery/tests.rs`.
 
+pub mod snapshot_object;
+
 #[cfg(test)]
 mod tests;
 

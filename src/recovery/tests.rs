@@ -49,3 +49,18 @@ fn the_neighbour_plant_rotates_keyed_restores_only() {
     assert_eq!(rotated[1..4], [honest[2], honest[3], honest[1]]);
     assert_eq!(rotated[4], honest[4]);
 }
+
+#[test]
+fn a_task_snapshot_round_trips_with_channel_state_and_refuses_damage() {
+    use super::snapshot_object::TaskSnapshot;
+    use crate::dataflow::record::Record;
+    use crate::kernel::ids::RecordId;
+    let record = Record { id: RecordId { source: TaskId(1), offset: 7 }, key: 3, value: -2 };
+    let snapshot = TaskSnapshot { state: vec![1, 2, 3], channel_state: vec![(0, record), (2, record)] };
+    let bytes = snapshot.encode();
+    assert_eq!(TaskSnapshot::decode(&bytes), Some(snapshot));
+    assert_eq!(TaskSnapshot::decode(&bytes[..bytes.len() - 1]), None);
+    assert_eq!(TaskSnapshot::decode(&[9, 0, 0, 0, 0, 0, 0, 0]), None, "a state longer than the object");
+    let empty = TaskSnapshot::default();
+    assert_eq!(TaskSnapshot::decode(&empty.encode()), Some(empty));
+}

@@ -49,6 +49,7 @@ impl Scenario {
                 restart_delay: millis("recovery.restart_delay_ms", self.recovery.restart_delay_ms)?,
             },
             faults: self.compile_faults(&graph)?,
+            protocol: self.checkpoint.protocol,
             graph,
         };
         Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
@@ -197,6 +198,7 @@ impl Scenario {
             latency_min: micros("network.latency_us_min", network.latency_us_min)?,
             latency_max: micros("network.latency_us_max", network.latency_us_max)?,
             buffer_capacity: network.buffer_capacity,
+            fifo: true,
         })
     }
 

@@ -108,6 +108,8 @@ pub struct EdgeSection {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CheckpointSection {
+    /// `aligned` (Flink's exactly-once barriers) or `chandy-lamport`.
+    pub protocol: crate::protocol::ProtocolKind,
     /// Milliseconds between periodic triggers.
     pub interval_ms: u64,
     /// Also trigger every this many source records (0: never).
@@ -197,7 +199,13 @@ fn default_processing_us() -> u64 {
 
 impl Default for CheckpointSection {
     fn default() -> Self {
-        CheckpointSection { interval_ms: 100, every_source_records: 0, timeout_ms: 10_000, max_concurrent: 1 }
+        CheckpointSection {
+            protocol: crate::protocol::ProtocolKind::Aligned,
+            interval_ms: 100,
+            every_source_records: 0,
+            timeout_ms: 10_000,
+            max_concurrent: 1,
+        }
     }
 }
 

@@ -135,3 +135,27 @@ fn a_protocol_that_acknowledges_twice_trips_the_coordinator_even_without_a_crash
     .expect("valid");
     assert!(matches!(&guarded.verdict, Verdict::Panicked { message } if message.contains("acknowledged")));
 }
+
+fn chandy_lamport(relative: &str) -> snapsim::scenario::Scenario {
+    let mut scenario = load(relative);
+    scenario.checkpoint.protocol = snapsim::protocol::ProtocolKind::ChandyLamport;
+    scenario
+}
+
+#[test]
+fn chandy_lamport_without_channel_state_loses_what_was_in_flight_across_the_cut() {
+    let outcome = run(&chandy_lamport("sims/diamond.toml"), 1, &[PlantedBug::SkipChannelState]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::ConsistentCut);
+    assert!(found.detail.contains("missing from the recorded channel state"), "{}", found.detail);
+}
+
+#[test]
+fn chandy_lamport_over_channels_that_are_not_fifo_breaks_the_cut() {
+    for relative in ["sims/wordcount.toml", "sims/diamond.toml"] {
+        let scenario = chandy_lamport(relative);
+        assert!(run(&scenario, 1, &[]).passed(), "{relative} passes over FIFO channels");
+        let outcome = run(&scenario, 1, &[PlantedBug::BreakFifo]);
+        assert_eq!(violation(&outcome).invariant, Invariant::ConsistentCut, "{relative}");
+    }
+}

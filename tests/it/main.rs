@@ -15,6 +15,8 @@ mod determinism;
 mod exploration;
 /// Property tests: exactly-once holds over seeds and crash times.
 mod props;
+/// The protocols side by side: aligned barriers and Chandy-Lamport.
+mod protocols;
 /// Shrinking failing cases: smaller, same invariant, deterministic, `snapsim shrink`.
 mod shrink;
 /// insta snapshots of rendered reports.

@@ -1,0 +1,127 @@
+//! Chandy-Lamport (1985) snapshots over FIFO channels: record, send markers, never block.
+//!
+//! On the first marker of snapshot `n` a task records its state and sends a marker on every
+//! output; from then on it records every message arriving on each other input as that
+//! channel's state, until that input's marker arrives. When every open input has delivered
+//! its marker, the state and the recorded channel state are persisted together; recovery
+//! replays the channel state before any new input. Several snapshots may be in progress at
+//! once, told apart by id. Correct only if channels are FIFO: the marker must not overtake
+//! the messages sent before it (the consistent-cut checker shows what happens otherwise).
+
+use super::{TaskCommand, TaskInput, TaskProtocol};
+use crate::kernel::ids::CheckpointId;
+use crate::kernel::time::SimTime;
+use std::collections::BTreeMap;
+
+/// The Chandy-Lamport state machine of one task.
+#[derive(Clone, Debug)]
+pub struct ChandyLamport {
+    ended: Vec<bool>,
+    /// Snapshots in progress: which inputs have delivered their marker.
+    in_progress: BTreeMap<CheckpointId, Vec<bool>>,
+    /// The newest snapshot this task started or heard aborted.
+    newest_seen: Option<CheckpointId>,
+    /// Record channel state (false only in a planted bug).
+    records_channels: bool,
+}
+
+impl ChandyLamport {
+    /// The protocol of a task with `input_count` inputs (0 for a source).
+    pub fn new(input_count: u32) -> ChandyLamport {
+        ChandyLamport {
+            ended: vec![false; input_count as usize],
+            in_progress: BTreeMap::new(),
+            newest_seen: None,
+            records_channels: true,
+        }
+    }
+
+    /// The planted bug `skip-channel-state`: snapshots that never record channel state.
+    pub fn without_channel_state(input_count: u32) -> ChandyLamport {
+        ChandyLamport { records_channels: false, ..ChandyLamport::new(input_count) }
+    }
+
+    fn on_marker(&mut self, input: u32, checkpoint: CheckpointId, out: &mut Vec<TaskCommand>) {
+        if !self.in_progress.contains_key(&checkpoint) {
+            if self.newest_seen.is_some_and(|newest| checkpoint <= newest) {
+                return; // Obsolete: finished, aborted, or superseded.
+            }
+            self.start(checkpoint, Some(input), out);
+        } else if self.records_channels {
+            out.push(TaskCommand::StopRecording { input, checkpoint });
+        }
+        let arrived = self.in_progress.get_mut(&checkpoint).expect("started above");
+        assert!(!arrived[input as usize], "two markers of {checkpoint} on input {input}");
+        arrived[input as usize] = true;
+        self.persist_if_complete(checkpoint, out);
+    }
+
+    /// Records state, sends markers, and starts recording every other open input.
+    fn start(&mut self, checkpoint: CheckpointId, first_input: Option<u32>, out: &mut Vec<TaskCommand>) {
+        self.newest_seen = Some(checkpoint);
+        out.push(TaskCommand::Snapshot { checkpoint });
+        let arrived: Vec<bool> = self.ended.clone();
+        for (input, &ended) in self.ended.iter().enumerate() {
+            let input = u32::try_from(input).expect("input index fits u32");
+            if !ended && Some(input) != first_input && self.records_channels {
+                out.push(TaskCommand::StartRecording { input, checkpoint });
+            }
+        }
+        self.in_progress.insert(checkpoint, arrived);
+    }
+
+    fn persist_if_complete(&mut self, checkpoint: CheckpointId, out: &mut Vec<TaskCommand>) {
+        if self.in_progress[&checkpoint].iter().all(|&arrived| arrived) {
+            self.in_progress.remove(&checkpoint);
+            out.push(TaskCommand::Persist { checkpoint });
+        }
+    }
+
+    fn abandon(&mut self, checkpoint: CheckpointId, out: &mut Vec<TaskCommand>) {
+        if let Some(arrived) = self.in_progress.remove(&checkpoint) {
+            for (input, &done) in arrived.iter().enumerate() {
+                if !done && self.records_channels {
+                    let input = u32::try_from(input).expect("input index fits u32");
+                    out.push(TaskCommand::StopRecording { input, checkpoint });
+                }
+            }
+        }
+    }
+}
+
+impl TaskProtocol for ChandyLamport {
+    fn handle(&mut self, _now: SimTime, input: TaskInput, out: &mut Vec<TaskCommand>) {
+        match input {
+            TaskInput::Trigger { checkpoint } => {
+                assert!(self.ended.is_empty(), "only sources are triggered");
+                if self.newest_seen.is_none_or(|newest| checkpoint > newest) {
+                    self.start(checkpoint, None, out);
+                    self.persist_if_complete(checkpoint, out);
+                }
+            }
+            TaskInput::Barrier { input, checkpoint } => self.on_marker(input, checkpoint, out),
+            TaskInput::InputEnded { input } => {
+                self.ended[input as usize] = true;
+                // An input that ends before its marker can never complete the snapshot.
+                let waiting: Vec<CheckpointId> = self
+                    .in_progress
+                    .iter()
+                    .filter(|(_, arrived)| !arrived[input as usize])
+                    .map(|(&checkpoint, _)| checkpoint)
+                    .collect();
+                for checkpoint in waiting {
+                    self.abandon(checkpoint, out);
+                    out.push(TaskCommand::Decline { checkpoint });
+                }
+            }
+            TaskInput::StatePersisted { checkpoint } => out.push(TaskCommand::Acknowledge { checkpoint }),
+            TaskInput::CheckpointAborted { checkpoint } => {
+                let doomed: Vec<CheckpointId> = self.in_progress.range(..=checkpoint).map(|(&id, _)| id).collect();
+                for checkpoint in doomed {
+                    self.abandon(checkpoint, out);
+                }
+                self.newest_seen = self.newest_seen.max(Some(checkpoint));
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Chandy-Lamport, input by input: the exact commands for each marker, end and abort.
+
+use super::chandy_lamport::ChandyLamport;
+use super::{TaskCommand, TaskInput, TaskProtocol};
+use crate::kernel::ids::CheckpointId;
+use crate::kernel::time::SimTime;
+
+fn steps(protocol: &mut ChandyLamport, inputs: &[TaskInput]) -> Vec<Vec<TaskCommand>> {
+    inputs
+        .iter()
+        .map(|&input| {
+            let mut out = Vec::new();
+            protocol.handle(SimTime::ZERO, input, &mut out);
+            out
+        })
+        .collect()
+}
+
+fn id(checkpoint: u64) -> CheckpointId {
+    CheckpointId(checkpoint)
+}
+
+fn marker(input: u32, checkpoint: u64) -> TaskInput {
+    TaskInput::Barrier { input, checkpoint: id(checkpoint) }
+}
+
+fn snapshot(checkpoint: u64) -> TaskCommand {
+    TaskCommand::Snapshot { checkpoint: id(checkpoint) }
+}
+
+fn persist(checkpoint: u64) -> TaskCommand {
+    TaskCommand::Persist { checkpoint: id(checkpoint) }
+}
+
+fn start(input: u32, checkpoint: u64) -> TaskCommand {
+    TaskCommand::StartRecording { input, checkpoint: id(checkpoint) }
+}
+
+fn stop(input: u32, checkpoint: u64) -> TaskCommand {
+    TaskCommand::StopRecording { input, checkpoint: id(checkpoint) }
+}
+
+#[test]
+fn a_source_records_and_persists_at_once_on_its_trigger() {
+    let mut source = ChandyLamport::new(0);
+    let script =
+        steps(&mut source, &[TaskInput::Trigger { checkpoint: id(1) }, TaskInput::Trigger { checkpoint: id(1) }]);
+    assert_eq!(script, [vec![snapshot(1), persist(1)], vec![]]);
+}
+
+#[test]
+fn the_first_marker_snapshots_and_records_every_other_input_until_its_marker() {
+    let mut task = ChandyLamport::new(3);
+    let script = steps(&mut task, &[marker(1, 1), marker(0, 1), marker(2, 1)]);
+    assert_eq!(
+        script,
+        [vec![snapshot(1), start(0, 1), start(2, 1)], vec![stop(0, 1)], vec![stop(2, 1), persist(1)]],
+        "never blocks; persists once every marker is in"
+    );
+}
+
+#[test]
+fn a_one_input_task_persists_on_its_marker_without_recording() {
+    let mut task = ChandyLamport::new(1);
+    assert_eq!(steps(&mut task, &[marker(0, 4)]), [vec![snapshot(4), persist(4)]]);
+}
+
+#[test]
+fn several_snapshots_may_be_in_progress_at_once() {
+    let mut task = ChandyLamport::new(2);
+    let script = steps(&mut task, &[marker(0, 1), marker(0, 2), marker(1, 1), marker(1, 2)]);
+    assert_eq!(
+        script,
+        [
+            vec![snapshot(1), start(1, 1)],
+            vec![snapshot(2), start(1, 2)],
+            vec![stop(1, 1), persist(1)],
+            vec![stop(1, 2), persist(2)],
+        ]
+    );
+}
+
+#[test]
+fn a_marker_of_a_finished_or_aborted_snapshot_is_ignored() {
+    let mut task = ChandyLamport::new(2);
+    let aborted = TaskInput::CheckpointAborted { checkpoint: id(2) };
+    let script = steps(&mut task, &[marker(0, 1), marker(1, 1), marker(0, 1), aborted, marker(0, 2)]);
+    assert_eq!(script[2], vec![], "snapshot 1 is done");
+    assert_eq!(script[3], vec![], "nothing of 2 was in progress");
+    assert_eq!(script[4], vec![], "2 was aborted before its first marker");
+}
+
+#[test]
+fn an_abort_stops_the_recordings_of_the_snapshots_it_covers() {
+    let mut task = ChandyLamport::new(3);
+    let script = steps(&mut task, &[marker(0, 3), TaskInput::CheckpointAborted { checkpoint: id(3) }]);
+    assert_eq!(script[1], [stop(1, 3), stop(2, 3)]);
+}
+
+#[test]
+fn an_input_ending_before_its_marker_declines_the_snapshot() {
+    let mut task = ChandyLamport::new(2);
+    let script = steps(&mut task, &[marker(0, 1), TaskInput::InputEnded { input: 1 }, marker(0, 2)]);
+    assert_eq!(script[1], [stop(1, 1), TaskCommand::Decline { checkpoint: id(1) }]);
+    assert_eq!(script[2], [snapshot(2), persist(2)], "the ended input is not waited for");
+}
+
+#[test]
+fn without_channel_state_the_planted_variant_records_nothing() {
+    let mut task = ChandyLamport::without_channel_state(2);
+    assert_eq!(steps(&mut task, &[marker(0, 1), marker(1, 1)]), [vec![snapshot(1)], vec![persist(1)]]);
+}
+
+#[test]
+fn persisted_state_is_acknowledged() {
+    let mut task = ChandyLamport::new(1);
+    let script = steps(&mut task, &[TaskInput::StatePersisted { checkpoint: id(5) }]);
+    assert_eq!(script, [vec![TaskCommand::Acknowledge { checkpoint: id(5) }]]);
+}

@@ -1,0 +1,89 @@
+//! The checkpoint protocols side by side: each passes every checker on every shipped
+//! scenario, over seeds and crash plans, and does what it claims (aligned blocks;
+//! Chandy-Lamport records channel state and replays it).
+
+use crate::support::{compile, load, load_path, shipped_scenarios};
+use proptest::prelude::*;
+use snapsim::explore::run::{Outcome, run_compiled};
+use snapsim::harness::RunOptions;
+use snapsim::kernel::rng::Seed;
+use snapsim::kernel::trace::Fact;
+use snapsim::protocol::ProtocolKind;
+use snapsim::scenario::Scenario;
+use snapsim::testing::{assert_exactly_once_with_plan, fault_plans, seeds};
+
+const PROTOCOLS: [ProtocolKind; 2] = [ProtocolKind::Aligned, ProtocolKind::ChandyLamport];
+
+fn under(mut scenario: Scenario, protocol: ProtocolKind) -> Scenario {
+    scenario.checkpoint.protocol = protocol;
+    scenario
+}
+
+fn run_keeping_facts(scenario: &Scenario, seed: u64) -> Outcome {
+    run_compiled(&compile(scenario), Seed(seed), &RunOptions { keep_facts: true, ..RunOptions::default() })
+}
+
+fn count(outcome: &Outcome, wanted: impl Fn(&Fact) -> bool) -> usize {
+    outcome.facts.as_ref().expect("kept").iter().filter(|timed| wanted(&timed.fact)).count()
+}
+
+#[test]
+fn every_protocol_passes_every_checker_on_every_shipped_scenario() {
+    for path in shipped_scenarios() {
+        for protocol in PROTOCOLS {
+            let scenario = under(load_path(&path), protocol);
+            for seed in 1..=3 {
+                let outcome = run_keeping_facts(&scenario, seed);
+                assert!(
+                    outcome.passed(),
+                    "{} under {}, seed {seed}: {:?}",
+                    path.display(),
+                    protocol.name(),
+                    outcome.verdict
+                );
+                assert_eq!(outcome.protocol, protocol);
+            }
+        }
+    }
+}
+
+#[test]
+fn aligned_barriers_block_and_record_no_channel_state() {
+    let outcome = run_keeping_facts(&under(load("sims/diamond.toml"), ProtocolKind::Aligned), 1);
+    assert!(count(&outcome, |fact| matches!(fact, Fact::InputBlocked { .. })) > 0);
+    assert_eq!(count(&outcome, |fact| matches!(fact, Fact::ChannelStateRecorded { .. })), 0);
+}
+
+#[test]
+fn chandy_lamport_never_blocks_and_records_channel_state() {
+    let outcome = run_keeping_facts(&under(load("sims/diamond.toml"), ProtocolKind::ChandyLamport), 1);
+    assert_eq!(count(&outcome, |fact| matches!(fact, Fact::InputBlocked { .. })), 0);
+    assert!(count(&outcome, |fact| matches!(fact, Fact::ChannelStateRecorded { .. })) > 0);
+    assert!(outcome.stats.recoveries > 0, "the crashes restored channel state and replayed it");
+}
+
+fn small_diamond(protocol: ProtocolKind) -> Scenario {
+    let mut scenario = under(load("sims/diamond.toml"), protocol);
+    scenario.workload.records_per_source_subtask = 800;
+    scenario
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn chandy_lamport_keeps_exactly_once_through_any_crashes(
+        seed in seeds(),
+        plan in fault_plans(&small_diamond(ProtocolKind::ChandyLamport), 45, 3),
+    ) {
+        assert_exactly_once_with_plan(&small_diamond(ProtocolKind::ChandyLamport), seed, &plan);
+    }
+
+    #[test]
+    fn aligned_barriers_keep_exactly_once_through_any_crashes_on_the_diamond(
+        seed in seeds(),
+        plan in fault_plans(&small_diamond(ProtocolKind::Aligned), 45, 3),
+    ) {
+        assert_exactly_once_with_plan(&small_diamond(ProtocolKind::Aligned), seed, &plan);
+    }
+}
