@@ -6,6 +6,7 @@
 //! the wall clock.
 
 mod bench;
+mod compare;
 mod merge;
 mod output;
 mod replay;
@@ -38,6 +39,8 @@ enum Command {
     Shrink(shrink::ShrinkArgs),
     /// Join the JSON summaries of sweep shards into one.
     Merge(merge::MergeArgs),
+    /// Run a scenario under every protocol, same workload and faults, side by side.
+    Compare(compare::CompareArgs),
     /// Measure kernel throughput against a bare event loop, and a scenario's wall time.
     Bench(bench::BenchArgs),
 }
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay::replay(&args),
         Command::Shrink(args) => shrink::shrink(&args),
         Command::Merge(args) => merge::merge(&args),
+        Command::Compare(args) => compare::compare(&args),
         Command::Bench(args) => bench::bench(&args),
     };
     ExitCode::from(code)

@@ -70,6 +70,9 @@ pub enum ProtocolKind {
 }
 
 impl ProtocolKind {
+    /// Every protocol, in the order `compare` shows them.
+    pub const ALL: [ProtocolKind; 2] = [ProtocolKind::Aligned, ProtocolKind::ChandyLamport];
+
     /// The protocol's name in reports and scenario files.
     pub fn name(self) -> &'static str {
         match self {

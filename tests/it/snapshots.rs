@@ -27,3 +27,15 @@ fn wordcount_seed_1_report_with_a_planted_bug() {
     let replay = "snapsim run sims/wordcount.toml --seed 1 --plant forget-source-rewind";
     insta::assert_snapshot!(report(1, &[PlantedBug::ForgetSourceRewind], replay));
 }
+
+#[test]
+fn compare_of_the_diamond_at_seed_1() {
+    let output = assert_cmd::Command::cargo_bin("snapsim")
+        .expect("built")
+        .current_dir(crate::support::repo_root())
+        .args(["compare", "sims/diamond.toml", "--seed", "1"])
+        .output()
+        .expect("ran");
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!(String::from_utf8(output.stdout).expect("utf-8"));
+}
