@@ -48,15 +48,17 @@ struct CutCapture {
 /// The consistent-cut checker.
 pub struct ConsistentCut {
     shape: Rc<JobShape>,
+    /// At-least-once snapshots may hold orphans by design: skip that half of the check.
+    orphans_allowed: bool,
     channels: Vec<ChannelLedger>,
     pending: BTreeMap<CheckpointId, CutCapture>,
 }
 
 impl ConsistentCut {
     /// A checker for a job of this shape.
-    pub fn new(shape: Rc<JobShape>) -> ConsistentCut {
+    pub fn new(shape: Rc<JobShape>, orphans_allowed: bool) -> ConsistentCut {
         let channels = vec![ChannelLedger::default(); shape.channel_ends.len()];
-        ConsistentCut { shape, channels, pending: BTreeMap::new() }
+        ConsistentCut { shape, orphans_allowed, channels, pending: BTreeMap::new() }
     }
 
     /// Observes one fact; returns the violation it reveals, if any.
@@ -129,7 +131,7 @@ impl ConsistentCut {
             let channel = ChannelId::from_index(index);
             let sent_before = capture.sent_before[&channel];
             let (consumed_below, highest_data) = capture.consumed_at[&channel];
-            if let Some(orphan) = highest_data.filter(|&sequence| sequence >= sent_before) {
+            if let Some(orphan) = highest_data.filter(|&sequence| sequence >= sent_before && !self.orphans_allowed) {
                 return Some(format!(
                     "{checkpoint}, {channel} ({sender} to {receiver}): {receiver} consumed message #{orphan} before its \
                      snapshot, but {sender} sent it after its own (it sent #0..#{sent_before} before): an orphan message"

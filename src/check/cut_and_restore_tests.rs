@@ -16,7 +16,7 @@ const CHECKPOINT: CheckpointId = CheckpointId(1);
 fn judge(facts: &[Fact]) -> Option<Violation> {
     let shape = JobShape { task_count: 2, channel_ends: vec![(P, Q)] };
     let disabled = vec![Invariant::ExactlyOnceState, Invariant::FinalAggregate];
-    let mut checks = Checks::new(ExpectedTotals::default(), shape, disabled);
+    let mut checks = Checks::new(ExpectedTotals::default(), shape, crate::protocol::Guarantee::ExactlyOnce, disabled);
     for (index, fact) in facts.iter().enumerate() {
         checks.observe(SimTime::from_nanos(index as u64), index as u64, fact);
     }

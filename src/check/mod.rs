@@ -12,6 +12,7 @@
 pub mod consistent_cut;
 pub mod exactly_once_state;
 pub mod final_aggregate;
+pub mod no_loss_state;
 pub mod restore_equivalence;
 
 #[cfg(test)]
@@ -21,9 +22,11 @@ use crate::kernel::Stop;
 use crate::kernel::ids::TaskId;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::Fact;
+use crate::protocol::Guarantee;
 use consistent_cut::ConsistentCut;
 use exactly_once_state::ExactlyOnceState;
 use final_aggregate::FinalAggregate;
+use no_loss_state::NoLossState;
 use restore_equivalence::RestoreEquivalence;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -36,8 +39,12 @@ pub enum Invariant {
     /// The totals the keyed operators hold at the end equal the totals computed directly
     /// from the source records.
     FinalAggregate,
+    /// At-least-once protocols: every source record's effect is in the surviving keyed state
+    /// at least once; duplicates are counted, not failed.
+    NoLossState,
     /// Every completed checkpoint is a consistent cut: no orphan messages, and the recorded
-    /// channel state is exactly what was in flight across it.
+    /// channel state is exactly what was in flight across it. (At-least-once snapshots
+    /// may hold orphans; only the in-flight part is judged for them.)
     ConsistentCut,
     /// After a restart every task loads exactly what it captured for that checkpoint, and
     /// sources read on from the captured offset.
@@ -52,6 +59,7 @@ impl Invariant {
         match self {
             Invariant::ExactlyOnceState => "exactly-once-state",
             Invariant::FinalAggregate => "final-aggregate",
+            Invariant::NoLossState => "no-loss-state",
             Invariant::ConsistentCut => "consistent-cut",
             Invariant::RestoreEquivalence => "restore-equivalence",
             Invariant::Liveness => "liveness",
@@ -103,12 +111,23 @@ pub struct ExpectedTotals {
     pub task_groups: Vec<Option<usize>>,
     /// For each group, the expectation per key (`0..key_count`).
     pub groups: Vec<Vec<KeyExpectation>>,
+    /// Every source split: its task and length. Record `offset` of the split of task `t`
+    /// is record number `start(t) + offset` of the run.
+    pub source_splits: Vec<(TaskId, u64)>,
+    /// For each group, per source split (in `source_splits` order): how many times each
+    /// record of that split reaches the group (the number of paths through the graph).
+    pub multiplicity: Vec<Vec<u64>>,
 }
 
 impl ExpectedTotals {
     /// One group, `per_key`, held by tasks `0..task_count`: the shape of hand-built tests.
     pub fn single_group(per_key: Vec<KeyExpectation>, task_count: usize) -> ExpectedTotals {
-        ExpectedTotals { task_groups: vec![Some(0); task_count], groups: vec![per_key] }
+        ExpectedTotals {
+            task_groups: vec![Some(0); task_count],
+            groups: vec![per_key],
+            source_splits: Vec::new(),
+            multiplicity: vec![Vec::new()],
+        }
     }
 
     /// The group `task` belongs to, if it holds keyed state.
@@ -143,6 +162,8 @@ pub struct RunEnd {
 
 /// Every checker of a run, fed each fact in order; keeps the first violation.
 pub struct Checks {
+    guarantee: Guarantee,
+    no_loss_state: NoLossState,
     exactly_once_state: ExactlyOnceState,
     final_aggregate: FinalAggregate,
     consistent_cut: ConsistentCut,
@@ -154,13 +175,25 @@ pub struct Checks {
 impl Checks {
     /// The checkers of a run of a job of `shape` whose sources add up to `expected`;
     /// `disabled` invariants are not judged (tests use it to show each checker's own power).
-    pub fn new(expected: ExpectedTotals, shape: JobShape, disabled: Vec<Invariant>) -> Checks {
+    pub fn new(
+        expected: ExpectedTotals,
+        shape: JobShape,
+        guarantee: Guarantee,
+        mut disabled: Vec<Invariant>,
+    ) -> Checks {
+        // At-least-once allows duplicates: the exact checks give way to the no-loss one.
+        match guarantee {
+            Guarantee::ExactlyOnce => disabled.push(Invariant::NoLossState),
+            Guarantee::AtLeastOnce => disabled.extend([Invariant::ExactlyOnceState, Invariant::FinalAggregate]),
+        }
         let expected = std::rc::Rc::new(expected);
         let shape = std::rc::Rc::new(shape);
         Checks {
+            guarantee,
+            no_loss_state: NoLossState::new(expected.clone()),
             exactly_once_state: ExactlyOnceState::new(expected.clone()),
             final_aggregate: FinalAggregate::new(expected),
-            consistent_cut: ConsistentCut::new(shape.clone()),
+            consistent_cut: ConsistentCut::new(shape.clone(), guarantee == Guarantee::AtLeastOnce),
             restore_equivalence: RestoreEquivalence::new(shape),
             disabled,
             first_violation: None,
@@ -173,11 +206,12 @@ impl Checks {
         if self.first_violation.is_some() {
             return;
         }
+        let at_least_once = self.guarantee == Guarantee::AtLeastOnce;
         let found = [
             self.restore_equivalence.observe(fact),
             self.consistent_cut.observe(fact),
-            self.exactly_once_state.observe(fact),
-            self.final_aggregate.observe(fact),
+            if at_least_once { self.no_loss_state.observe(fact) } else { self.exactly_once_state.observe(fact) },
+            if at_least_once { None } else { self.final_aggregate.observe(fact) },
         ]
         .into_iter()
         .flatten()
@@ -194,10 +228,15 @@ impl Checks {
             return;
         }
         let found = if end.stop == Stop::Finished {
-            [self.restore_equivalence.finish(), self.exactly_once_state.finish(), self.final_aggregate.finish()]
-                .into_iter()
-                .flatten()
-                .find(|(invariant, _)| !self.disabled.contains(invariant))
+            [
+                self.restore_equivalence.finish(),
+                self.no_loss_state.finish().filter(|_| self.guarantee == Guarantee::AtLeastOnce),
+                self.exactly_once_state.finish().filter(|_| self.guarantee == Guarantee::ExactlyOnce),
+                self.final_aggregate.finish().filter(|_| self.guarantee == Guarantee::ExactlyOnce),
+            ]
+            .into_iter()
+            .flatten()
+            .find(|(invariant, _)| !self.disabled.contains(invariant))
         } else {
             Some((Invariant::Liveness, liveness_detail(end.stop)))
                 .filter(|_| !self.disabled.contains(&Invariant::Liveness))
@@ -205,6 +244,12 @@ impl Checks {
         if let Some((invariant, detail)) = found {
             self.first_violation = Some(Violation { invariant, time: end.time, fact_index: None, fact: None, detail });
         }
+    }
+
+    /// With an at-least-once guarantee, how many record applications beyond the expected
+    /// ones the surviving state holds (known after `finish`).
+    pub fn duplicates(&self) -> Option<u64> {
+        (self.guarantee == Guarantee::AtLeastOnce).then(|| self.no_loss_state.duplicates())
     }
 
     /// The first violation, if any.

@@ -5,6 +5,7 @@ use crate::kernel::Stop;
 use crate::kernel::ids::{Attempt, CheckpointId, RecordId, TaskId};
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::Fact;
+use crate::protocol::Guarantee;
 
 // The synthetic job: source task#0 reads offsets 0..6; offset `o` has key `o % 3` and value
 // `10 * o + 1`. Keys 0 and 2 live on keyed task#1, key 1 on keyed task#2.
@@ -102,8 +103,12 @@ const END: SimTime = SimTime::from_nanos(1_000_000_000);
 /// Shows `facts` to fresh checks in order (fact `i` has index `i`), then finishes the run
 /// with `stop`; returns the first violation.
 fn judge(facts: &[Fact], stop: Stop) -> Option<Violation> {
-    let mut checks =
-        Checks::new(expected(), JobShape::default(), vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence]);
+    let mut checks = Checks::new(
+        expected(),
+        JobShape::default(),
+        Guarantee::ExactlyOnce,
+        vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence],
+    );
     for (index, fact) in facts.iter().enumerate() {
         checks.observe(time_of(index as u64), index as u64, fact);
     }
@@ -292,8 +297,12 @@ fn after_the_first_violation_the_rest_is_ignored() {
     facts.push(applied(1));
     facts.push(applied(2));
     facts.extend([key_total(0), key_total(0)]);
-    let mut checks =
-        Checks::new(expected(), JobShape::default(), vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence]);
+    let mut checks = Checks::new(
+        expected(),
+        JobShape::default(),
+        Guarantee::ExactlyOnce,
+        vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence],
+    );
     for (index, fact) in facts.iter().enumerate() {
         checks.observe(time_of(index as u64), index as u64, fact);
     }

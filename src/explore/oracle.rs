@@ -48,15 +48,60 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
             VertexKind::Sink => emitted[vertex.index()] = vec![KeyExpectation::default(); key_count],
         }
     }
-    let mut expected = ExpectedTotals { task_groups: Vec::new(), groups: Vec::new() };
-    for (spec, held) in graph.vertices.iter().zip(held) {
+    let paths = path_counts(world);
+    let first_tasks = &first_tasks;
+    let source_splits: Vec<(TaskId, u64)> = graph
+        .vertices
+        .iter()
+        .enumerate()
+        .filter(|(_, vertex)| vertex.kind == VertexKind::Source)
+        .flat_map(|(index, vertex)| {
+            (0..vertex.parallelism as usize).map(move |subtask| TaskId::from_index(first_tasks[index] + subtask))
+        })
+        .map(|task| (task, world.workload.records_per_source_subtask))
+        .collect();
+    let split_vertices: Vec<usize> = graph
+        .vertices
+        .iter()
+        .enumerate()
+        .filter(|(_, vertex)| vertex.kind == VertexKind::Source)
+        .flat_map(|(index, vertex)| std::iter::repeat_n(index, vertex.parallelism as usize))
+        .collect();
+    let mut expected =
+        ExpectedTotals { task_groups: Vec::new(), groups: Vec::new(), source_splits, multiplicity: Vec::new() };
+    for (index, (spec, held)) in graph.vertices.iter().zip(held).enumerate() {
         let group = held.map(|per_key| {
             expected.groups.push(per_key);
+            expected.multiplicity.push(split_vertices.iter().map(|&source| paths[index][source]).collect());
             expected.groups.len() - 1
         });
         expected.task_groups.extend(std::iter::repeat_n(group, spec.parallelism as usize));
     }
     Oracle { expected, source_records }
+}
+
+/// `paths[v][s]`: how many paths lead from source vertex `s` to vertex `v` through vertices
+/// that emit (a sink emits nothing), i.e. how many times each record of `s` reaches `v`.
+fn path_counts(world: &WorldConfig) -> Vec<Vec<u64>> {
+    let graph = &world.graph;
+    let count = graph.vertices.len();
+    let mut paths = vec![vec![0u64; count]; count];
+    for vertex in graph.topological_order().expect("a validated graph is acyclic") {
+        let index = vertex.index();
+        if graph.vertices[index].kind == VertexKind::Source {
+            paths[index][index] = 1;
+        }
+        if graph.vertices[index].kind == VertexKind::Sink {
+            continue;
+        }
+        for edge in graph.edges.iter().filter(|edge| edge.from.index() == index) {
+            let from = paths[index].clone();
+            for (into, routed) in paths[edge.to.index()].iter_mut().zip(from) {
+                *into += routed;
+            }
+        }
+    }
+    paths
 }
 
 fn first_task_of_each_vertex(world: &WorldConfig) -> Vec<usize> {

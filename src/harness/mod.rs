@@ -77,6 +77,8 @@ pub struct RunStats {
     pub records_applied: u64,
     /// Bytes made durable in storage.
     pub bytes_persisted: u64,
+    /// At-least-once protocols: record applications in the final state beyond the expected.
+    pub duplicates: Option<u64>,
 }
 
 /// What a finished world hands back.
@@ -185,7 +187,7 @@ impl SimWorld {
             network_stream: SimRng::open(seed, Stream::Network),
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
-            checks: Checks::new(expected, job_shape(&topology), options.disabled_checks),
+            checks: Checks::new(expected, job_shape(&topology), config.protocol.guarantee(), options.disabled_checks),
             now: SimTime::ZERO,
             attempt: Attempt(0),
             job: JobStatus::Running,
@@ -216,6 +218,7 @@ impl SimWorld {
     /// Runs the end-of-run checks and hands back the outcome.
     pub fn finish(mut self, end: LoopEnd) -> WorldOutcome {
         self.checks.finish(RunEnd { stop: end.stop, time: end.now });
+        self.stats.duplicates = self.checks.duplicates();
         self.stats.bytes_persisted = self.storage.bytes_written();
         WorldOutcome {
             violation: self.checks.take_violation(),

@@ -22,6 +22,7 @@ use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, MessageTag};
 use crate::plant::PlantedBug;
 use crate::protocol::aligned::AlignedBarriers;
+use crate::protocol::at_least_once::AtLeastOnce;
 use crate::protocol::broken::{AcknowledgeTwice, ConsumeBlockedInput};
 use crate::protocol::chandy_lamport::ChandyLamport;
 use crate::protocol::coordinator::CoordinatorInput;
@@ -139,6 +140,7 @@ fn new_protocol(kind: ProtocolKind, input_count: usize, plants: &[PlantedBug]) -
             Box::new(ConsumeBlockedInput::new(input_count))
         }
         ProtocolKind::Aligned => Box::new(AlignedBarriers::new(input_count)),
+        ProtocolKind::AtLeastOnce => Box::new(AtLeastOnce::new(input_count)),
     }
 }
 

@@ -8,10 +8,13 @@
 //! shape. Unit tests in `protocol/tests.rs`.
 
 pub mod aligned;
+pub mod at_least_once;
 pub mod broken;
 pub mod chandy_lamport;
 pub mod coordinator;
 
+#[cfg(test)]
+mod at_least_once_tests;
 #[cfg(test)]
 mod chandy_lamport_tests;
 #[cfg(test)]
@@ -67,17 +70,38 @@ pub enum ProtocolKind {
     Aligned,
     /// Chandy-Lamport snapshots: never block, record channel state.
     ChandyLamport,
+    /// Flink's at-least-once mode: barriers tracked, never blocked; duplicates after a
+    /// recovery are allowed, loss never.
+    AtLeastOnce,
+}
+
+/// What a protocol promises about records' effects after a recovery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guarantee {
+    /// Every record's effect exactly once; every snapshot a consistent cut.
+    ExactlyOnce,
+    /// Every record's effect at least once: duplicates allowed and counted, loss never.
+    AtLeastOnce,
 }
 
 impl ProtocolKind {
     /// Every protocol, in the order `compare` shows them.
-    pub const ALL: [ProtocolKind; 2] = [ProtocolKind::Aligned, ProtocolKind::ChandyLamport];
+    pub const ALL: [ProtocolKind; 3] = [ProtocolKind::Aligned, ProtocolKind::ChandyLamport, ProtocolKind::AtLeastOnce];
+
+    /// What the protocol promises, which decides how the checkers judge it.
+    pub fn guarantee(self) -> Guarantee {
+        match self {
+            ProtocolKind::Aligned | ProtocolKind::ChandyLamport => Guarantee::ExactlyOnce,
+            ProtocolKind::AtLeastOnce => Guarantee::AtLeastOnce,
+        }
+    }
 
     /// The protocol's name in reports and scenario files.
     pub fn name(self) -> &'static str {
         match self {
             ProtocolKind::Aligned => "aligned",
             ProtocolKind::ChandyLamport => "chandy-lamport",
+            ProtocolKind::AtLeastOnce => "at-least-once",
         }
     }
 }

@@ -41,6 +41,11 @@ pub fn render_comparison(header: &str, runs: &[ComparedRun<'_>]) -> String {
     });
     row("recoveries", &|run| run.metrics.recoveries.to_string());
     row("records replayed", &|run| run.metrics.records_replayed.to_string());
+    row("duplicates in final state", &|run| {
+        run.outcome
+            .and_then(|outcome| outcome.stats.duplicates)
+            .map_or("none (exact)".to_string(), |count| count.to_string())
+    });
     row("time to recover, mean", &|run| millis(ProtocolMetrics::mean_duration(&run.metrics.recovery_times)));
     row("events", &|run| run.outcome.map_or("-".to_string(), |outcome| outcome.events.to_string()));
     row("trace hash", &|run| run.outcome.map_or("-".to_string(), |outcome| outcome.trace_hash.to_string()));

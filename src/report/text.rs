@@ -41,6 +41,9 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
         ),
     );
     line("persisted", format!("{} bytes", stats.bytes_persisted));
+    if let Some(duplicates) = stats.duplicates {
+        line("duplicates", format!("{duplicates} record applications beyond exactly once (allowed: at-least-once)"));
+    }
     line("facts", outcome.fact_count.to_string());
     line("trace hash", outcome.trace_hash.to_string());
     match &outcome.verdict {

@@ -182,7 +182,8 @@ pub fn assert_passes_in(spec: &RunSpec, dir: &Path) -> Outcome {
 }
 
 /// Runs `scenario` with `seed` and its own faults, and asserts that every invariant held
-/// (exactly-once state, the final aggregates, and liveness).
+/// (every invariant of the scenario's protocol: exactly-once state and final aggregates for
+/// exactly-once protocols, no loss for at-least-once ones; the cut, restores, liveness).
 ///
 /// # Panics
 ///

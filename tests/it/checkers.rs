@@ -159,3 +159,16 @@ fn chandy_lamport_over_channels_that_are_not_fifo_breaks_the_cut() {
         assert_eq!(violation(&outcome).invariant, Invariant::ConsistentCut, "{relative}");
     }
 }
+
+#[test]
+fn at_least_once_still_never_loses_a_record_and_the_no_loss_ledger_proves_it() {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.checkpoint.protocol = snapsim::protocol::ProtocolKind::AtLeastOnce;
+    let honest = run(&scenario, 1, &[]);
+    assert!(honest.passed(), "{:?}", honest.verdict);
+    let disabled = [Invariant::RestoreEquivalence];
+    let outcome = run_judged_without(&scenario, 1, &[PlantedBug::ForgetSourceRewind], &disabled);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::NoLossState);
+    assert!(found.detail.contains("lost"), "{}", found.detail);
+}

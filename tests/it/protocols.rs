@@ -1,6 +1,8 @@
 //! The checkpoint protocols side by side: each passes every checker on every shipped
 //! scenario, over seeds and crash plans, and does what it claims (aligned blocks;
-//! Chandy-Lamport records channel state and replays it).
+//! Chandy-Lamport records channel state and replays it; at-least-once never blocks and its
+//! duplicates are counted). `assert_exactly_once_with_plan` judges each protocol by its own
+//! guarantee.
 
 use crate::support::{compile, load, load_path, shipped_scenarios};
 use proptest::prelude::*;
@@ -12,7 +14,7 @@ use snapsim::protocol::ProtocolKind;
 use snapsim::scenario::Scenario;
 use snapsim::testing::{assert_exactly_once_with_plan, fault_plans, seeds};
 
-const PROTOCOLS: [ProtocolKind; 2] = [ProtocolKind::Aligned, ProtocolKind::ChandyLamport];
+const PROTOCOLS: [ProtocolKind; 3] = ProtocolKind::ALL;
 
 fn under(mut scenario: Scenario, protocol: ProtocolKind) -> Scenario {
     scenario.checkpoint.protocol = protocol;
@@ -62,6 +64,16 @@ fn chandy_lamport_never_blocks_and_records_channel_state() {
     assert!(outcome.stats.recoveries > 0, "the crashes restored channel state and replayed it");
 }
 
+#[test]
+fn at_least_once_never_blocks_and_its_duplicates_are_counted_not_failed() {
+    let outcome = run_keeping_facts(&under(load("sims/diamond.toml"), ProtocolKind::AtLeastOnce), 1);
+    assert!(outcome.passed(), "{:?}", outcome.verdict);
+    assert_eq!(count(&outcome, |fact| matches!(fact, Fact::InputBlocked { .. })), 0);
+    assert!(outcome.stats.duplicates.is_some_and(|duplicates| duplicates > 0), "{:?}", outcome.stats);
+    let exact = run_keeping_facts(&under(load("sims/diamond.toml"), ProtocolKind::Aligned), 1);
+    assert_eq!(exact.stats.duplicates, None, "exactly-once protocols are judged exactly");
+}
+
 fn small_diamond(protocol: ProtocolKind) -> Scenario {
     let mut scenario = under(load("sims/diamond.toml"), protocol);
     scenario.workload.records_per_source_subtask = 800;
@@ -77,6 +89,14 @@ proptest! {
         plan in fault_plans(&small_diamond(ProtocolKind::ChandyLamport), 45, 3),
     ) {
         assert_exactly_once_with_plan(&small_diamond(ProtocolKind::ChandyLamport), seed, &plan);
+    }
+
+    #[test]
+    fn at_least_once_loses_nothing_through_any_crashes(
+        seed in seeds(),
+        plan in fault_plans(&small_diamond(ProtocolKind::AtLeastOnce), 45, 3),
+    ) {
+        assert_exactly_once_with_plan(&small_diamond(ProtocolKind::AtLeastOnce), seed, &plan);
     }
 
     #[test]

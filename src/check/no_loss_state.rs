@@ -1,0 +1,130 @@
+//! No loss, for at-least-once protocols: every source record's effect is in the surviving
+//! keyed state at least as often as the graph routes it there; extra applications are
+//! duplicates, counted and reported, not failed.
+//!
+//! A per-key count cannot tell a loss from a duplicate, so the ledger here is per record:
+//! for each keyed task, how many times each source record was applied. It follows the same
+//! facts as the exactly-once ledger — `RecordApplied`, `StateCaptured` (copy),
+//! `TaskRestored` (replace), `ObjectDeleted` (drop the copy) — and is judged at the end of
+//! the run, vertex by vertex, record by record.
+
+use super::{ExpectedTotals, Invariant};
+use crate::kernel::ids::{CheckpointId, RecordId, TaskId};
+use crate::kernel::trace::{Fact, ObjectName};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// The no-loss checker.
+pub struct NoLossState {
+    expected: Rc<ExpectedTotals>,
+    /// Per task (by id): where its split starts in the run's record numbering.
+    split_start: Vec<Option<u64>>,
+    record_count: u64,
+    /// Per task: applications per record (saturating), allocated on first use.
+    ledgers: Vec<Vec<u8>>,
+    captured: BTreeMap<(CheckpointId, TaskId), Vec<u8>>,
+    duplicates: u64,
+}
+
+impl NoLossState {
+    /// A checker against `expected`.
+    pub fn new(expected: Rc<ExpectedTotals>) -> NoLossState {
+        let mut split_start = Vec::new();
+        let mut next = 0u64;
+        for &(task, length) in &expected.source_splits {
+            if task.index() >= split_start.len() {
+                split_start.resize(task.index() + 1, None);
+            }
+            split_start[task.index()] = Some(next);
+            next += length;
+        }
+        NoLossState {
+            expected,
+            split_start,
+            record_count: next,
+            ledgers: Vec::new(),
+            captured: BTreeMap::new(),
+            duplicates: 0,
+        }
+    }
+
+    /// Applications beyond the expected ones, counted by `finish`.
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
+    fn index(&self, record: RecordId) -> usize {
+        let start =
+            self.split_start.get(record.source.index()).copied().flatten().expect("records come from source splits");
+        usize::try_from(start + record.offset).expect("record number fits usize")
+    }
+
+    fn ledger(&mut self, task: TaskId) -> &mut Vec<u8> {
+        if task.index() >= self.ledgers.len() {
+            self.ledgers.resize(task.index() + 1, Vec::new());
+        }
+        let size = usize::try_from(self.record_count).expect("record count fits usize");
+        let ledger = &mut self.ledgers[task.index()];
+        if ledger.len() < size {
+            ledger.resize(size, 0);
+        }
+        ledger
+    }
+
+    /// Observes one fact; loss shows only at the end, so this never reports.
+    #[inline]
+    pub fn observe(&mut self, fact: &Fact) -> Option<(Invariant, String)> {
+        match *fact {
+            Fact::RecordApplied { task, record, .. } => {
+                let index = self.index(record);
+                let entry = &mut self.ledger(task)[index];
+                *entry = entry.saturating_add(1);
+            }
+            Fact::StateCaptured { task, checkpoint, .. } if self.expected.group_of(task).is_some() => {
+                let copy = self.ledger(task).clone();
+                self.captured.insert((checkpoint, task), copy);
+            }
+            Fact::ObjectDeleted { object: ObjectName::TaskState { checkpoint, task } } => {
+                self.captured.remove(&(checkpoint, task));
+            }
+            Fact::TaskRestored { task, checkpoint, .. } if self.expected.group_of(task).is_some() => {
+                let restored = checkpoint.and_then(|id| self.captured.get(&(id, task)).cloned());
+                let ledger = self.ledger(task);
+                match restored {
+                    Some(copy) => *ledger = copy,
+                    None => ledger.fill(0),
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Every record must reach every keyed vertex at least as often as the graph routes it.
+    pub fn finish(&mut self) -> Option<(Invariant, String)> {
+        let mut duplicates = 0u64;
+        for (group, per_split) in self.expected.multiplicity.iter().enumerate() {
+            let members: Vec<usize> = (0..self.ledgers.len())
+                .filter(|&task| self.expected.group_of(TaskId::from_index(task)) == Some(group))
+                .collect();
+            for (&(source, length), &wanted) in
+                self.expected.source_splits.iter().zip(per_split).filter(|(_, m)| **m > 0)
+            {
+                for offset in 0..length {
+                    let index = self.index(RecordId { source, offset });
+                    let applied: u64 = members.iter().map(|&task| u64::from(self.ledgers[task][index])).sum();
+                    if applied < wanted {
+                        let detail = format!(
+                            "record {source}@{offset} is in the surviving keyed state {applied} times, but the graph \\
+                             routes it there {wanted} times: lost"
+                        );
+                        return Some((Invariant::NoLossState, detail));
+                    }
+                    duplicates += applied - wanted;
+                }
+            }
+        }
+        self.duplicates = duplicates;
+        None
+    }
+}
