@@ -7,10 +7,10 @@
 
 use super::tasks::TaskStatus;
 use super::{Event, SimWorld};
-use crate::dataflow::record::Message;
+use crate::dataflow::record::{Message, Record};
 use crate::kernel::Scheduler;
-use crate::kernel::ids::{Attempt, CheckpointId, TaskId};
-use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
+use crate::kernel::ids::{Attempt, ChannelId, CheckpointId, TaskId};
+use crate::kernel::trace::{Fact, MessageTag, ObjectName, digest_bytes};
 use crate::protocol::coordinator::{CoordinatorCommand, CoordinatorInput};
 use crate::protocol::{TaskCommand, TaskInput};
 use crate::recovery::snapshot_object::TaskSnapshot;
@@ -39,6 +39,8 @@ impl SimWorld {
             }
             TaskCommand::UnblockAllInputs => self.unblock_all(task),
             TaskCommand::Snapshot { checkpoint } => self.snapshot(task, checkpoint, scheduler),
+            TaskCommand::SnapshotOvertaking { checkpoint } => self.snapshot_overtaking(task, checkpoint, scheduler),
+            TaskCommand::RecordQueued { input, checkpoint } => self.record_queued(task, input, checkpoint),
             TaskCommand::StartRecording { input, checkpoint } => {
                 self.tasks[task.index()].inputs[input as usize].recording.push(checkpoint);
             }
@@ -77,14 +79,64 @@ impl SimWorld {
     }
 
     fn snapshot(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        self.capture(task, checkpoint);
+        self.broadcast(task, Message::Barrier(checkpoint), scheduler);
+    }
+
+    /// Captures the operator's state for `checkpoint` (atomic with record processing).
+    fn capture(&mut self, task: TaskId, checkpoint: CheckpointId) {
         let mut state = Vec::new();
         self.tasks[task.index()].logic.snapshot(&mut state);
         let bytes = state.len() as u64;
         self.record(Fact::StateCaptured { task, checkpoint, digest: digest_bytes(&state), bytes });
         let previous =
-            self.tasks[task.index()].captured.insert(checkpoint, TaskSnapshot { state, channel_state: Vec::new() });
+            self.tasks[task.index()].captured.insert(checkpoint, TaskSnapshot { state, ..TaskSnapshot::default() });
         assert!(previous.is_none(), "{task} captured {checkpoint} twice");
-        self.broadcast(task, Message::Barrier(checkpoint), scheduler);
+    }
+
+    /// Captures state, then sends each barrier ahead of its output buffer; the records a
+    /// barrier overtakes are kept as output channel state.
+    fn snapshot_overtaking(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        self.capture(task, checkpoint);
+        let channels: Vec<ChannelId> =
+            self.topology.tasks[task.index()].outputs.iter().flat_map(|gate| gate.channels.iter().copied()).collect();
+        for channel in channels {
+            let (sent, overtaken) = self.network.send_priority(
+                channel.index(),
+                Message::Barrier(checkpoint),
+                self.now,
+                &mut self.network_stream,
+            );
+            let message = MessageTag::Barrier { checkpoint };
+            self.record(Fact::MessageSent { channel, sequence: sent.sequence, message });
+            scheduler.at(sent.arrival, Event::Arrival { channel, sequence: sent.sequence, attempt: self.attempt });
+            for (sequence, message) in overtaken {
+                if let Message::Record(record) = message {
+                    let snapshot = self.tasks[task.index()].captured.get_mut(&checkpoint).expect("captured above");
+                    snapshot.output_state.push((channel.0, record));
+                    self.record(Fact::ChannelStateRecorded { task, checkpoint, channel, sequence });
+                }
+            }
+        }
+    }
+
+    /// Keeps the records queued in `input`'s buffer as channel state of `checkpoint`.
+    fn record_queued(&mut self, task: TaskId, input: u32, checkpoint: CheckpointId) {
+        let channel = self.tasks[task.index()].inputs[input as usize].channel;
+        let queued: Vec<(u64, Record)> = self
+            .network
+            .arrived(channel.index())
+            .filter_map(|&(sequence, message)| match message {
+                Message::Record(record) => Some((sequence, record)),
+                _ => None,
+            })
+            .collect();
+        for (sequence, record) in queued {
+            let snapshot =
+                self.tasks[task.index()].captured.get_mut(&checkpoint).expect("recording a captured snapshot");
+            snapshot.channel_state.push((input, record));
+            self.record(Fact::ChannelStateRecorded { task, checkpoint, channel, sequence });
+        }
     }
 
     fn write_object(&mut self, name: ObjectName, bytes: Vec<u8>, scheduler: &mut Scheduler<Event>) {

@@ -3,6 +3,7 @@
 
 use super::tasks::TaskStatus;
 use super::{Event, JobStatus, SimWorld};
+use crate::dataflow::record::Message;
 use crate::faults::Fault;
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{Attempt, ChannelId, TaskId};
@@ -58,6 +59,13 @@ impl SimWorld {
             self.restore_task(TaskId::from_index(index), action);
         }
         self.job = JobStatus::Running;
+        // Output channel state goes out first, ahead of anything the tasks produce anew.
+        for index in 0..self.tasks.len() {
+            let task = TaskId::from_index(index);
+            for (channel, record) in std::mem::take(&mut self.tasks[index].resend) {
+                self.send(task, channel, Message::Record(record), scheduler);
+            }
+        }
         self.finished_tasks = 0;
         self.source_records_since_milestone = 0;
         self.tell_coordinator(CoordinatorInput::JobRestarted, scheduler);
@@ -75,6 +83,8 @@ impl SimWorld {
                 let snapshot = TaskSnapshot::decode(bytes).expect("an object written by the harness decodes");
                 runtime.logic.as_operator().restore(&snapshot.state).expect("state captured by the harness decodes");
                 runtime.replay = snapshot.channel_state.iter().map(|&(_, record)| record).collect();
+                runtime.resend =
+                    snapshot.output_state.iter().map(|&(channel, record)| (ChannelId(channel), record)).collect();
                 let ObjectName::TaskState { checkpoint, .. } = name else {
                     unreachable!("tasks restore from task-state objects");
                 };

@@ -26,6 +26,7 @@ use crate::protocol::at_least_once::AtLeastOnce;
 use crate::protocol::broken::{AcknowledgeTwice, ConsumeBlockedInput};
 use crate::protocol::chandy_lamport::ChandyLamport;
 use crate::protocol::coordinator::CoordinatorInput;
+use crate::protocol::unaligned::UnalignedBarriers;
 use crate::protocol::{ProtocolKind, TaskInput, TaskProtocol};
 use crate::recovery::TaskRole;
 use crate::recovery::snapshot_object::TaskSnapshot;
@@ -66,6 +67,8 @@ pub(super) struct TaskRuntime {
     pub(super) captured: BTreeMap<CheckpointId, TaskSnapshot>,
     /// Restored channel state, processed before any new input.
     pub(super) replay: VecDeque<Record>,
+    /// Restored output channel state, sent again before anything new.
+    pub(super) resend: Vec<(ChannelId, Record)>,
 }
 
 impl TaskRuntime {
@@ -106,6 +109,7 @@ impl TaskRuntime {
             processing: vertex.processing,
             captured: BTreeMap::new(),
             replay: VecDeque::new(),
+            resend: Vec::new(),
         }
     }
 
@@ -118,6 +122,7 @@ impl TaskRuntime {
         }
         self.captured.clear();
         self.replay.clear();
+        self.resend.clear();
         self.ready.clear();
         self.status = TaskStatus::Idle;
         self.outbox_len = 0;
@@ -141,6 +146,10 @@ fn new_protocol(kind: ProtocolKind, input_count: usize, plants: &[PlantedBug]) -
         }
         ProtocolKind::Aligned => Box::new(AlignedBarriers::new(input_count)),
         ProtocolKind::AtLeastOnce => Box::new(AtLeastOnce::new(input_count)),
+        ProtocolKind::Unaligned if plants.contains(&PlantedBug::SkipChannelState) => {
+            Box::new(UnalignedBarriers::without_channel_state(input_count))
+        }
+        ProtocolKind::Unaligned => Box::new(UnalignedBarriers::new(input_count)),
     }
 }
 
@@ -156,6 +165,18 @@ impl SimWorld {
         self.network.arrive(channel.index(), sequence);
         self.record(Fact::MessageArrived { channel, sequence });
         let spec = self.topology.channels[channel.index()];
+        let receiver = spec.receiver;
+        if self.tasks[receiver.index()].protocol.barriers_overtake()
+            && let Some(Message::Barrier(checkpoint)) = self.network.peek_arrived(channel.index(), sequence)
+        {
+            // A priority event: handled now, ahead of the records queued before it.
+            self.network.take_arrived(channel.index(), sequence);
+            self.record(Fact::MessageConsumed { channel, sequence });
+            self.pump(channel, scheduler);
+            self.run_protocol(receiver, TaskInput::Barrier { input: spec.receiver_input, checkpoint }, scheduler);
+            self.try_work(receiver, scheduler);
+            return;
+        }
         let runtime = &mut self.tasks[spec.receiver.index()];
         let slot = &mut runtime.inputs[spec.receiver_input as usize];
         if !slot.queued && !slot.blocked {
@@ -334,7 +355,13 @@ impl SimWorld {
         self.scratch.channels = targets;
     }
 
-    fn send(&mut self, task: TaskId, channel: ChannelId, message: Message, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn send(
+        &mut self,
+        task: TaskId,
+        channel: ChannelId,
+        message: Message,
+        scheduler: &mut Scheduler<Event>,
+    ) {
         let sequence = self.network.enqueue(channel.index(), message);
         let tag = match message {
             Message::Record(record) => MessageTag::Record { record: record.id, key: record.key },
@@ -348,7 +375,7 @@ impl SimWorld {
 
     /// Moves as many buffered messages of `channel` into flight as credits allow, and wakes
     /// a back-pressured sender whose buffers drained.
-    fn pump(&mut self, channel: ChannelId, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn pump(&mut self, channel: ChannelId, scheduler: &mut Scheduler<Event>) {
         let sender = self.topology.channels[channel.index()].sender;
         let mut moved = false;
         while let Some(sent) = self.network.transmit_next(channel.index(), self.now, &mut self.network_stream) {

@@ -102,6 +102,46 @@ impl<M: Copy> Network<M> {
         Some(Transmission { sequence, message, arrival })
     }
 
+    /// Puts `message` on `channel` ahead of everything in the sender's output buffer and
+    /// straight into flight, without waiting for a credit (an unaligned barrier, a
+    /// priority event). Returns its sequence number and, in order, the buffered messages it
+    /// overtook (they stay buffered and follow it).
+    pub fn send_priority(
+        &mut self,
+        channel: usize,
+        message: M,
+        now: SimTime,
+        latency: &mut SimRng,
+    ) -> (Transmission<M>, Vec<(u64, M)>) {
+        let overtaken: Vec<(u64, M)> = self.channels[channel].outbox.iter().copied().collect();
+        let sequence = self.enqueue(channel, message);
+        let state = &mut self.channels[channel];
+        let entry = state.outbox.pop_back().expect("just enqueued");
+        let delay = latency.in_range(self.config.latency_min.as_nanos(), self.config.latency_max.as_nanos());
+        let arrival = now.after(SimDuration::from_nanos(delay)).max(state.last_arrival);
+        state.last_arrival = arrival;
+        state.in_flight.push_back(entry);
+        (Transmission { sequence, message, arrival }, overtaken)
+    }
+
+    /// Removes the arrived message `sequence` (a priority event handled on arrival) and
+    /// returns it.
+    pub fn take_arrived(&mut self, channel: usize, sequence: u64) -> M {
+        let state = &mut self.channels[channel];
+        let position = state.arrived.iter().rposition(|&(id, _)| id == sequence).expect("the message has arrived");
+        state.arrived.remove(position).expect("position is in range").1
+    }
+
+    /// The arrived, unconsumed messages of `channel`, oldest first.
+    pub fn arrived(&self, channel: usize) -> impl Iterator<Item = &(u64, M)> {
+        self.channels[channel].arrived.iter()
+    }
+
+    /// The message `sequence`, which has just arrived.
+    pub fn peek_arrived(&self, channel: usize, sequence: u64) -> Option<M> {
+        self.channels[channel].arrived.iter().rev().find(|&&(id, _)| id == sequence).map(|&(_, message)| message)
+    }
+
     /// The in-flight message `sequence` reaches the receiver's input buffer.
     #[inline]
     pub fn arrive(&mut self, channel: usize, sequence: u64) {

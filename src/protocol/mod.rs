@@ -12,6 +12,7 @@ pub mod at_least_once;
 pub mod broken;
 pub mod chandy_lamport;
 pub mod coordinator;
+pub mod unaligned;
 
 #[cfg(test)]
 mod at_least_once_tests;
@@ -19,6 +20,8 @@ mod at_least_once_tests;
 mod chandy_lamport_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unaligned_tests;
 
 use crate::kernel::ids::CheckpointId;
 use crate::kernel::time::SimTime;
@@ -48,6 +51,12 @@ pub enum TaskCommand {
     /// Capture the operator's state for `checkpoint` and send its barrier (marker) on every
     /// output. Atomic with respect to record processing.
     Snapshot { checkpoint: CheckpointId },
+    /// Like `Snapshot`, but each barrier overtakes the records waiting in that output's
+    /// buffer and goes out at once; the overtaken records are kept as output channel state.
+    SnapshotOvertaking { checkpoint: CheckpointId },
+    /// Keep every record now waiting in `input`'s buffer (overtaken by a barrier that was
+    /// handled on arrival) as channel state of `checkpoint`.
+    RecordQueued { input: u32, checkpoint: CheckpointId },
     /// From now on, keep every record consumed from `input` as channel state of `checkpoint`.
     StartRecording { input: u32, checkpoint: CheckpointId },
     /// Stop keeping `input`'s records for `checkpoint`.
@@ -73,6 +82,9 @@ pub enum ProtocolKind {
     /// Flink's at-least-once mode: barriers tracked, never blocked; duplicates after a
     /// recovery are allowed, loss never.
     AtLeastOnce,
+    /// Flink's unaligned checkpoints: barriers overtake buffered records, which are
+    /// persisted as channel state.
+    Unaligned,
 }
 
 /// What a protocol promises about records' effects after a recovery.
@@ -86,12 +98,13 @@ pub enum Guarantee {
 
 impl ProtocolKind {
     /// Every protocol, in the order `compare` shows them.
-    pub const ALL: [ProtocolKind; 3] = [ProtocolKind::Aligned, ProtocolKind::ChandyLamport, ProtocolKind::AtLeastOnce];
+    pub const ALL: [ProtocolKind; 4] =
+        [ProtocolKind::Aligned, ProtocolKind::Unaligned, ProtocolKind::ChandyLamport, ProtocolKind::AtLeastOnce];
 
     /// What the protocol promises, which decides how the checkers judge it.
     pub fn guarantee(self) -> Guarantee {
         match self {
-            ProtocolKind::Aligned | ProtocolKind::ChandyLamport => Guarantee::ExactlyOnce,
+            ProtocolKind::Aligned | ProtocolKind::Unaligned | ProtocolKind::ChandyLamport => Guarantee::ExactlyOnce,
             ProtocolKind::AtLeastOnce => Guarantee::AtLeastOnce,
         }
     }
@@ -102,6 +115,7 @@ impl ProtocolKind {
             ProtocolKind::Aligned => "aligned",
             ProtocolKind::ChandyLamport => "chandy-lamport",
             ProtocolKind::AtLeastOnce => "at-least-once",
+            ProtocolKind::Unaligned => "unaligned",
         }
     }
 }
@@ -113,4 +127,10 @@ impl ProtocolKind {
 pub trait TaskProtocol {
     /// Handles one input at simulated time `now`, appending commands to `out`.
     fn handle(&mut self, now: SimTime, input: TaskInput, out: &mut Vec<TaskCommand>);
+
+    /// Whether barriers are priority events: handled the moment they arrive, ahead of the
+    /// records queued before them (unaligned checkpoints), rather than when consumed.
+    fn barriers_overtake(&self) -> bool {
+        false
+    }
 }

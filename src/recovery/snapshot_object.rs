@@ -1,9 +1,11 @@
 //! The durable object of one task's part of a checkpoint: its operator state and, for
 //! protocols that record them, the in-flight records of its input channels.
 //!
-//! Layout (little-endian): the operator-state length (u64), the operator-state bytes, then
-//! one 40-byte row per recorded record — input index, source task, source offset, key,
-//! value. Recovery loads the state and replays the rows, in order, before any new input.
+//! Layout (little-endian): the operator-state length (u64), the operator-state bytes, the
+//! number of input rows (u64), then 40-byte rows — input index (or, for output rows, channel
+//! id), source task, source offset, key, value — first the input channel state, then the
+//! output channel state. Recovery loads the state, re-sends the output rows on their
+//! channels, and replays the input rows, in order, before any new input.
 
 use crate::dataflow::record::Record;
 use crate::kernel::ids::{RecordId, TaskId};
@@ -15,6 +17,9 @@ pub struct TaskSnapshot {
     pub state: Vec<u8>,
     /// Records in flight on the task's inputs when it snapshotted: (input index, record).
     pub channel_state: Vec<(u32, Record)>,
+    /// Records waiting in the task's output buffers that its barriers overtook (unaligned
+    /// checkpoints): (channel id, record).
+    pub output_state: Vec<(u32, Record)>,
 }
 
 const ROW_BYTES: usize = 40;
@@ -22,12 +27,14 @@ const ROW_BYTES: usize = 40;
 impl TaskSnapshot {
     /// The object's bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + self.state.len() + self.channel_state.len() * ROW_BYTES);
+        let rows = self.channel_state.len() + self.output_state.len();
+        let mut out = Vec::with_capacity(16 + self.state.len() + rows * ROW_BYTES);
         out.extend_from_slice(&(self.state.len() as u64).to_le_bytes());
         out.extend_from_slice(&self.state);
-        for (input, record) in &self.channel_state {
+        out.extend_from_slice(&(self.channel_state.len() as u64).to_le_bytes());
+        for (place, record) in self.channel_state.iter().chain(&self.output_state) {
             for word in
-                [u64::from(*input), u64::from(record.id.source.0), record.id.offset, record.key, record.value as u64]
+                [u64::from(*place), u64::from(record.id.source.0), record.id.offset, record.key, record.value as u64]
             {
                 out.extend_from_slice(&word.to_le_bytes());
             }
@@ -37,13 +44,15 @@ impl TaskSnapshot {
 
     /// Reads back what `encode` wrote; `None` if the bytes are malformed.
     pub fn decode(bytes: &[u8]) -> Option<TaskSnapshot> {
-        let length = usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
+        let word_at = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at.checked_add(8)?)?.try_into().ok()?));
+        let length = usize::try_from(word_at(0)?).ok()?;
         let state = bytes.get(8..8usize.checked_add(length)?)?.to_vec();
-        let rows = &bytes[8 + length..];
-        if !rows.len().is_multiple_of(ROW_BYTES) {
+        let input_rows = usize::try_from(word_at(8 + length)?).ok()?;
+        let rows = &bytes[16 + length..];
+        if !rows.len().is_multiple_of(ROW_BYTES) || rows.len() / ROW_BYTES < input_rows {
             return None;
         }
-        let channel_state = rows
+        let mut decoded = rows
             .chunks_exact(ROW_BYTES)
             .map(|row| {
                 let word =
@@ -53,6 +62,7 @@ impl TaskSnapshot {
                 Some((u32::try_from(word(0)).ok()?, record))
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(TaskSnapshot { state, channel_state })
+        let output_state = decoded.split_off(input_rows);
+        Some(TaskSnapshot { state, channel_state: decoded, output_state })
     }
 }

@@ -56,11 +56,18 @@ fn a_task_snapshot_round_trips_with_channel_state_and_refuses_damage() {
     use crate::dataflow::record::Record;
     use crate::kernel::ids::RecordId;
     let record = Record { id: RecordId { source: TaskId(1), offset: 7 }, key: 3, value: -2 };
-    let snapshot = TaskSnapshot { state: vec![1, 2, 3], channel_state: vec![(0, record), (2, record)] };
+    let snapshot = TaskSnapshot {
+        state: vec![1, 2, 3],
+        channel_state: vec![(0, record), (2, record)],
+        output_state: vec![(5, record)],
+    };
     let bytes = snapshot.encode();
     assert_eq!(TaskSnapshot::decode(&bytes), Some(snapshot));
     assert_eq!(TaskSnapshot::decode(&bytes[..bytes.len() - 1]), None);
     assert_eq!(TaskSnapshot::decode(&[9, 0, 0, 0, 0, 0, 0, 0]), None, "a state longer than the object");
+    let mut too_many_inputs = TaskSnapshot::default().encode();
+    too_many_inputs[8] = 1;
+    assert_eq!(TaskSnapshot::decode(&too_many_inputs), None, "more input rows than rows");
     let empty = TaskSnapshot::default();
     assert_eq!(TaskSnapshot::decode(&empty.encode()), Some(empty));
 }

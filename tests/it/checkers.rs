@@ -172,3 +172,14 @@ fn at_least_once_still_never_loses_a_record_and_the_no_loss_ledger_proves_it() {
     assert_eq!(found.invariant, Invariant::NoLossState);
     assert!(found.detail.contains("lost"), "{}", found.detail);
 }
+
+#[test]
+fn unaligned_barriers_without_channel_state_lose_what_they_overtook() {
+    let mut scenario = load("sims/diamond.toml");
+    scenario.checkpoint.protocol = snapsim::protocol::ProtocolKind::Unaligned;
+    assert!(run(&scenario, 1, &[]).passed());
+    let outcome = run(&scenario, 1, &[PlantedBug::SkipChannelState]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::ConsistentCut);
+    assert!(found.detail.contains("missing from the recorded channel state"), "{}", found.detail);
+}

@@ -14,7 +14,7 @@ use snapsim::protocol::ProtocolKind;
 use snapsim::scenario::Scenario;
 use snapsim::testing::{assert_exactly_once_with_plan, fault_plans, seeds};
 
-const PROTOCOLS: [ProtocolKind; 3] = ProtocolKind::ALL;
+const PROTOCOLS: [ProtocolKind; 4] = ProtocolKind::ALL;
 
 fn under(mut scenario: Scenario, protocol: ProtocolKind) -> Scenario {
     scenario.checkpoint.protocol = protocol;
@@ -65,6 +65,20 @@ fn chandy_lamport_never_blocks_and_records_channel_state() {
 }
 
 #[test]
+fn unaligned_barriers_never_block_record_overtaken_records_and_checkpoint_sooner_than_aligned() {
+    let unaligned = run_keeping_facts(&under(load("sims/diamond.toml"), ProtocolKind::Unaligned), 1);
+    assert!(unaligned.passed(), "{:?}", unaligned.verdict);
+    assert_eq!(count(&unaligned, |fact| matches!(fact, Fact::InputBlocked { .. })), 0);
+    assert!(count(&unaligned, |fact| matches!(fact, Fact::ChannelStateRecorded { .. })) > 0);
+    let aligned = run_keeping_facts(&under(load("sims/diamond.toml"), ProtocolKind::Aligned), 1);
+    let mean = |outcome: &Outcome| {
+        let metrics = snapsim::report::metrics::protocol_metrics(outcome.facts.as_deref().expect("kept"));
+        snapsim::report::metrics::ProtocolMetrics::mean_duration(&metrics.durations)
+    };
+    assert!(mean(&unaligned) < mean(&aligned), "barriers that overtake buffered data finish checkpoints sooner");
+}
+
+#[test]
 fn at_least_once_never_blocks_and_its_duplicates_are_counted_not_failed() {
     let outcome = run_keeping_facts(&under(load("sims/diamond.toml"), ProtocolKind::AtLeastOnce), 1);
     assert!(outcome.passed(), "{:?}", outcome.verdict);
@@ -89,6 +103,14 @@ proptest! {
         plan in fault_plans(&small_diamond(ProtocolKind::ChandyLamport), 45, 3),
     ) {
         assert_exactly_once_with_plan(&small_diamond(ProtocolKind::ChandyLamport), seed, &plan);
+    }
+
+    #[test]
+    fn unaligned_barriers_keep_exactly_once_through_any_crashes(
+        seed in seeds(),
+        plan in fault_plans(&small_diamond(ProtocolKind::Unaligned), 45, 3),
+    ) {
+        assert_exactly_once_with_plan(&small_diamond(ProtocolKind::Unaligned), seed, &plan);
     }
 
     #[test]
