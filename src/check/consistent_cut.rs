@@ -6,7 +6,8 @@
 //! 1. q's recorded state received nothing p's recorded state had not sent: every data
 //!    message q consumed before its snapshot has a sequence number below M (no orphans);
 //! 2. the recorded channel state is exactly the data messages numbered in `K..M` — sent
-//!    before p's snapshot and received after q's (empty for aligned barriers, which block).
+//!    before p's snapshot and received after q's (empty for aligned barriers, which block) —
+//!    each recorded once, whether by the sender (output state) or the receiver (input state).
 //!
 //! Snapshots are located by `StateCaptured`, messages by `MessageSent` and
 //! `MessageConsumed`, recorded channel state by `ChannelStateRecorded`. Nothing a protocol
@@ -88,8 +89,15 @@ impl ConsistentCut {
             }
             Fact::ChannelStateRecorded { checkpoint, channel, sequence, .. } => {
                 let capture = self.pending.entry(checkpoint).or_default();
-                capture.recorded.entry(channel).or_default().insert(sequence);
-                None
+                // Recorded twice (say by sender and receiver), it would be replayed twice.
+                let fresh = capture.recorded.entry(channel).or_default().insert(sequence);
+                (!fresh).then(|| {
+                    let detail = format!(
+                        "{checkpoint}, {channel}: message #{sequence} was recorded as channel state twice, so \
+                         recovery would deliver it twice"
+                    );
+                    (Invariant::ConsistentCut, detail)
+                })
             }
             Fact::CheckpointCompleted { checkpoint } => {
                 let capture = self.pending.remove(&checkpoint).unwrap_or_default();

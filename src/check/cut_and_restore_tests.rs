@@ -84,6 +84,13 @@ fn a_message_recorded_that_was_not_in_flight_is_caught() {
 }
 
 #[test]
+fn a_message_recorded_twice_is_caught_as_it_is_recorded() {
+    let found = judge(&chandy_lamport_history(&[1, 1]));
+    assert_violation(found.clone(), Invariant::ConsistentCut, "recorded as channel state twice");
+    assert!(found.and_then(|violation| violation.fact).is_some(), "caught online");
+}
+
+#[test]
 fn a_message_consumed_before_the_snapshot_but_sent_after_the_senders_is_an_orphan() {
     let facts = [captured(P, 10), data(0), consumed(0), captured(Q, 20), COMPLETED];
     assert_violation(judge(&facts), Invariant::ConsistentCut, "orphan");

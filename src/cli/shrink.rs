@@ -23,6 +23,13 @@ pub struct ShrinkArgs {
     /// An existing file is never overwritten: a free `-2`, `-3`, … name is used instead.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
+    /// A one-line postmortem stored in the file (for a regression corpus).
+    #[arg(long, value_name = "TEXT")]
+    note: Option<String>,
+    /// Leave the facts out of the written file (small enough to check in; replay then
+    /// cannot name a first diverging fact).
+    #[arg(long)]
+    no_facts: bool,
 }
 
 /// Shrinks the run file and writes the result; returns the exit code (1: the minimal case
@@ -43,6 +50,13 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
         Ok(result) => result,
         Err(error) => return bad_input(&format!("{source}: {error}")),
     };
+    let mut result = result;
+    if let Some(note) = &args.note {
+        result.file.note = note.clone();
+    }
+    if args.no_facts {
+        result.file.facts = None;
+    }
     let target = args.output.clone().unwrap_or_else(|| default_output(&args.run_file));
     let written = match write_new_file(&target, &result.file.encode()) {
         Ok(written) => written,

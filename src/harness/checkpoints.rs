@@ -55,6 +55,7 @@ impl SimWorld {
                 let delay = self.control_latency();
                 scheduler.after(delay, Event::AcknowledgeReceived { task, checkpoint });
             }
+            TaskCommand::SetTimer { at } => scheduler.at(at, Event::ProtocolTimer { task, attempt: self.attempt }),
             TaskCommand::Decline { checkpoint } => {
                 self.tasks[task.index()].captured.remove(&checkpoint);
                 let delay = self.control_latency();
@@ -123,6 +124,13 @@ impl SimWorld {
     /// Keeps the records queued in `input`'s buffer as channel state of `checkpoint`.
     fn record_queued(&mut self, task: TaskId, input: u32, checkpoint: CheckpointId) {
         let channel = self.tasks[task.index()].inputs[input as usize].channel;
+        // Only what is queued ahead of the barrier being handled, by position in the queue:
+        // everything, for a barrier taken on arrival; nothing, for one consumed in order.
+        // (By sequence number would be wrong: records a sender's barrier overtook have lower
+        // numbers but queue behind it, and the sender keeps them itself.)
+        if self.barrier_in_hand == Some(super::BarrierTaken::InOrder) {
+            return;
+        }
         let queued: Vec<(u64, Record)> = self
             .network
             .arrived(channel.index())

@@ -120,6 +120,8 @@ pub enum Event {
     Fault { index: u32 },
     /// The job restarts as `attempt`.
     Restart { attempt: Attempt },
+    /// A timer a task's protocol set fires.
+    ProtocolTimer { task: TaskId, attempt: Attempt },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +129,15 @@ enum JobStatus {
     Running,
     Restarting,
     Finished,
+}
+
+/// How a barrier reached its protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BarrierTaken {
+    /// On arrival, as a priority event: every record queued on its input is ahead of it.
+    OnArrival,
+    /// Consumed in order: nothing queued on its input is ahead of it.
+    InOrder,
 }
 
 /// Reused buffers, so the hot path does not allocate per record.
@@ -157,6 +168,8 @@ pub struct SimWorld {
     finished_tasks: usize,
     source_records_since_milestone: u64,
     plants: Vec<PlantedBug>,
+    /// How the barrier a protocol is handling right now was taken, if any.
+    barrier_in_hand: Option<BarrierTaken>,
     stats: RunStats,
     scratch: Scratch,
 }
@@ -194,6 +207,7 @@ impl SimWorld {
             finished_tasks: 0,
             source_records_since_milestone: 0,
             plants: options.plants,
+            barrier_in_hand: None,
             stats: RunStats::default(),
             scratch: Scratch::default(),
             config,
@@ -273,11 +287,16 @@ impl World for SimWorld {
             Event::CheckpointTimeout { checkpoint } => self.on_checkpoint_timeout(checkpoint, scheduler),
             Event::Fault { index } => self.on_fault(index, scheduler),
             Event::Restart { attempt } if attempt == self.attempt => self.on_restart(scheduler),
+            Event::ProtocolTimer { task, attempt } if self.is_current(attempt) => {
+                self.run_protocol(task, crate::protocol::TaskInput::Timer, scheduler);
+                self.try_work(task, scheduler);
+            }
             // An event of an attempt that failed: what it stood for died with that attempt.
             Event::TaskReady { .. }
             | Event::Arrival { .. }
             | Event::TriggerReceived { .. }
             | Event::AbortReceived { .. }
+            | Event::ProtocolTimer { .. }
             | Event::Restart { .. } => {}
         }
     }

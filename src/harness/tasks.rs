@@ -7,7 +7,7 @@
 //! input gate keeps its available channels; a blocked input leaves the queue until
 //! unblocked.
 
-use super::{Event, JobStatus, ReadyInputs, SimWorld, WorldConfig};
+use super::{BarrierTaken, Event, JobStatus, ReadyInputs, SimWorld, WorldConfig};
 use crate::dataflow::graph::{Topology, VertexKind};
 use crate::dataflow::keyed::KeyedCount;
 use crate::dataflow::operator::{Operator, TaskLogic};
@@ -22,9 +22,11 @@ use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, MessageTag};
 use crate::plant::PlantedBug;
 use crate::protocol::aligned::AlignedBarriers;
+use crate::protocol::aligned_timeout::AlignedWithTimeout;
 use crate::protocol::at_least_once::AtLeastOnce;
 use crate::protocol::broken::{AcknowledgeTwice, ConsumeBlockedInput};
 use crate::protocol::chandy_lamport::ChandyLamport;
+use crate::protocol::coordinator::CheckpointConfig;
 use crate::protocol::coordinator::CoordinatorInput;
 use crate::protocol::unaligned::UnalignedBarriers;
 use crate::protocol::{ProtocolKind, TaskInput, TaskProtocol};
@@ -100,7 +102,7 @@ impl TaskRuntime {
             .collect();
         TaskRuntime {
             logic,
-            protocol: new_protocol(config.protocol, spec.inputs.len(), plants),
+            protocol: new_protocol(config.protocol, &config.checkpoint, spec.inputs.len(), plants),
             inputs,
             ready: ReadyInputs::new(),
             status: TaskStatus::Idle,
@@ -115,7 +117,12 @@ impl TaskRuntime {
 
     /// Forgets everything of the failed attempt except the operator's state, which recovery
     /// restores separately.
-    pub(super) fn reset_for_restart(&mut self, protocol: ProtocolKind, plants: &[PlantedBug]) {
+    pub(super) fn reset_for_restart(
+        &mut self,
+        protocol: ProtocolKind,
+        checkpoint: &CheckpointConfig,
+        plants: &[PlantedBug],
+    ) {
         for slot in &mut self.inputs {
             *slot =
                 InputSlot { channel: slot.channel, blocked: false, ended: false, queued: false, recording: Vec::new() };
@@ -127,11 +134,16 @@ impl TaskRuntime {
         self.status = TaskStatus::Idle;
         self.outbox_len = 0;
         self.rebalance_cursors.fill(0);
-        self.protocol = new_protocol(protocol, self.inputs.len(), plants);
+        self.protocol = new_protocol(protocol, checkpoint, self.inputs.len(), plants);
     }
 }
 
-fn new_protocol(kind: ProtocolKind, input_count: usize, plants: &[PlantedBug]) -> Box<dyn TaskProtocol> {
+fn new_protocol(
+    kind: ProtocolKind,
+    checkpoint: &CheckpointConfig,
+    input_count: usize,
+    plants: &[PlantedBug],
+) -> Box<dyn TaskProtocol> {
     let input_count = u32::try_from(input_count).expect("input count fits u32");
     match kind {
         ProtocolKind::ChandyLamport if plants.contains(&PlantedBug::SkipChannelState) => {
@@ -150,6 +162,7 @@ fn new_protocol(kind: ProtocolKind, input_count: usize, plants: &[PlantedBug]) -
             Box::new(UnalignedBarriers::without_channel_state(input_count))
         }
         ProtocolKind::Unaligned => Box::new(UnalignedBarriers::new(input_count)),
+        ProtocolKind::AlignedTimeout => Box::new(AlignedWithTimeout::new(input_count, checkpoint.aligned_timeout)),
     }
 }
 
@@ -173,7 +186,9 @@ impl SimWorld {
             self.network.take_arrived(channel.index(), sequence);
             self.record(Fact::MessageConsumed { channel, sequence });
             self.pump(channel, scheduler);
+            self.barrier_in_hand = Some(BarrierTaken::OnArrival);
             self.run_protocol(receiver, TaskInput::Barrier { input: spec.receiver_input, checkpoint }, scheduler);
+            self.barrier_in_hand = None;
             self.try_work(receiver, scheduler);
             return;
         }
@@ -255,7 +270,9 @@ impl SimWorld {
                     return;
                 }
                 Message::Barrier(checkpoint) => {
+                    self.barrier_in_hand = Some(BarrierTaken::InOrder);
                     self.run_protocol(task, TaskInput::Barrier { input, checkpoint }, scheduler);
+                    self.barrier_in_hand = None;
                 }
                 Message::EndOfInput => {
                     self.tasks[task.index()].inputs[input as usize].ended = true;

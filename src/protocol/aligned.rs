@@ -123,6 +123,7 @@ impl TaskProtocol for AlignedBarriers {
             TaskInput::Barrier { input, checkpoint } => self.on_barrier(input, checkpoint, out),
             TaskInput::InputEnded { input } => self.on_input_ended(input, out),
             TaskInput::StatePersisted { checkpoint } => out.push(TaskCommand::Acknowledge { checkpoint }),
+            TaskInput::Timer => {}
             TaskInput::CheckpointAborted { checkpoint } => {
                 if self.aligning().is_some_and(|pending| pending <= checkpoint) {
                     self.abandon_alignment(out);

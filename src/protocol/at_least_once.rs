@@ -79,6 +79,7 @@ impl TaskProtocol for AtLeastOnce {
                 }
             }
             TaskInput::StatePersisted { checkpoint } => out.push(TaskCommand::Acknowledge { checkpoint }),
+            TaskInput::Timer => {}
             TaskInput::CheckpointAborted { checkpoint } => {
                 self.pending.retain(|&id, _| id > checkpoint);
                 self.newest_done = self.newest_done.max(Some(checkpoint));

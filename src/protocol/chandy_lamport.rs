@@ -115,6 +115,7 @@ impl TaskProtocol for ChandyLamport {
                 }
             }
             TaskInput::StatePersisted { checkpoint } => out.push(TaskCommand::Acknowledge { checkpoint }),
+            TaskInput::Timer => {}
             TaskInput::CheckpointAborted { checkpoint } => {
                 let doomed: Vec<CheckpointId> = self.in_progress.range(..=checkpoint).map(|(&id, _)| id).collect();
                 for checkpoint in doomed {

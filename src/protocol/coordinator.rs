@@ -24,6 +24,8 @@ pub struct CheckpointConfig {
     pub timeout: SimDuration,
     /// At most this many checkpoints pending at once.
     pub max_concurrent: u32,
+    /// For `aligned-timeout`: how long a task aligns before switching to unaligned.
+    pub aligned_timeout: SimDuration,
 }
 
 /// An input to the coordinator.

@@ -8,12 +8,15 @@
 //! shape. Unit tests in `protocol/tests.rs`.
 
 pub mod aligned;
+pub mod aligned_timeout;
 pub mod at_least_once;
 pub mod broken;
 pub mod chandy_lamport;
 pub mod coordinator;
 pub mod unaligned;
 
+#[cfg(test)]
+mod aligned_timeout_tests;
 #[cfg(test)]
 mod at_least_once_tests;
 #[cfg(test)]
@@ -39,6 +42,8 @@ pub enum TaskInput {
     StatePersisted { checkpoint: CheckpointId },
     /// The coordinator abandoned `checkpoint`.
     CheckpointAborted { checkpoint: CheckpointId },
+    /// A timer the protocol set has fired.
+    Timer,
 }
 
 /// An effect a protocol asks the harness to perform, in the order given.
@@ -54,8 +59,9 @@ pub enum TaskCommand {
     /// Like `Snapshot`, but each barrier overtakes the records waiting in that output's
     /// buffer and goes out at once; the overtaken records are kept as output channel state.
     SnapshotOvertaking { checkpoint: CheckpointId },
-    /// Keep every record now waiting in `input`'s buffer (overtaken by a barrier that was
-    /// handled on arrival) as channel state of `checkpoint`.
+    /// Keep the records waiting in `input`'s buffer ahead of the barrier being handled (all
+    /// of them for a barrier handled on arrival, none for one consumed in order) as channel
+    /// state of `checkpoint`.
     RecordQueued { input: u32, checkpoint: CheckpointId },
     /// From now on, keep every record consumed from `input` as channel state of `checkpoint`.
     StartRecording { input: u32, checkpoint: CheckpointId },
@@ -68,6 +74,8 @@ pub enum TaskCommand {
     Acknowledge { checkpoint: CheckpointId },
     /// Tell the coordinator this task cannot complete `checkpoint`.
     Decline { checkpoint: CheckpointId },
+    /// Deliver `TaskInput::Timer` at `at` (unless the task restarts first).
+    SetTimer { at: SimTime },
 }
 
 /// The checkpoint protocols a scenario can choose.
@@ -85,6 +93,9 @@ pub enum ProtocolKind {
     /// Flink's unaligned checkpoints: barriers overtake buffered records, which are
     /// persisted as channel state.
     Unaligned,
+    /// Aligned, but a checkpoint whose alignment outlasts `aligned_timeout_ms` switches to
+    /// unaligned (Flink's aligned-checkpoint-timeout).
+    AlignedTimeout,
 }
 
 /// What a protocol promises about records' effects after a recovery.
@@ -98,13 +109,21 @@ pub enum Guarantee {
 
 impl ProtocolKind {
     /// Every protocol, in the order `compare` shows them.
-    pub const ALL: [ProtocolKind; 4] =
-        [ProtocolKind::Aligned, ProtocolKind::Unaligned, ProtocolKind::ChandyLamport, ProtocolKind::AtLeastOnce];
+    pub const ALL: [ProtocolKind; 5] = [
+        ProtocolKind::Aligned,
+        ProtocolKind::AlignedTimeout,
+        ProtocolKind::Unaligned,
+        ProtocolKind::ChandyLamport,
+        ProtocolKind::AtLeastOnce,
+    ];
 
     /// What the protocol promises, which decides how the checkers judge it.
     pub fn guarantee(self) -> Guarantee {
         match self {
-            ProtocolKind::Aligned | ProtocolKind::Unaligned | ProtocolKind::ChandyLamport => Guarantee::ExactlyOnce,
+            ProtocolKind::Aligned
+            | ProtocolKind::AlignedTimeout
+            | ProtocolKind::Unaligned
+            | ProtocolKind::ChandyLamport => Guarantee::ExactlyOnce,
             ProtocolKind::AtLeastOnce => Guarantee::AtLeastOnce,
         }
     }
@@ -116,6 +135,7 @@ impl ProtocolKind {
             ProtocolKind::ChandyLamport => "chandy-lamport",
             ProtocolKind::AtLeastOnce => "at-least-once",
             ProtocolKind::Unaligned => "unaligned",
+            ProtocolKind::AlignedTimeout => "aligned-timeout",
         }
     }
 }

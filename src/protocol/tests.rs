@@ -190,6 +190,7 @@ mod coordinator {
             every_source_records: Some(1_000),
             timeout: SimDuration::from_millis(100),
             max_concurrent,
+            aligned_timeout: SimDuration::from_millis(5),
         };
         Coordinator::new(config, 3)
     }

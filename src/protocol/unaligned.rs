@@ -119,6 +119,7 @@ impl TaskProtocol for UnalignedBarriers {
                 }
             }
             TaskInput::StatePersisted { checkpoint } => out.push(TaskCommand::Acknowledge { checkpoint }),
+            TaskInput::Timer => {}
             TaskInput::CheckpointAborted { checkpoint } => {
                 if self.in_progress.as_ref().is_some_and(|(pending, _)| *pending <= checkpoint) {
                     self.abandon(out);

@@ -183,6 +183,7 @@ impl Scenario {
             every_source_records: (checkpoint.every_source_records > 0).then_some(checkpoint.every_source_records),
             timeout: millis("checkpoint.timeout_ms", checkpoint.timeout_ms)?,
             max_concurrent: checkpoint.max_concurrent,
+            aligned_timeout: millis("checkpoint.aligned_timeout_ms", checkpoint.aligned_timeout_ms)?,
         })
     }
 

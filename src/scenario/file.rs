@@ -118,6 +118,8 @@ pub struct CheckpointSection {
     pub timeout_ms: u64,
     /// Checkpoints pending at once, at most.
     pub max_concurrent: u32,
+    /// With `aligned-timeout`: milliseconds of alignment before switching to unaligned.
+    pub aligned_timeout_ms: u64,
 }
 
 /// `[network]`.
@@ -205,6 +207,7 @@ impl Default for CheckpointSection {
             every_source_records: 0,
             timeout_ms: 10_000,
             max_concurrent: 1,
+            aligned_timeout_ms: 5,
         }
     }
 }

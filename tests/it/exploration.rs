@@ -218,3 +218,14 @@ fn run_check_determinism_reports_the_same_hash_twice() {
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("the same seed ran twice with the same trace hash"), "{stdout}");
 }
+
+/// Writes a shrunk failure into the regression corpus without its facts (kept small).
+#[test]
+fn the_regression_corpus_files_are_small_and_carry_no_facts() {
+    for entry in std::fs::read_dir(repo_root().join("tests/regressions")).expect("exists") {
+        let path = entry.expect("readable").path();
+        let bytes = std::fs::read(&path).expect("readable");
+        assert!(bytes.len() < 16 * 1024, "{} is {} bytes", path.display(), bytes.len());
+        assert!(RunFile::decode(&bytes).expect("decodes").facts.is_none(), "{}", path.display());
+    }
+}

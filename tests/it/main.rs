@@ -17,6 +17,8 @@ mod exploration;
 mod props;
 /// The protocols side by side: aligned barriers and Chandy-Lamport.
 mod protocols;
+/// Failures sweeps once found, shrunk and checked in: each must pass now.
+mod regression;
 /// Shrinking failing cases: smaller, same invariant, deterministic, `snapsim shrink`.
 mod shrink;
 /// insta snapshots of rendered reports.

@@ -14,7 +14,7 @@ use snapsim::protocol::ProtocolKind;
 use snapsim::scenario::Scenario;
 use snapsim::testing::{assert_exactly_once_with_plan, fault_plans, seeds};
 
-const PROTOCOLS: [ProtocolKind; 4] = ProtocolKind::ALL;
+const PROTOCOLS: [ProtocolKind; 5] = ProtocolKind::ALL;
 
 fn under(mut scenario: Scenario, protocol: ProtocolKind) -> Scenario {
     scenario.checkpoint.protocol = protocol;
@@ -78,6 +78,26 @@ fn unaligned_barriers_never_block_record_overtaken_records_and_checkpoint_sooner
     assert!(mean(&unaligned) < mean(&aligned), "barriers that overtake buffered data finish checkpoints sooner");
 }
 
+fn tight_timeout(mut scenario: Scenario, timeout_ms: u64) -> Scenario {
+    scenario.checkpoint.protocol = ProtocolKind::AlignedTimeout;
+    scenario.checkpoint.aligned_timeout_ms = timeout_ms;
+    scenario
+}
+
+#[test]
+fn aligned_timeout_aligns_and_switches_to_unaligned_when_alignment_drags() {
+    let generous = run_keeping_facts(&tight_timeout(load("sims/diamond.toml"), 1_000), 1);
+    assert!(generous.passed());
+    assert_eq!(count(&generous, |fact| matches!(fact, Fact::ChannelStateRecorded { .. })), 0, "never switched");
+    let tight = run_keeping_facts(&tight_timeout(load("sims/diamond.toml"), 1), 1);
+    assert!(tight.passed(), "{:?}", tight.verdict);
+    assert!(count(&tight, |fact| matches!(fact, Fact::InputBlocked { .. })) > 0, "starts aligned");
+    assert!(
+        count(&tight, |fact| matches!(fact, Fact::ChannelStateRecorded { .. })) > 0,
+        "switched and kept channel state"
+    );
+}
+
 #[test]
 fn at_least_once_never_blocks_and_its_duplicates_are_counted_not_failed() {
     let outcome = run_keeping_facts(&under(load("sims/diamond.toml"), ProtocolKind::AtLeastOnce), 1);
@@ -111,6 +131,16 @@ proptest! {
         plan in fault_plans(&small_diamond(ProtocolKind::Unaligned), 45, 3),
     ) {
         assert_exactly_once_with_plan(&small_diamond(ProtocolKind::Unaligned), seed, &plan);
+    }
+
+    /// A 1 ms alignment timeout switches often: the setting whose sweep found the bug kept
+    /// in tests/regressions/aligned-timeout-double-channel-state.snaprun.
+    #[test]
+    fn aligned_timeout_keeps_exactly_once_through_any_crashes(
+        seed in seeds(),
+        plan in fault_plans(&small_diamond(ProtocolKind::AlignedTimeout), 45, 3),
+    ) {
+        assert_exactly_once_with_plan(&tight_timeout(small_diamond(ProtocolKind::AlignedTimeout), 1), seed, &plan);
     }
 
     #[test]
