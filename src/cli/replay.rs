@@ -7,7 +7,7 @@ use crate::explore::guarded::{install_quiet_panic_hook, run_guarded};
 use crate::explore::run::Verdict;
 use crate::explore::run_file::RunFile;
 use crate::kernel::time::{SimDuration, SimTime};
-use crate::kernel::trace::{Fact, TimedFact};
+use crate::kernel::trace::{Fact, ObjectName, TimedFact};
 use crate::report::{ReportContext, describe_divergence, describe_fact, render_panic_report, render_report};
 use crate::scenario::CompiledScenario;
 use clap::Args;
@@ -181,21 +181,25 @@ fn mentions_task(fact: &Fact, tasks: &[usize], channel_ends: &[[usize; 2]]) -> b
         | Fact::AcknowledgementReceived { task, .. }
         | Fact::TaskCrashed { task }
         | Fact::TaskRestored { task, .. }
+        | Fact::ChannelStateRecorded { task, .. }
         | Fact::KeyTotal { task, .. } => vec![task.index()],
+        Fact::ObjectDurable { object: ObjectName::TaskState { task, .. }, .. }
+        | Fact::ObjectDeleted { object: ObjectName::TaskState { task, .. } } => vec![task.index()],
         _ => Vec::new(),
     };
     involved.iter().any(|task| tasks.contains(task))
 }
 
 fn mentions_checkpoint(fact: &Fact, id: u64) -> bool {
-    use crate::kernel::trace::{MessageTag, ObjectName};
+    use crate::kernel::trace::MessageTag;
     let checkpoint = match *fact {
         Fact::CheckpointTriggered { checkpoint }
         | Fact::InputBlocked { checkpoint, .. }
         | Fact::StateCaptured { checkpoint, .. }
         | Fact::AcknowledgementReceived { checkpoint, .. }
         | Fact::CheckpointCompleted { checkpoint }
-        | Fact::CheckpointAborted { checkpoint, .. } => Some(checkpoint),
+        | Fact::CheckpointAborted { checkpoint, .. }
+        | Fact::ChannelStateRecorded { checkpoint, .. } => Some(checkpoint),
         Fact::MessageSent { message: MessageTag::Barrier { checkpoint }, .. } => Some(checkpoint),
         Fact::ObjectDurable { object, .. } | Fact::ObjectDeleted { object } => match object {
             ObjectName::TaskState { checkpoint, .. } | ObjectName::Metadata { checkpoint } => Some(checkpoint),

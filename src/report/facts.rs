@@ -2,7 +2,7 @@
 
 use crate::explore::determinism::Divergence;
 use crate::kernel::ids::TaskId;
-use crate::kernel::trace::{Fact, MessageTag, TimedFact};
+use crate::kernel::trace::{Fact, MessageTag, ObjectName, TimedFact};
 
 /// `fact` in words; tasks are named from `task_names` (by `TaskId`) when known.
 pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
@@ -32,6 +32,22 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
         }
         Fact::TaskRestored { task, checkpoint: None, .. } => format!("{} started fresh", name(task)),
         Fact::TaskCrashed { task } => format!("{} crashed", name(task)),
+        Fact::InputBlocked { task, channel, checkpoint } => {
+            format!("{} blocked {channel} aligning {checkpoint}", name(task))
+        }
+        Fact::InputsUnblocked { task } => format!("{} unblocked its inputs", name(task)),
+        Fact::ChannelStateRecorded { task, checkpoint, channel, sequence } => {
+            format!("{} kept message #{sequence} of {channel} as channel state of {checkpoint}", name(task))
+        }
+        Fact::AcknowledgementReceived { task, checkpoint } => {
+            format!("the coordinator received {}'s acknowledgement of {checkpoint}", name(task))
+        }
+        Fact::TaskFinished { task } => format!("{} finished", name(task)),
+        Fact::ObjectDurable { object, bytes } => format!("{} ({bytes} bytes) is durable", object_name(object, &name)),
+        Fact::ObjectDeleted { object } => format!("{} was deleted", object_name(object, &name)),
+        Fact::ChannelReset { channel, discarded } => {
+            format!("{channel} was emptied at the restart ({discarded} messages discarded)")
+        }
         Fact::CheckpointCompleted { checkpoint } => format!("{checkpoint} completed"),
         Fact::CheckpointAborted { checkpoint, reason } => format!("{checkpoint} aborted ({reason:?})"),
         Fact::CheckpointTriggered { checkpoint } => format!("{checkpoint} triggered"),
@@ -44,7 +60,13 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
         Fact::KeyTotal { task, key, count, sum, .. } => {
             format!("{} ends with key {key}: count {count}, sum {sum}", name(task))
         }
-        ref other => format!("{other:?}"),
+    }
+}
+
+fn object_name(object: ObjectName, name: &dyn Fn(TaskId) -> String) -> String {
+    match object {
+        ObjectName::TaskState { checkpoint, task } => format!("the state of {} for {checkpoint}", name(task)),
+        ObjectName::Metadata { checkpoint } => format!("the metadata of {checkpoint}"),
     }
 }
 
