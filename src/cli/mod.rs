@@ -81,6 +81,13 @@ fn load_scenario(path: &std::path::Path) -> Result<(Scenario, CompiledScenario),
     Ok((scenario, compiled))
 }
 
+/// Reads and decodes a run file; a missing or damaged one is reported (exit code in `Err`).
+fn read_run_file(path: &std::path::Path) -> Result<crate::explore::run_file::RunFile, u8> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| bad_input(&format!("{source}: cannot read the file: {error}")))?;
+    crate::explore::run_file::RunFile::decode(&bytes).map_err(|error| bad_input(&format!("{source}: {error}")))
+}
+
 /// Parses `--plant` names; an unknown one is reported (exit code in `Err`).
 fn parse_plants(names: &[String]) -> Result<Vec<PlantedBug>, u8> {
     names

@@ -41,13 +41,9 @@ pub struct ReplayArgs {
 /// Replays the run file; returns the exit code: 0 if the replay passes, 1 if it fails.
 pub fn replay(args: &ReplayArgs) -> u8 {
     let source = args.run_file.display().to_string();
-    let bytes = match std::fs::read(&args.run_file) {
-        Ok(bytes) => bytes,
-        Err(error) => return bad_input(&format!("{source}: cannot read the file: {error}")),
-    };
-    let file = match RunFile::decode(&bytes) {
+    let file = match super::read_run_file(&args.run_file) {
         Ok(file) => file,
-        Err(error) => return bad_input(&format!("{source}: {error}")),
+        Err(code) => return code,
     };
     let compiled = match file.spec.compile() {
         Ok(compiled) => compiled,

@@ -5,7 +5,7 @@
 use super::output::write_new_file;
 use super::{EXIT_FAIL, bad_input};
 use crate::explore::guarded::install_quiet_panic_hook;
-use crate::explore::run_file::{RUN_FILE_EXTENSION, RunFile};
+use crate::explore::run_file::RUN_FILE_EXTENSION;
 use crate::explore::shrink::{DEFAULT_SHRINK_ATTEMPTS, ShrinkBudget, ShrinkResult, shrink as shrink_case};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -36,13 +36,9 @@ pub struct ShrinkArgs {
 /// still fails, as intended; 2: bad input).
 pub fn shrink(args: &ShrinkArgs) -> u8 {
     let source = args.run_file.display().to_string();
-    let bytes = match std::fs::read(&args.run_file) {
-        Ok(bytes) => bytes,
-        Err(error) => return bad_input(&format!("{source}: cannot read the file: {error}")),
-    };
-    let file = match RunFile::decode(&bytes) {
+    let file = match super::read_run_file(&args.run_file) {
         Ok(file) => file,
-        Err(error) => return bad_input(&format!("{source}: {error}")),
+        Err(code) => return code,
     };
     // Candidates that panic are findings to weigh, not noise for the terminal.
     install_quiet_panic_hook();

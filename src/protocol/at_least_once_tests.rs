@@ -1,20 +1,9 @@
 //! At-least-once barrier tracking, input by input.
 
 use super::at_least_once::AtLeastOnce;
-use super::{TaskCommand, TaskInput, TaskProtocol};
+use super::test_support::steps;
+use super::{TaskCommand, TaskInput};
 use crate::kernel::ids::CheckpointId;
-use crate::kernel::time::SimTime;
-
-fn steps(protocol: &mut AtLeastOnce, inputs: &[TaskInput]) -> Vec<Vec<TaskCommand>> {
-    inputs
-        .iter()
-        .map(|&input| {
-            let mut out = Vec::new();
-            protocol.handle(SimTime::ZERO, input, &mut out);
-            out
-        })
-        .collect()
-}
 
 fn barrier(input: u32, checkpoint: u64) -> TaskInput {
     TaskInput::Barrier { input, checkpoint: CheckpointId(checkpoint) }

@@ -1,20 +1,9 @@
 //! Chandy-Lamport, input by input: the exact commands for each marker, end and abort.
 
 use super::chandy_lamport::ChandyLamport;
-use super::{TaskCommand, TaskInput, TaskProtocol};
+use super::test_support::steps;
+use super::{TaskCommand, TaskInput};
 use crate::kernel::ids::CheckpointId;
-use crate::kernel::time::SimTime;
-
-fn steps(protocol: &mut ChandyLamport, inputs: &[TaskInput]) -> Vec<Vec<TaskCommand>> {
-    inputs
-        .iter()
-        .map(|&input| {
-            let mut out = Vec::new();
-            protocol.handle(SimTime::ZERO, input, &mut out);
-            out
-        })
-        .collect()
-}
 
 fn id(checkpoint: u64) -> CheckpointId {
     CheckpointId(checkpoint)

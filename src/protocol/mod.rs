@@ -22,6 +22,8 @@ mod at_least_once_tests;
 #[cfg(test)]
 mod chandy_lamport_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod unaligned_tests;

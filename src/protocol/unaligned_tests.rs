@@ -1,20 +1,9 @@
 //! Unaligned checkpoints, input by input.
 
+use super::test_support::steps;
 use super::unaligned::UnalignedBarriers;
 use super::{TaskCommand, TaskInput, TaskProtocol};
 use crate::kernel::ids::CheckpointId;
-use crate::kernel::time::SimTime;
-
-fn steps(protocol: &mut UnalignedBarriers, inputs: &[TaskInput]) -> Vec<Vec<TaskCommand>> {
-    inputs
-        .iter()
-        .map(|&input| {
-            let mut out = Vec::new();
-            protocol.handle(SimTime::ZERO, input, &mut out);
-            out
-        })
-        .collect()
-}
 
 fn id(checkpoint: u64) -> CheckpointId {
     CheckpointId(checkpoint)
