@@ -93,8 +93,10 @@ impl Verdict {
 pub struct Outcome {
     /// The seed it ran with.
     pub seed: Seed,
-    /// The checkpoint protocol it ran.
+    /// The scenario's checkpoint protocol.
     pub protocol: crate::protocol::ProtocolKind,
+    /// The name of the user's protocol that ran instead, if any.
+    pub custom_protocol: Option<String>,
     /// Pass or the first violation.
     pub verdict: Verdict,
     /// Why the event loop stopped.
@@ -133,6 +135,20 @@ pub fn check_with_plan(scenario: &Scenario, seed: Seed, plan: &FaultPlan) -> Res
     run_spec(&spec, false)
 }
 
+/// Runs `scenario` with `seed` under a user's own protocol in place of the scenario's (and
+/// `plan` in place of its faults, if given): every checker, fault and sweep applies to it.
+pub fn check_with_protocol(
+    scenario: &Scenario,
+    seed: Seed,
+    plan: Option<&FaultPlan>,
+    protocol: std::rc::Rc<dyn crate::protocol::ProtocolFactory>,
+) -> Result<Outcome, ScenarioError> {
+    let spec = RunSpec { scenario: scenario.clone(), seed, fault_plan: plan.cloned(), plants: Vec::new() };
+    let options =
+        RunOptions { custom_protocol: Some(crate::harness::CustomProtocol(protocol)), ..RunOptions::default() };
+    Ok(run_compiled(&spec.compile()?, seed, &options))
+}
+
 /// Runs a spec; with `keep_facts` the outcome carries every fact.
 pub fn run_spec(spec: &RunSpec, keep_facts: bool) -> Result<Outcome, ScenarioError> {
     let options = RunOptions { keep_facts, plants: spec.plants.clone(), ..RunOptions::default() };
@@ -151,6 +167,7 @@ pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOption
     Outcome {
         seed,
         protocol: compiled.world.protocol,
+        custom_protocol: options.custom_protocol.as_ref().map(|custom| custom.0.name().to_string()),
         verdict: outcome.violation.map_or(Verdict::Pass, Verdict::Fail),
         stop: end.stop,
         events: end.events,

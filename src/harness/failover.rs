@@ -76,7 +76,7 @@ impl SimWorld {
 
     fn restore_task(&mut self, task: TaskId, action: RestoreAction) {
         let runtime = &mut self.tasks[task.index()];
-        runtime.reset_for_restart(self.config.protocol, &self.config.checkpoint, &self.plants);
+        runtime.reset_for_restart(&self.protocol_choice, &self.plants);
         let fact = match action {
             RestoreAction::FromObject(name) => {
                 let bytes = self.storage.read(&name).expect("a completed checkpoint's state objects are retained");

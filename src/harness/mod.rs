@@ -24,7 +24,7 @@ use crate::kernel::{LoopEnd, Scheduler, World};
 use crate::net::{Network, NetworkConfig};
 use crate::plant::PlantedBug;
 use crate::protocol::coordinator::{CheckpointConfig, Coordinator, CoordinatorCommand};
-use crate::protocol::{ProtocolKind, TaskCommand};
+use crate::protocol::{Guarantee, ProtocolFactory, ProtocolKind, TaskCommand};
 use crate::recovery::{RecoveryConfig, TaskRole};
 use crate::storage::{Storage, StorageConfig, WriteId};
 use std::collections::VecDeque;
@@ -51,6 +51,24 @@ pub struct WorldConfig {
     pub protocol: ProtocolKind,
 }
 
+/// A user's protocol factory, shared by every task of a run.
+#[derive(Clone)]
+pub struct CustomProtocol(pub std::rc::Rc<dyn ProtocolFactory>);
+
+impl std::fmt::Debug for CustomProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomProtocol({})", self.0.name())
+    }
+}
+
+impl PartialEq for CustomProtocol {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CustomProtocol {}
+
 /// Switches that change what a run records or breaks.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
@@ -60,6 +78,8 @@ pub struct RunOptions {
     pub plants: Vec<PlantedBug>,
     /// Invariants not judged (tests use it to show what each checker catches on its own).
     pub disabled_checks: Vec<Invariant>,
+    /// A user's own protocol, run in place of the scenario's.
+    pub custom_protocol: Option<CustomProtocol>,
 }
 
 /// Figures about a run.
@@ -131,6 +151,20 @@ enum JobStatus {
     Finished,
 }
 
+/// Which protocol every task runs: a built-in one, or a user's.
+#[derive(Clone, Debug)]
+pub(crate) struct ProtocolChoice {
+    pub(crate) kind: ProtocolKind,
+    pub(crate) checkpoint: CheckpointConfig,
+    pub(crate) custom: Option<CustomProtocol>,
+}
+
+impl ProtocolChoice {
+    fn guarantee(&self) -> Guarantee {
+        self.custom.as_ref().map_or(self.kind.guarantee(), |custom| custom.0.guarantee())
+    }
+}
+
 /// How a barrier reached its protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum BarrierTaken {
@@ -168,6 +202,7 @@ pub struct SimWorld {
     finished_tasks: usize,
     source_records_since_milestone: u64,
     plants: Vec<PlantedBug>,
+    protocol_choice: ProtocolChoice,
     /// How the barrier a protocol is handling right now was taken, if any.
     barrier_in_hand: Option<BarrierTaken>,
     stats: RunStats,
@@ -187,9 +222,15 @@ impl SimWorld {
                 VertexKind::Sink => TaskRole::Other,
             })
             .collect();
+        let choice = ProtocolChoice {
+            kind: config.protocol,
+            checkpoint: config.checkpoint,
+            custom: options.custom_protocol.clone(),
+        };
         let tasks = (0..topology.tasks.len())
-            .map(|index| TaskRuntime::new(&config, &topology, index, seed, &options.plants))
+            .map(|index| TaskRuntime::new(&config, &topology, index, seed, &choice, &options.plants))
             .collect();
+        let guarantee = choice.guarantee();
         SimWorld {
             network: Network::new(
                 topology.channels.len(),
@@ -200,7 +241,8 @@ impl SimWorld {
             network_stream: SimRng::open(seed, Stream::Network),
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
-            checks: Checks::new(expected, job_shape(&topology), config.protocol.guarantee(), options.disabled_checks),
+            checks: Checks::new(expected, job_shape(&topology), guarantee, options.disabled_checks),
+            protocol_choice: choice,
             now: SimTime::ZERO,
             attempt: Attempt(0),
             job: JobStatus::Running,

@@ -7,7 +7,7 @@
 //! input gate keeps its available channels; a blocked input leaves the queue until
 //! unblocked.
 
-use super::{BarrierTaken, Event, JobStatus, ReadyInputs, SimWorld, WorldConfig};
+use super::{BarrierTaken, Event, JobStatus, ProtocolChoice, ReadyInputs, SimWorld, WorldConfig};
 use crate::dataflow::graph::{Topology, VertexKind};
 use crate::dataflow::keyed::KeyedCount;
 use crate::dataflow::operator::{Operator, TaskLogic};
@@ -26,10 +26,9 @@ use crate::protocol::aligned_timeout::AlignedWithTimeout;
 use crate::protocol::at_least_once::AtLeastOnce;
 use crate::protocol::broken::{AcknowledgeTwice, ConsumeBlockedInput};
 use crate::protocol::chandy_lamport::ChandyLamport;
-use crate::protocol::coordinator::CheckpointConfig;
 use crate::protocol::coordinator::CoordinatorInput;
 use crate::protocol::unaligned::UnalignedBarriers;
-use crate::protocol::{ProtocolKind, TaskInput, TaskProtocol};
+use crate::protocol::{ProtocolKind, TaskInput, TaskProtocol, TaskSetup};
 use crate::recovery::TaskRole;
 use crate::recovery::snapshot_object::TaskSnapshot;
 use std::collections::{BTreeMap, VecDeque};
@@ -79,6 +78,7 @@ impl TaskRuntime {
         topology: &Topology,
         index: usize,
         seed: Seed,
+        choice: &ProtocolChoice,
         plants: &[PlantedBug],
     ) -> TaskRuntime {
         let spec = &topology.tasks[index];
@@ -102,7 +102,7 @@ impl TaskRuntime {
             .collect();
         TaskRuntime {
             logic,
-            protocol: new_protocol(config.protocol, &config.checkpoint, spec.inputs.len(), plants),
+            protocol: new_protocol(choice, spec.inputs.len(), plants),
             inputs,
             ready: ReadyInputs::new(),
             status: TaskStatus::Idle,
@@ -117,12 +117,7 @@ impl TaskRuntime {
 
     /// Forgets everything of the failed attempt except the operator's state, which recovery
     /// restores separately.
-    pub(super) fn reset_for_restart(
-        &mut self,
-        protocol: ProtocolKind,
-        checkpoint: &CheckpointConfig,
-        plants: &[PlantedBug],
-    ) {
+    pub(super) fn reset_for_restart(&mut self, choice: &ProtocolChoice, plants: &[PlantedBug]) {
         for slot in &mut self.inputs {
             *slot =
                 InputSlot { channel: slot.channel, blocked: false, ended: false, queued: false, recording: Vec::new() };
@@ -134,18 +129,17 @@ impl TaskRuntime {
         self.status = TaskStatus::Idle;
         self.outbox_len = 0;
         self.rebalance_cursors.fill(0);
-        self.protocol = new_protocol(protocol, checkpoint, self.inputs.len(), plants);
+        self.protocol = new_protocol(choice, self.inputs.len(), plants);
     }
 }
 
-fn new_protocol(
-    kind: ProtocolKind,
-    checkpoint: &CheckpointConfig,
-    input_count: usize,
-    plants: &[PlantedBug],
-) -> Box<dyn TaskProtocol> {
+fn new_protocol(choice: &ProtocolChoice, input_count: usize, plants: &[PlantedBug]) -> Box<dyn TaskProtocol> {
     let input_count = u32::try_from(input_count).expect("input count fits u32");
-    match kind {
+    if let Some(custom) = &choice.custom {
+        return custom.0.build(TaskSetup { input_count });
+    }
+    let checkpoint = &choice.checkpoint;
+    match choice.kind {
         ProtocolKind::ChandyLamport if plants.contains(&PlantedBug::SkipChannelState) => {
             Box::new(ChandyLamport::without_channel_state(input_count))
         }

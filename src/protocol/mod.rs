@@ -80,6 +80,27 @@ pub enum TaskCommand {
     SetTimer { at: SimTime },
 }
 
+/// What a protocol factory is told about the task it builds a protocol for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskSetup {
+    /// The task's inputs (0 for a source, which the coordinator triggers instead).
+    pub input_count: u32,
+}
+
+/// A user's own checkpoint protocol: plug it in through `RunOptions::custom_protocol` (or
+/// `snapsim::testing::check_with_protocol`) and it runs under every checker, fault plan
+/// and sweep, in place of the scenario's built-in protocol. See docs/guide.md.
+pub trait ProtocolFactory {
+    /// The protocol's name in reports.
+    fn name(&self) -> &str;
+
+    /// What it promises: how the checkers judge it.
+    fn guarantee(&self) -> Guarantee;
+
+    /// A fresh protocol state machine for one task (at the start and after each restart).
+    fn build(&self, setup: TaskSetup) -> Box<dyn TaskProtocol>;
+}
+
 /// The checkpoint protocols a scenario can choose.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -28,7 +28,8 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
     };
     line("scenario", format!("{} ({})", context.scenario_name, context.scenario_source));
     line("seed", outcome.seed.0.to_string());
-    line("protocol", outcome.protocol.name().to_string());
+    let protocol = outcome.custom_protocol.clone().unwrap_or_else(|| outcome.protocol.name().to_string());
+    line("protocol", protocol);
     line("events", outcome.events.to_string());
     line("simulated", outcome.end_time.to_string());
     line("checkpoints", format!("{} completed, {} aborted", stats.checkpoints_completed, stats.checkpoints_aborted));

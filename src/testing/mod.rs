@@ -43,11 +43,12 @@ pub mod strategies;
 pub use self::builder::ScenarioBuilder;
 pub use self::strategies::{JobShape, fault_plans, scenarios, scenarios_with_fault_plans, seeds, seeds_or_only};
 pub use crate::dataflow::graph::{Partitioning, TaskRef, VertexKind};
-pub use crate::explore::run::{Outcome, RunSpec, Verdict, check, check_with_plan};
+pub use crate::explore::run::{Outcome, RunSpec, Verdict, check, check_with_plan, check_with_protocol};
 pub use crate::faults::{Fault, FaultPlan, ScheduledFault};
 pub use crate::kernel::ids::VertexId;
 pub use crate::kernel::rng::Seed;
 pub use crate::plant::PlantedBug;
+pub use crate::protocol::{Guarantee, ProtocolFactory, TaskCommand, TaskInput, TaskProtocol, TaskSetup};
 pub use crate::scenario::{CompiledScenario, Scenario, ScenarioError};
 pub use proptest;
 

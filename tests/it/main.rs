@@ -9,6 +9,8 @@ mod checkers;
 mod checkpointing;
 /// The CLI: reports, exit codes, bad input named by file and field, nothing overwritten.
 mod cli;
+/// A user's own protocol, plugged in through the public interface.
+mod custom_protocol;
 /// Same seed, same trace hash; pinned hashes of the shipped scenarios.
 mod determinism;
 /// Sweeps, run files, replay, merged shards.

@@ -46,6 +46,6 @@ pub fn run(scenario: &Scenario, seed: u64, plants: &[PlantedBug]) -> Outcome {
 
 /// Runs `scenario` with `seed` and `plants`, with the `disabled` invariants not judged.
 pub fn run_judged_without(scenario: &Scenario, seed: u64, plants: &[PlantedBug], disabled: &[Invariant]) -> Outcome {
-    let options = RunOptions { keep_facts: false, plants: plants.to_vec(), disabled_checks: disabled.to_vec() };
+    let options = RunOptions { plants: plants.to_vec(), disabled_checks: disabled.to_vec(), ..RunOptions::default() };
     run_compiled(&compile(scenario), Seed(seed), &options)
 }
