@@ -81,6 +81,17 @@ fn load_scenario(path: &std::path::Path) -> Result<(Scenario, CompiledScenario),
     Ok((scenario, compiled))
 }
 
+/// Parses `--plant` names, then reads and validates the scenario: the start of every
+/// command that runs a scenario file (exit code in `Err`).
+fn load_spec(
+    path: &std::path::Path,
+    plant_names: &[String],
+) -> Result<(Scenario, CompiledScenario, Vec<PlantedBug>), u8> {
+    let plants = parse_plants(plant_names)?;
+    let (scenario, compiled) = load_scenario(path)?;
+    Ok((scenario, compiled, plants))
+}
+
 /// Reads and decodes a run file; a missing or damaged one is reported (exit code in `Err`).
 fn read_run_file(path: &std::path::Path) -> Result<crate::explore::run_file::RunFile, u8> {
     let source = path.display().to_string();

@@ -1,6 +1,6 @@
 //! `snapsim run <scenario> --seed N`: one run and its report.
 
-use super::{EXIT_FAIL, EXIT_PASS, bad_input, load_scenario, parse_plants};
+use super::{EXIT_FAIL, EXIT_PASS, bad_input};
 use crate::explore::determinism::check_determinism;
 use crate::explore::guarded::{install_quiet_panic_hook, run_guarded};
 use crate::explore::run::RunSpec;
@@ -29,11 +29,7 @@ pub struct RunArgs {
 /// Runs the scenario once and prints the report; returns the exit code.
 pub fn run(args: &RunArgs) -> u8 {
     let source = args.scenario.display().to_string();
-    let plants = match parse_plants(&args.plants) {
-        Ok(plants) => plants,
-        Err(code) => return code,
-    };
-    let (scenario, compiled) = match load_scenario(&args.scenario) {
+    let (scenario, compiled, plants) = match super::load_spec(&args.scenario, &args.plants) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };

@@ -3,7 +3,7 @@
 #![allow(clippy::disallowed_methods, reason = "the sweep reports its own wall time and seeds per second")]
 
 use super::output::write_new_file;
-use super::{EXIT_FAIL, EXIT_PASS, bad_input, load_scenario, parse_plants};
+use super::{EXIT_FAIL, EXIT_PASS, bad_input};
 use crate::explore::guarded::install_quiet_panic_hook;
 use crate::explore::run::{RunSpec, Verdict};
 use crate::explore::run_file::{RUN_FILE_EXTENSION, RunFile};
@@ -73,11 +73,7 @@ struct Collector<'a> {
 /// Runs the sweep; returns the exit code.
 pub fn sweep(args: &SweepArgs) -> u8 {
     let source = args.scenario.display().to_string();
-    let plants = match parse_plants(&args.plants) {
-        Ok(plants) => plants,
-        Err(code) => return code,
-    };
-    let (scenario, compiled) = match load_scenario(&args.scenario) {
+    let (scenario, compiled, plants) = match super::load_spec(&args.scenario, &args.plants) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
