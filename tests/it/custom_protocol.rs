@@ -37,7 +37,8 @@ impl TaskProtocol for SnapshotOnFirstBarrier {
 }
 
 /// A correct one: aligned barriers, written from scratch by the user (one checkpoint at a
-/// time; a newer barrier or an ended input abandons the pending alignment).
+/// time; a newer barrier or an ended input abandons the pending alignment; an aborted
+/// checkpoint is obsolete).
 struct MyAligned {
     input_count: u32,
     arrived: Vec<bool>,
@@ -89,11 +90,15 @@ impl TaskProtocol for MyAligned {
                 self.input_count -= 1;
                 self.abandon(out);
             }
-            TaskInput::CheckpointAborted { checkpoint }
-                if self.pending.is_some_and(|pending| pending <= checkpoint) =>
-            {
-                self.abandon(out);
-                out.pop(); // The coordinator already knows: no decline needed.
+            TaskInput::CheckpointAborted { checkpoint } => {
+                if self.pending.is_some_and(|pending| pending <= checkpoint) {
+                    self.abandon(out);
+                    out.pop(); // The coordinator already knows: no decline needed.
+                }
+                // Flink's rule: a late barrier of an aborted checkpoint is obsolete. Without
+                // it, that barrier starts an alignment that never completes (a liveness
+                // failure this property test found, seed 9983328634262105919).
+                self.newest = self.newest.max(Some(checkpoint));
             }
             TaskInput::StatePersisted { checkpoint } => out.push(TaskCommand::Acknowledge { checkpoint }),
             _ => {}
