@@ -5,10 +5,12 @@
 //! against `net/` and `storage/`, applies faults, and records every fact in the trace —
 //! showing each to the checkers as it is recorded. It holds no invariant logic and no
 //! protocol logic, and never prints. Files: `tasks.rs` (the data path), `checkpoints.rs`
-//! (protocol and coordinator commands), `failover.rs` (crash and restart).
+//! (protocol and coordinator commands), `sending.rs` (routing and credit-based sending),
+//! `failover.rs` (crash and restart).
 
 mod checkpoints;
 mod failover;
+mod sending;
 mod tasks;
 
 use crate::check::{Checks, ExpectedTotals, Invariant, JobShape, RunEnd, Violation};

@@ -19,7 +19,7 @@ use crate::kernel::ids::CheckpointId;
 use crate::kernel::ids::{ChannelId, TaskId};
 use crate::kernel::rng::Seed;
 use crate::kernel::time::SimDuration;
-use crate::kernel::trace::{Fact, MessageTag};
+use crate::kernel::trace::Fact;
 use crate::plant::PlantedBug;
 use crate::protocol::aligned::AlignedBarriers;
 use crate::protocol::aligned_timeout::AlignedWithTimeout;
@@ -341,64 +341,6 @@ impl SimWorld {
             self.emit(task, output, scheduler);
         }
         self.scratch.records = outputs;
-    }
-
-    /// Routes a record through every output gate of `task`.
-    fn emit(&mut self, task: TaskId, record: Record, scheduler: &mut Scheduler<Event>) {
-        let mut targets = std::mem::take(&mut self.scratch.channels);
-        let runtime = &mut self.tasks[task.index()];
-        for (gate, cursor) in self.topology.tasks[task.index()].outputs.iter().zip(&mut runtime.rebalance_cursors) {
-            gate.route(record.key, cursor, |channel| targets.push(channel));
-        }
-        for channel in targets.drain(..) {
-            self.send(task, channel, Message::Record(record), scheduler);
-        }
-        self.scratch.channels = targets;
-    }
-
-    /// Sends `message` on every output channel of `task` (barriers, end-of-input).
-    pub(super) fn broadcast(&mut self, task: TaskId, message: Message, scheduler: &mut Scheduler<Event>) {
-        let mut targets = std::mem::take(&mut self.scratch.channels);
-        targets.extend(self.topology.tasks[task.index()].outputs.iter().flat_map(|gate| gate.channels.iter().copied()));
-        for channel in targets.drain(..) {
-            self.send(task, channel, message, scheduler);
-        }
-        self.scratch.channels = targets;
-    }
-
-    pub(super) fn send(
-        &mut self,
-        task: TaskId,
-        channel: ChannelId,
-        message: Message,
-        scheduler: &mut Scheduler<Event>,
-    ) {
-        let sequence = self.network.enqueue(channel.index(), message);
-        let tag = match message {
-            Message::Record(record) => MessageTag::Record { record: record.id, key: record.key },
-            Message::Barrier(checkpoint) => MessageTag::Barrier { checkpoint },
-            Message::EndOfInput => MessageTag::EndOfInput,
-        };
-        self.record(Fact::MessageSent { channel, sequence, message: tag });
-        self.tasks[task.index()].outbox_len += 1;
-        self.pump(channel, scheduler);
-    }
-
-    /// Moves as many buffered messages of `channel` into flight as credits allow, and wakes
-    /// a back-pressured sender whose buffers drained.
-    pub(super) fn pump(&mut self, channel: ChannelId, scheduler: &mut Scheduler<Event>) {
-        let sender = self.topology.channels[channel.index()].sender;
-        let mut moved = false;
-        while let Some(sent) = self.network.transmit_next(channel.index(), self.now, &mut self.network_stream) {
-            moved = true;
-            self.tasks[sender.index()].outbox_len -= 1;
-            scheduler.at(sent.arrival, Event::Arrival { channel, sequence: sent.sequence, attempt: self.attempt });
-        }
-        let runtime = &mut self.tasks[sender.index()];
-        if moved && runtime.status == TaskStatus::Backpressured && runtime.outbox_len == 0 {
-            runtime.status = TaskStatus::Idle;
-            self.try_work(sender, scheduler);
-        }
     }
 
     fn finish_task(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
