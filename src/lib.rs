@@ -8,6 +8,7 @@ pub mod cli;
 pub mod dataflow;
 pub mod explore;
 pub mod faults;
+pub mod files;
 pub mod harness;
 pub mod kernel;
 pub mod net;

@@ -175,17 +175,7 @@ pub struct Checks {
 impl Checks {
     /// The checkers of a run of a job of `shape` whose sources add up to `expected`;
     /// `disabled` invariants are not judged (tests use it to show each checker's own power).
-    pub fn new(
-        expected: ExpectedTotals,
-        shape: JobShape,
-        guarantee: Guarantee,
-        mut disabled: Vec<Invariant>,
-    ) -> Checks {
-        // At-least-once allows duplicates: the exact checks give way to the no-loss one.
-        match guarantee {
-            Guarantee::ExactlyOnce => disabled.push(Invariant::NoLossState),
-            Guarantee::AtLeastOnce => disabled.extend([Invariant::ExactlyOnceState, Invariant::FinalAggregate]),
-        }
+    pub fn new(expected: ExpectedTotals, shape: JobShape, guarantee: Guarantee, disabled: Vec<Invariant>) -> Checks {
         let expected = std::rc::Rc::new(expected);
         let shape = std::rc::Rc::new(shape);
         Checks {
@@ -206,16 +196,15 @@ impl Checks {
         if self.first_violation.is_some() {
             return;
         }
-        let at_least_once = self.guarantee == Guarantee::AtLeastOnce;
-        let found = [
-            self.restore_equivalence.observe(fact),
-            self.consistent_cut.observe(fact),
-            if at_least_once { self.no_loss_state.observe(fact) } else { self.exactly_once_state.observe(fact) },
-            if at_least_once { None } else { self.final_aggregate.observe(fact) },
-        ]
-        .into_iter()
-        .flatten()
-        .find(|(invariant, _)| !self.disabled.contains(invariant));
+        // At-least-once allows duplicates: the exact checks give way to the no-loss one.
+        let (state, aggregate) = match self.guarantee {
+            Guarantee::ExactlyOnce => (self.exactly_once_state.observe(fact), self.final_aggregate.observe(fact)),
+            Guarantee::AtLeastOnce => (self.no_loss_state.observe(fact), None),
+        };
+        let found = [self.restore_equivalence.observe(fact), self.consistent_cut.observe(fact), state, aggregate]
+            .into_iter()
+            .flatten()
+            .find(|(invariant, _)| !self.disabled.contains(invariant));
         if let Some((invariant, detail)) = found {
             let fact = Some(fact.clone());
             self.first_violation = Some(Violation { invariant, time, fact_index: Some(index), fact, detail });
@@ -228,15 +217,14 @@ impl Checks {
             return;
         }
         let found = if end.stop == Stop::Finished {
-            [
-                self.restore_equivalence.finish(),
-                self.no_loss_state.finish().filter(|_| self.guarantee == Guarantee::AtLeastOnce),
-                self.exactly_once_state.finish().filter(|_| self.guarantee == Guarantee::ExactlyOnce),
-                self.final_aggregate.finish().filter(|_| self.guarantee == Guarantee::ExactlyOnce),
-            ]
-            .into_iter()
-            .flatten()
-            .find(|(invariant, _)| !self.disabled.contains(invariant))
+            let (state, aggregate) = match self.guarantee {
+                Guarantee::ExactlyOnce => (self.exactly_once_state.finish(), self.final_aggregate.finish()),
+                Guarantee::AtLeastOnce => (self.no_loss_state.finish(), None),
+            };
+            [self.restore_equivalence.finish(), state, aggregate]
+                .into_iter()
+                .flatten()
+                .find(|(invariant, _)| !self.disabled.contains(invariant))
         } else {
             Some((Invariant::Liveness, liveness_detail(end.stop)))
                 .filter(|_| !self.disabled.contains(&Invariant::Liveness))

@@ -1,8 +1,8 @@
 //! `snapsim merge <summary.json>...`: join the summaries of sweep shards into one.
 
-use super::output::write_new_file;
 use super::{EXIT_FAIL, EXIT_PASS, bad_input};
 use crate::explore::summary::{SweepSummary, merge as merge_summaries};
+use crate::files::{SameBytes, write_new_file};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -48,7 +48,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
         "speed", merged.seeds_per_second, merged.wall_seconds, merged.jobs
     );
     if let Some(json) = &args.json
-        && let Err(error) = write_new_file(json, merged.to_json().as_bytes())
+        && let Err(error) = write_new_file(json, merged.to_json().as_bytes(), SameBytes::WriteAnother)
     {
         return bad_input(&format!("--json: cannot write {}: {error}", json.display()));
     }

@@ -8,7 +8,6 @@
 mod bench;
 mod compare;
 mod merge;
-mod output;
 mod replay;
 mod run;
 mod shrink;

@@ -91,8 +91,7 @@ fn recorded_comparison(
     };
     let divergence = match &file.facts {
         Some(stored) => first_divergence(stored, facts)
-            .map(|divergence| describe_divergence(&divergence, &compiled.task_names).replace("first run", "recorded"))
-            .map(|text| text.replace("second run", "now"))
+            .map(|divergence| describe_divergence(&divergence, &compiled.task_names, ["recorded", "now"]))
             .unwrap_or_else(|| "the facts agree but the hash does not".to_string()),
         None => "the file keeps no facts, so the first difference cannot be named".to_string(),
     };

@@ -54,7 +54,11 @@ pub fn run(args: &RunArgs) -> u8 {
         match check_determinism(&spec) {
             Ok(None) => println!("{:<13}the same seed ran twice with the same trace hash", "determinism"),
             Ok(Some(divergence)) => {
-                println!("{:<13}FAIL {}", "determinism", describe_divergence(&divergence, &compiled.task_names));
+                println!(
+                    "{:<13}FAIL {}",
+                    "determinism",
+                    describe_divergence(&divergence, &compiled.task_names, RUN_LABELS)
+                );
                 passed = false;
             }
             Err(error) => return bad_input(&error.one_line(&source)),
@@ -62,6 +66,9 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     if passed { EXIT_PASS } else { EXIT_FAIL }
 }
+
+/// How the determinism check names its two runs.
+pub const RUN_LABELS: [&str; 2] = ["first run", "second run"];
 
 /// The one command that reproduces a run exactly.
 pub fn replay_command(source: &str, seed: u64, plants: &[PlantedBug]) -> String {

@@ -2,11 +2,11 @@
 //! fails, write the minimal run file next to the input (never over anything), and print the
 //! sizes before and after and the command that replays it.
 
-use super::output::write_new_file;
 use super::{EXIT_FAIL, bad_input};
 use crate::explore::guarded::install_quiet_panic_hook;
 use crate::explore::run_file::RUN_FILE_EXTENSION;
 use crate::explore::shrink::{DEFAULT_SHRINK_ATTEMPTS, ShrinkBudget, ShrinkResult, shrink as shrink_case};
+use crate::files::{SameBytes, write_new_file};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -54,7 +54,7 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
         result.file.facts = None;
     }
     let target = args.output.clone().unwrap_or_else(|| default_output(&args.run_file));
-    let written = match write_new_file(&target, &result.file.encode()) {
+    let written = match write_new_file(&target, &result.file.encode(), SameBytes::WriteAnother) {
         Ok(written) => written,
         Err(error) => return bad_input(&format!("{}: cannot write the file: {error}", target.display())),
     };

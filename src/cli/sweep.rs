@@ -2,13 +2,13 @@
 //! summary, and a run file for every failure (up to a limit), never over an existing file.
 #![allow(clippy::disallowed_methods, reason = "the sweep reports its own wall time and seeds per second")]
 
-use super::output::write_new_file;
 use super::{EXIT_FAIL, EXIT_PASS, bad_input};
 use crate::explore::guarded::install_quiet_panic_hook;
 use crate::explore::run::{RunSpec, Verdict};
 use crate::explore::run_file::{RUN_FILE_EXTENSION, RunFile};
 use crate::explore::summary::{FailureEntry, SweepIdentity, SweepSummary, SweepTiming};
 use crate::explore::sweep::{SeedRange, SeedReport, Shard, SweepPlan, sweep as run_sweep};
+use crate::files::{SameBytes, write_new_file};
 use crate::kernel::rng::Seed;
 use crate::report::describe_divergence;
 use clap::Args;
@@ -138,7 +138,7 @@ fn finish(collector: &Collector<'_>, plan: &SweepPlan, reports: &[SeedReport], t
     let summary = SweepSummary::new(&identity, reports, failures, timing);
     print!("{}", render_summary(&summary, &collector.source));
     if let Some(json) = &collector.args.json {
-        match write_new_file(json, summary.to_json().as_bytes()) {
+        match write_new_file(json, summary.to_json().as_bytes(), SameBytes::WriteAnother) {
             Ok(path) => println!("{:<13}{}", "summary", path.display()),
             Err(error) => return bad_input(&format!("--json: cannot write {}: {error}", json.display())),
         }
@@ -190,7 +190,7 @@ impl Collector<'_> {
 
     fn failure_entry(&self, report: &SeedReport, class: String) -> FailureEntry {
         let detail = match (&report.nondeterminism, &report.verdict) {
-            (Some(divergence), _) => describe_divergence(divergence, &self.task_names),
+            (Some(divergence), _) => describe_divergence(divergence, &self.task_names, super::run::RUN_LABELS),
             (None, Verdict::Fail(violation)) => violation.detail.clone(),
             (None, Verdict::Panicked { message }) => message.clone(),
             (None, Verdict::Pass) => unreachable!("a failure has a cause"),
@@ -212,7 +212,7 @@ impl Collector<'_> {
         let note = format!("found by snapsim sweep {} --seeds {}", self.source, self.args.seeds);
         let file = RunFile::record(&spec, &note).ok()?;
         let name = format!("{}-seed-{}.{RUN_FILE_EXTENSION}", self.template.scenario.name, report.seed.0);
-        match write_new_file(&self.args.failures.join(name), &file.encode()) {
+        match write_new_file(&self.args.failures.join(name), &file.encode(), SameBytes::WriteAnother) {
             Ok(path) => Some(path.display().to_string()),
             Err(error) => {
                 self.display.line(&format!("cannot write a run file in {}: {error}", self.args.failures.display()));

@@ -8,10 +8,10 @@
 //! record that reaches a vertex along two paths is expected there twice.
 
 use crate::check::{ExpectedTotals, KeyExpectation};
-use crate::dataflow::graph::VertexKind;
+use crate::dataflow::graph::{TaskRef, VertexKind};
 use crate::dataflow::source::RecordGenerator;
 use crate::harness::WorldConfig;
-use crate::kernel::ids::TaskId;
+use crate::kernel::ids::{TaskId, VertexId};
 use crate::kernel::rng::Seed;
 
 /// The oracle of a run and the number of records its sources hold.
@@ -27,7 +27,6 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
     let graph = &world.graph;
     let key_count = usize::try_from(world.workload.key_count).expect("key count fits usize");
     let order = graph.topological_order().expect("a validated graph is acyclic");
-    let first_tasks = first_task_of_each_vertex(world);
     let mut emitted: Vec<Vec<KeyExpectation>> = vec![Vec::new(); graph.vertices.len()];
     let mut held: Vec<Option<Vec<KeyExpectation>>> = vec![None; graph.vertices.len()];
     let mut source_records = 0;
@@ -35,8 +34,7 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
         let spec = &graph.vertices[vertex.index()];
         match spec.kind {
             VertexKind::Source => {
-                let tasks = (0..spec.parallelism)
-                    .map(|subtask| TaskId::from_index(first_tasks[vertex.index()] + subtask as usize));
+                let tasks = (0..spec.parallelism).map(|subtask| task_of(world, vertex, subtask));
                 emitted[vertex.index()] = source_totals(world, seed, tasks, key_count);
                 source_records += u64::from(spec.parallelism) * world.workload.records_per_source_subtask;
             }
@@ -49,14 +47,13 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
         }
     }
     let paths = path_counts(world);
-    let first_tasks = &first_tasks;
     let source_splits: Vec<(TaskId, u64)> = graph
         .vertices
         .iter()
         .enumerate()
         .filter(|(_, vertex)| vertex.kind == VertexKind::Source)
         .flat_map(|(index, vertex)| {
-            (0..vertex.parallelism as usize).map(move |subtask| TaskId::from_index(first_tasks[index] + subtask))
+            (0..vertex.parallelism).map(move |subtask| task_of(world, VertexId::from_index(index), subtask))
         })
         .map(|task| (task, world.workload.records_per_source_subtask))
         .collect();
@@ -104,18 +101,9 @@ fn path_counts(world: &WorldConfig) -> Vec<Vec<u64>> {
     paths
 }
 
-fn first_task_of_each_vertex(world: &WorldConfig) -> Vec<usize> {
-    let mut next = 0usize;
-    world
-        .graph
-        .vertices
-        .iter()
-        .map(|vertex| {
-            let first = next;
-            next += vertex.parallelism as usize;
-            first
-        })
-        .collect()
+/// The task of `vertex[subtask]`.
+fn task_of(world: &WorldConfig, vertex: VertexId, subtask: u32) -> TaskId {
+    world.graph.task_id(TaskRef { vertex, subtask }).expect("a subtask of a vertex of the graph")
 }
 
 /// Per key, the records of every split of the given source tasks.

@@ -9,7 +9,7 @@
 //! of each). Records behind a barrier that already arrived are after the cut and are not
 //! kept. A checkpoint that aligns in time is an ordinary aligned one.
 
-use super::{TaskCommand, TaskInput, TaskProtocol};
+use super::{Recording, TaskCommand, TaskInput, TaskProtocol, recording_commands};
 use crate::kernel::ids::CheckpointId;
 use crate::kernel::time::{SimDuration, SimTime};
 
@@ -87,23 +87,13 @@ impl AlignedWithTimeout {
         out.push(TaskCommand::UnblockAllInputs);
         // Records queued on these inputs are consumed after the snapshot and recorded then;
         // a barrier already queued behind them is consumed in order and stops the recording.
-        for (input, &arrived) in pending.arrived.iter().enumerate() {
-            if !arrived {
-                let input = u32::try_from(input).expect("input index fits u32");
-                out.push(TaskCommand::StartRecording { input, checkpoint });
-            }
-        }
+        recording_commands(checkpoint, &pending.arrived, Recording::Start, out);
     }
 
     fn abandon(&mut self, out: &mut Vec<TaskCommand>) {
         let Some(pending) = self.pending.take() else { return };
         if pending.unaligned {
-            for (input, &arrived) in pending.arrived.iter().enumerate() {
-                if !arrived {
-                    let input = u32::try_from(input).expect("input index fits u32");
-                    out.push(TaskCommand::StopRecording { input, checkpoint: pending.checkpoint });
-                }
-            }
+            recording_commands(pending.checkpoint, &pending.arrived, Recording::Stop, out);
         } else if pending.arrived.iter().zip(&self.ended).any(|(&arrived, &ended)| arrived && !ended) {
             out.push(TaskCommand::UnblockAllInputs);
         }

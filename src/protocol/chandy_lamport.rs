@@ -8,7 +8,7 @@
 //! once, told apart by id. Correct only if channels are FIFO: the marker must not overtake
 //! the messages sent before it (the consistent-cut checker shows what happens otherwise).
 
-use super::{TaskCommand, TaskInput, TaskProtocol};
+use super::{Recording, TaskCommand, TaskInput, TaskProtocol, recording_commands};
 use crate::kernel::ids::CheckpointId;
 use crate::kernel::time::SimTime;
 use std::collections::BTreeMap;
@@ -61,11 +61,12 @@ impl ChandyLamport {
         self.newest_seen = Some(checkpoint);
         out.push(TaskCommand::Snapshot { checkpoint });
         let arrived: Vec<bool> = self.ended.clone();
-        for (input, &ended) in self.ended.iter().enumerate() {
-            let input = u32::try_from(input).expect("input index fits u32");
-            if !ended && Some(input) != first_input && self.records_channels {
-                out.push(TaskCommand::StartRecording { input, checkpoint });
+        if self.records_channels {
+            let mut skip = arrived.clone();
+            if let Some(first) = first_input {
+                skip[first as usize] = true;
             }
+            recording_commands(checkpoint, &skip, Recording::Start, out);
         }
         self.in_progress.insert(checkpoint, arrived);
     }
@@ -78,13 +79,10 @@ impl ChandyLamport {
     }
 
     fn abandon(&mut self, checkpoint: CheckpointId, out: &mut Vec<TaskCommand>) {
-        if let Some(arrived) = self.in_progress.remove(&checkpoint) {
-            for (input, &done) in arrived.iter().enumerate() {
-                if !done && self.records_channels {
-                    let input = u32::try_from(input).expect("input index fits u32");
-                    out.push(TaskCommand::StopRecording { input, checkpoint });
-                }
-            }
+        if let Some(arrived) = self.in_progress.remove(&checkpoint)
+            && self.records_channels
+        {
+            recording_commands(checkpoint, &arrived, Recording::Stop, out);
         }
     }
 }

@@ -80,6 +80,26 @@ pub enum TaskCommand {
     SetTimer { at: SimTime },
 }
 
+/// Which way `recording_commands` turns recording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Recording {
+    Start,
+    Stop,
+}
+
+/// Starts or stops recording channel state of `checkpoint` on every input not marked
+/// `skip` (inputs that ended, or whose barrier already came): the one loop that every
+/// protocol recording channel state needs.
+pub(crate) fn recording_commands(checkpoint: CheckpointId, skip: &[bool], turn: Recording, out: &mut Vec<TaskCommand>) {
+    for (input, _) in skip.iter().enumerate().filter(|(_, skipped)| !**skipped) {
+        let input = u32::try_from(input).expect("input index fits u32");
+        out.push(match turn {
+            Recording::Start => TaskCommand::StartRecording { input, checkpoint },
+            Recording::Stop => TaskCommand::StopRecording { input, checkpoint },
+        });
+    }
+}
+
 /// What a protocol factory is told about the task it builds a protocol for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TaskSetup {

@@ -10,7 +10,7 @@
 //! drain. Recovery re-sends the output channel state and replays the input channel state
 //! before any new input.
 
-use super::{TaskCommand, TaskInput, TaskProtocol};
+use super::{Recording, TaskCommand, TaskInput, TaskProtocol, recording_commands};
 use crate::kernel::ids::CheckpointId;
 use crate::kernel::time::SimTime;
 
@@ -74,24 +74,18 @@ impl UnalignedBarriers {
         out.push(TaskCommand::SnapshotOvertaking { checkpoint });
         if self.records_channels {
             out.push(TaskCommand::RecordQueued { input, checkpoint });
-            for (other, &ended) in self.ended.iter().enumerate() {
-                let other = u32::try_from(other).expect("input index fits u32");
-                if !ended && other != input {
-                    out.push(TaskCommand::StartRecording { input: other, checkpoint });
-                }
-            }
+            let mut skip = self.ended.clone();
+            skip[input as usize] = true;
+            recording_commands(checkpoint, &skip, Recording::Start, out);
         }
         self.in_progress = Some((checkpoint, self.ended.clone()));
     }
 
     fn abandon(&mut self, out: &mut Vec<TaskCommand>) {
-        if let Some((checkpoint, arrived)) = self.in_progress.take() {
-            for (input, &done) in arrived.iter().enumerate() {
-                if !done && self.records_channels {
-                    let input = u32::try_from(input).expect("input index fits u32");
-                    out.push(TaskCommand::StopRecording { input, checkpoint });
-                }
-            }
+        if let Some((checkpoint, arrived)) = self.in_progress.take()
+            && self.records_channels
+        {
+            recording_commands(checkpoint, &arrived, Recording::Stop, out);
         }
     }
 }

@@ -22,7 +22,8 @@ pub struct TaskSnapshot {
     pub output_state: Vec<(u32, Record)>,
 }
 
-const ROW_BYTES: usize = 40;
+/// Bytes of one channel-state row.
+pub const ROW_BYTES: usize = 40;
 
 impl TaskSnapshot {
     /// The object's bytes.

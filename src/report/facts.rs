@@ -70,14 +70,15 @@ fn object_name(object: ObjectName, name: &dyn Fn(TaskId) -> String) -> String {
     }
 }
 
-/// Where two traces part, in words.
-pub fn describe_divergence(divergence: &Divergence, task_names: &[String]) -> String {
+/// Where two traces part, in words, calling the two traces by `labels`.
+pub fn describe_divergence(divergence: &Divergence, task_names: &[String], labels: [&str; 2]) -> String {
+    let [first, second] = labels;
     let side = |fact: &Option<TimedFact>| match fact {
         Some(timed) => format!("{} at {}", describe_fact(&timed.fact, task_names), timed.time),
         None => "the trace had ended".to_string(),
     };
     format!(
-        "the traces part at fact #{}: first run: {}; second run: {}",
+        "the traces part at fact #{}: {first}: {}; {second}: {}",
         divergence.index,
         side(&divergence.first),
         side(&divergence.second)

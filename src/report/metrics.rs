@@ -6,10 +6,8 @@
 use crate::kernel::ids::{CheckpointId, TaskId};
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::kernel::trace::{Fact, TimedFact};
+use crate::recovery::snapshot_object::ROW_BYTES;
 use std::collections::BTreeMap;
-
-/// Bytes one recorded record takes in a task-state object (see `recovery::snapshot_object`).
-const CHANNEL_RECORD_BYTES: u64 = 40;
 
 /// What a run's facts say about its protocol's costs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -149,6 +147,6 @@ impl ProtocolMetrics {
 
     /// Channel-state bytes of one checkpoint, from its record count.
     pub fn channel_bytes(records: u64) -> u64 {
-        records * CHANNEL_RECORD_BYTES
+        records * ROW_BYTES as u64
     }
 }

@@ -54,9 +54,9 @@ pub use proptest;
 
 use crate::explore::guarded::{GuardedRun, run_guarded};
 use crate::explore::run_file::{RUN_FILE_EXTENSION, RunFile};
+use crate::files::{SameBytes, write_new_file};
 use crate::report::describe_fact;
 use crate::report::with_task_names;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The variable that replays one seed.
@@ -290,33 +290,11 @@ fn file_name_safe(name: &str) -> String {
     if safe.is_empty() || safe.starts_with('.') { format!("scenario{safe}") } else { safe }
 }
 
-/// Writes `bytes` to `dir/stem.snaprun`, or to the first free `stem-2.snaprun`,
-/// `stem-3.snaprun`, …, never over an existing file (create-new, so a file that appears
-/// meanwhile is safe too). A file that already holds exactly these bytes is the same
-/// failure written before (the test was run again), so its path is returned instead of a
-/// new copy.
+/// Writes `bytes` to `dir/stem.snaprun`, or to the first free `stem-2.snaprun`, …, never
+/// over an existing file. A file that already holds exactly these bytes is the same failure
+/// written before (the test was run again), so its path is returned instead of a new copy.
 fn write_new_run_file(dir: &Path, stem: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    for attempt in 1u32..=u32::MAX {
-        let name = match attempt {
-            1 => format!("{stem}.{RUN_FILE_EXTENSION}"),
-            _ => format!("{stem}-{attempt}.{RUN_FILE_EXTENSION}"),
-        };
-        let path = dir.join(name);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut file) => {
-                file.write_all(bytes)?;
-                return Ok(path);
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                if std::fs::read(&path).is_ok_and(|existing| existing == bytes) {
-                    return Ok(path);
-                }
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    Err(std::io::Error::other("every numbered file name is taken"))
+    write_new_file(&dir.join(format!("{stem}.{RUN_FILE_EXTENSION}")), bytes, SameBytes::Reuse)
 }
 
 #[cfg(test)]

@@ -1,12 +1,22 @@
-//! Writing files for the user: never over an existing file.
+//! Writing files for the user, never over an existing one. Only the command line and
+//! `snapsim::testing` write files, and both come here; nothing inside a simulation does.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// What to do when a candidate name already holds exactly the bytes to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameBytes {
+    /// Write another numbered copy anyway.
+    WriteAnother,
+    /// Return that file's path: it is the same thing written before.
+    Reuse,
+}
+
 /// Writes `bytes` to `path`, or — if something already exists there — to the first free
 /// `stem-2.ext`, `stem-3.ext`, …; returns where it went. Uses create-new, so a file that
 /// appears meanwhile is never overwritten either.
-pub fn write_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+pub fn write_new_file(path: &Path, bytes: &[u8], same: SameBytes) -> std::io::Result<PathBuf> {
     if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -17,7 +27,11 @@ pub fn write_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
                 file.write_all(bytes)?;
                 return Ok(candidate);
             }
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                if same == SameBytes::Reuse && std::fs::read(&candidate).is_ok_and(|existing| existing == bytes) {
+                    return Ok(candidate);
+                }
+            }
             Err(error) => return Err(error),
         }
     }
