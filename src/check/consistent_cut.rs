@@ -52,6 +52,10 @@ pub struct ConsistentCut {
     /// At-least-once snapshots may hold orphans by design: skip that half of the check.
     orphans_allowed: bool,
     channels: Vec<ChannelLedger>,
+    /// Per task: the channels it sends on and receives from (so a snapshot costs its own
+    /// channels, not every channel of the job).
+    outputs_of: Vec<Vec<ChannelId>>,
+    inputs_of: Vec<Vec<ChannelId>>,
     pending: BTreeMap<CheckpointId, CutCapture>,
 }
 
@@ -59,7 +63,13 @@ impl ConsistentCut {
     /// A checker for a job of this shape.
     pub fn new(shape: Rc<JobShape>, orphans_allowed: bool) -> ConsistentCut {
         let channels = vec![ChannelLedger::default(); shape.channel_ends.len()];
-        ConsistentCut { shape, orphans_allowed, channels, pending: BTreeMap::new() }
+        let mut outputs_of = vec![Vec::new(); shape.task_count];
+        let mut inputs_of = vec![Vec::new(); shape.task_count];
+        for (index, &(sender, receiver)) in shape.channel_ends.iter().enumerate() {
+            outputs_of[sender.index()].push(ChannelId::from_index(index));
+            inputs_of[receiver.index()].push(ChannelId::from_index(index));
+        }
+        ConsistentCut { shape, orphans_allowed, channels, outputs_of, inputs_of, pending: BTreeMap::new() }
     }
 
     /// Observes one fact; returns the violation it reveals, if any.
@@ -118,15 +128,13 @@ impl ConsistentCut {
     fn capture(&mut self, task: TaskId, checkpoint: CheckpointId) {
         let capture = self.pending.entry(checkpoint).or_default();
         capture.captured.insert(task);
-        for (index, &(sender, receiver)) in self.shape.channel_ends.iter().enumerate() {
-            let channel = ChannelId::from_index(index);
-            let ledger = &self.channels[index];
-            if sender == task {
-                capture.sent_before.insert(channel, ledger.is_data.len() as u64);
-            }
-            if receiver == task {
-                capture.consumed_at.insert(channel, (ledger.consumed_below, ledger.highest_data_consumed));
-            }
+        let no_channels = Vec::new();
+        for &channel in self.outputs_of.get(task.index()).unwrap_or(&no_channels) {
+            capture.sent_before.insert(channel, self.channels[channel.index()].is_data.len() as u64);
+        }
+        for &channel in self.inputs_of.get(task.index()).unwrap_or(&no_channels) {
+            let ledger = &self.channels[channel.index()];
+            capture.consumed_at.insert(channel, (ledger.consumed_below, ledger.highest_data_consumed));
         }
     }
 

@@ -5,7 +5,7 @@
 
 use super::ScenarioError;
 use super::file::{FaultKindName, KeyDistributionName, Scenario};
-use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, TaskRef, VertexSpec};
+use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, Partitioning, TaskRef, VertexKind, VertexSpec};
 use crate::dataflow::keyed::default_max_parallelism;
 use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
 use crate::faults::{Fault, FaultPlan, ScheduledFault};
@@ -28,6 +28,14 @@ pub struct CompiledScenario {
     /// Each task's name, `vertex[subtask]`, indexed by `TaskId`.
     pub task_names: Vec<String>,
 }
+
+/// Limits that keep a run's memory and set-up time finite (a bigger job is refused with one
+/// line, never an allocation failure): records per source split, records in all splits,
+/// keys, and channels once the graph is expanded.
+const RECORDS_PER_SPLIT_MAX: u64 = 100_000_000;
+const SOURCE_RECORDS_MAX: u64 = 1_000_000_000;
+const KEYS_MAX: u64 = 1 << 24;
+const CHANNELS_MAX: u64 = 1_000_000;
 
 /// Flink's upper bound on (max) parallelism: key groups are numbered below it.
 const MAX_PARALLELISM_LIMIT: u32 = 32_768;
@@ -95,6 +103,33 @@ impl Scenario {
             };
             ScenarioError::at(field, error.message)
         })?;
+        let channels: u64 = graph
+            .edges
+            .iter()
+            .map(|edge| {
+                let (from, to) = (&graph.vertices[edge.from.index()], &graph.vertices[edge.to.index()]);
+                match edge.partitioning {
+                    Partitioning::Forward => u64::from(from.parallelism),
+                    _ => u64::from(from.parallelism) * u64::from(to.parallelism),
+                }
+            })
+            .sum();
+        if channels > CHANNELS_MAX {
+            return Err(ScenarioError::at(
+                "edges",
+                format!("the job expands to {channels} channels; at most {CHANNELS_MAX}"),
+            ));
+        }
+        let source_records: u64 = graph
+            .vertices
+            .iter()
+            .filter(|vertex| vertex.kind == VertexKind::Source)
+            .map(|vertex| u64::from(vertex.parallelism).saturating_mul(self.workload.records_per_source_subtask))
+            .sum();
+        if source_records > SOURCE_RECORDS_MAX {
+            let message = format!("the sources would hold {source_records} records; at most {SOURCE_RECORDS_MAX}");
+            return Err(ScenarioError::at("workload.records_per_source_subtask", message));
+        }
         Ok(graph)
     }
 
@@ -123,11 +158,15 @@ impl Scenario {
 
     fn compile_workload(&self) -> Result<WorkloadSpec, ScenarioError> {
         let workload = &self.workload;
-        if workload.records_per_source_subtask == 0 || workload.records_per_source_subtask >= 1 << 40 {
-            return Err(ScenarioError::at("workload.records_per_source_subtask", "must lie in 1..2^40"));
+        if !(1..=RECORDS_PER_SPLIT_MAX).contains(&workload.records_per_source_subtask) {
+            let message = format!("must lie in 1..={RECORDS_PER_SPLIT_MAX}");
+            return Err(ScenarioError::at("workload.records_per_source_subtask", message));
         }
         if workload.keys == 0 {
             return Err(ScenarioError::at("workload.keys", "must be at least 1"));
+        }
+        if workload.keys > KEYS_MAX {
+            return Err(ScenarioError::at("workload.keys", format!("must be at most {KEYS_MAX}")));
         }
         if workload.value_max > 0xffff {
             return Err(ScenarioError::at("workload.value_max", "must be at most 65535"));

@@ -247,7 +247,7 @@ fn faults_resolve_bare_names_and_are_sorted_by_time() {
 #[test]
 fn values_at_the_limits_are_accepted() {
     let edits = [
-        Edit::Replace("records_per_source_subtask = 100", "records_per_source_subtask = 1099511627775"),
+        Edit::Replace("records_per_source_subtask = 100", "records_per_source_subtask = 100000000"),
         Edit::Replace("keys = 8", "keys = 8\nkey_distribution = \"hot\"\nhot_keys = 8\nhot_percent = 100"),
         Edit::Replace("keys = 8", "keys = 8\nkey_distribution = \"hot\"\nhot_keys = 1\nhot_percent = 0"),
         Edit::Replace("keys = 8", "keys = 1\nvalue_max = 65535"),
@@ -347,8 +347,10 @@ fn fault_errors_name_their_field() {
 
 #[rustfmt::skip]
 const RANGE_CASES: &[Case] = &[
-    ("records 0", Edit::Replace("records_per_source_subtask = 100", "records_per_source_subtask = 0"), Some("workload.records_per_source_subtask"), "must lie in 1..2^40"),
-    ("records 2^40", Edit::Replace("records_per_source_subtask = 100", "records_per_source_subtask = 1099511627776"), Some("workload.records_per_source_subtask"), "must lie in 1..2^40"),
+    ("records 0", Edit::Replace("records_per_source_subtask = 100", "records_per_source_subtask = 0"), Some("workload.records_per_source_subtask"), "must lie in 1..=100000000"),
+    ("records past the limit", Edit::Replace("records_per_source_subtask = 100", "records_per_source_subtask = 100000001"), Some("workload.records_per_source_subtask"), "must lie in 1..=100000000"),
+    ("too many channels once expanded", Edit::Append("[[vertices]]\nname = \"wide\"\nkind = \"sink\"\nparallelism = 32768\n\n[[vertices]]\nname = \"wider\"\nkind = \"sink\"\nparallelism = 32768\n\n[[edges]]\nfrom = \"count\"\nto = \"wide\"\npartitioning = \"rebalance\"\n\n[[edges]]\nfrom = \"wide\"\nto = \"wider\"\npartitioning = \"rebalance\""), Some("edges"), "channels; at most 1000000"),
+    ("keys past the limit", Edit::Replace("keys = 8", "keys = 1000000000000000"), Some("workload.keys"), "must be at most 16777216"),
     ("keys 0", Edit::Replace("keys = 8", "keys = 0"), Some("workload.keys"), "must be at least 1"),
     ("value_max too large", Edit::Replace("keys = 8", "keys = 8\nvalue_max = 65536"), Some("workload.value_max"), "at most 65535"),
     ("hot_percent > 100", Edit::Replace("keys = 8", "keys = 8\nkey_distribution = \"hot\"\nhot_percent = 101"), Some("workload.hot_percent"), "must be at most 100"),
@@ -410,4 +412,15 @@ fn resolved(compiled: &CompiledScenario) -> Vec<(SimTime, TaskId)> {
             Fault::CrashTask { task } => (scheduled.at, compiled.world.graph.task_id(task).expect("a valid task")),
         })
         .collect()
+}
+
+#[test]
+fn sources_holding_too_many_records_in_all_are_refused() {
+    let text = BASE.replacen("records_per_source_subtask = 100", "records_per_source_subtask = 100000000", 1).replacen(
+        "kind = \"source\"\nparallelism = 1",
+        "kind = \"source\"\nparallelism = 11",
+        1,
+    );
+    let checked = check_error(&text, Some("workload.records_per_source_subtask"), "at most 1000000000");
+    assert_eq!(checked, Ok(()));
 }
