@@ -33,10 +33,14 @@ pub enum PlantedBug {
     /// Channels that do not keep FIFO order: a message can overtake earlier ones, breaking
     /// the assumption Chandy-Lamport and barrier alignment rest on.
     BreakFifo,
+    /// State that outlives a run leaks into it (a process-wide counter shifts the network
+    /// draws), so the same seed runs differently twice: what the determinism self-check
+    /// exists to catch.
+    LeakProcessState,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 7] = [
+pub const ALL_PLANTS: [PlantedBug; 8] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -44,6 +48,7 @@ pub const ALL_PLANTS: [PlantedBug; 7] = [
     PlantedBug::ConsumeBlockedInput,
     PlantedBug::SkipChannelState,
     PlantedBug::BreakFifo,
+    PlantedBug::LeakProcessState,
 ];
 
 impl PlantedBug {
@@ -57,6 +62,7 @@ impl PlantedBug {
             PlantedBug::ConsumeBlockedInput => "consume-blocked-input",
             PlantedBug::SkipChannelState => "skip-channel-state",
             PlantedBug::BreakFifo => "break-fifo",
+            PlantedBug::LeakProcessState => "leak-process-state",
         }
     }
 
@@ -70,6 +76,7 @@ impl PlantedBug {
             PlantedBug::ConsumeBlockedInput => "aligned barriers never block an input during alignment",
             PlantedBug::SkipChannelState => "Chandy-Lamport snapshots record no channel state",
             PlantedBug::BreakFifo => "channels may deliver a message before earlier ones",
+            PlantedBug::LeakProcessState => "a process-wide counter leaks into every run",
         }
     }
 
@@ -82,7 +89,8 @@ impl PlantedBug {
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState
-            | PlantedBug::BreakFifo => false,
+            | PlantedBug::BreakFifo
+            | PlantedBug::LeakProcessState => false,
         }
     }
 

@@ -65,3 +65,32 @@ fn an_explicit_plan_replaces_the_scenarios_faults_and_is_validated() {
     assert_eq!(error.field.as_deref(), Some("fault_plan[0]"));
     assert!(error.message.contains("count[9]"), "{}", error.message);
 }
+
+mod divergence {
+    use crate::explore::determinism::{Divergence, first_divergence};
+    use crate::kernel::ids::TaskId;
+    use crate::kernel::time::SimTime;
+    use crate::kernel::trace::{Fact, TimedFact};
+
+    fn fact(task: u32) -> TimedFact {
+        TimedFact { time: SimTime::from_nanos(u64::from(task)), fact: Fact::TaskCrashed { task: TaskId(task) } }
+    }
+
+    #[test]
+    fn equal_traces_do_not_diverge() {
+        assert_eq!(first_divergence(&[fact(1), fact(2)], &[fact(1), fact(2)]), None);
+        assert_eq!(first_divergence(&[], &[]), None);
+    }
+
+    #[test]
+    fn the_first_differing_fact_is_named_with_both_sides() {
+        let found = first_divergence(&[fact(1), fact(2), fact(3)], &[fact(1), fact(9), fact(3)]);
+        assert_eq!(found, Some(Divergence { index: 1, first: Some(fact(2)), second: Some(fact(9)) }));
+    }
+
+    #[test]
+    fn a_trace_that_ends_early_diverges_where_it_ends() {
+        let found = first_divergence(&[fact(1)], &[fact(1), fact(2)]);
+        assert_eq!(found, Some(Divergence { index: 1, first: None, second: Some(fact(2)) }));
+    }
+}

@@ -240,7 +240,7 @@ impl SimWorld {
             ),
             storage: Storage::new(config.storage),
             coordinator: Coordinator::new(config.checkpoint, topology.tasks.len()),
-            network_stream: SimRng::open(seed, Stream::Network),
+            network_stream: network_stream(seed, &options.plants),
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
             checks: Checks::new(expected, job_shape(&topology), guarantee, options.disabled_checks),
@@ -348,6 +348,21 @@ impl World for SimWorld {
     fn is_finished(&self) -> bool {
         self.job == JobStatus::Finished || self.checks.violation().is_some()
     }
+}
+
+/// The network stream of a run. Under the planted bug `leak-process-state` a counter that
+/// outlives runs shifts it by one more draw each run — deliberately the kind of hidden
+/// state the determinism rules forbid, so that the self-check has something to catch.
+fn network_stream(seed: Seed, plants: &[PlantedBug]) -> SimRng {
+    let mut stream = SimRng::open(seed, Stream::Network);
+    if plants.contains(&PlantedBug::LeakProcessState) {
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let leaked = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for _ in 0..=leaked {
+            stream.next_u64();
+        }
+    }
+    stream
 }
 
 /// The static shape the checkers need.

@@ -229,3 +229,20 @@ fn the_regression_corpus_files_are_small_and_carry_no_facts() {
         assert!(RunFile::decode(&bytes).expect("decodes").facts.is_none(), "{}", path.display());
     }
 }
+
+#[test]
+fn the_determinism_self_check_catches_state_leaking_between_runs() {
+    let spec = RunSpec { plants: vec![PlantedBug::LeakProcessState], ..RunSpec::new(small_wordcount(), Seed(3)) };
+    let divergence = snapsim::explore::determinism::check_determinism(&spec).expect("valid");
+    assert!(divergence.is_some(), "two runs of one seed differed, and the check must say so");
+    let mut checking = plan(vec![PlantedBug::LeakProcessState], SeedRange { start: 0, end: 2 }, None);
+    checking.check_determinism = true;
+    for report in run_plan(&checking) {
+        assert_eq!(report.failure_class().as_deref(), Some("nondeterminism"), "seed {}", report.seed.0);
+    }
+    let scenario = repo_root().join("sims/wordcount.toml");
+    let arguments = ["run", scenario.to_str().expect("utf-8"), "--check-determinism", "--plant", "leak-process-state"];
+    let (code, stdout, _) = snapsim(&repo_root(), &arguments);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("determinism  FAIL the traces part at fact #"), "{stdout}");
+}
