@@ -16,7 +16,7 @@
 
 use super::{Invariant, JobShape};
 use crate::kernel::ids::{ChannelId, CheckpointId, TaskId};
-use crate::kernel::trace::{Fact, MessageTag};
+use crate::kernel::trace::Fact;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -82,7 +82,7 @@ impl ConsistentCut {
                 if index >= ledger.is_data.len() {
                     ledger.is_data.resize(index + 1, false);
                 }
-                ledger.is_data[index] = matches!(message, MessageTag::Record { .. });
+                ledger.is_data[index] = message.is_data();
                 None
             }
             Fact::MessageConsumed { channel, sequence } => {

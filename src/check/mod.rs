@@ -9,6 +9,7 @@
 //! anything the job did. Every checker has a test that breaks it on purpose
 //! (`check/tests.rs`, tests/it/checkers.rs).
 
+pub mod conservation;
 pub mod consistent_cut;
 pub mod exactly_once_state;
 pub mod final_aggregate;
@@ -23,6 +24,7 @@ use crate::kernel::ids::TaskId;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::Fact;
 use crate::protocol::Guarantee;
+use conservation::Conservation;
 use consistent_cut::ConsistentCut;
 use exactly_once_state::ExactlyOnceState;
 use final_aggregate::FinalAggregate;
@@ -51,6 +53,10 @@ pub enum Invariant {
     RestoreEquivalence,
     /// A finite job finishes within the run's budget.
     Liveness,
+    /// The bank: in every completed snapshot, the recorded balances plus the recorded
+    /// in-flight transfers equal the money in the bank; at the end, the balances do (and
+    /// each equals its expected value when every transfer is replayable).
+    Conservation,
 }
 
 impl Invariant {
@@ -63,6 +69,7 @@ impl Invariant {
             Invariant::ConsistentCut => "consistent-cut",
             Invariant::RestoreEquivalence => "restore-equivalence",
             Invariant::Liveness => "liveness",
+            Invariant::Conservation => "conservation",
         }
     }
 }
@@ -117,6 +124,19 @@ pub struct ExpectedTotals {
     /// For each group, per source split (in `source_splits` order): how many times each
     /// record of that split reaches the group (the number of paths through the graph).
     pub multiplicity: Vec<Vec<u64>>,
+    /// A bank's money, when the job is a bank.
+    pub bank: Option<BankExpectation>,
+}
+
+/// What a bank's accounts must add up to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BankExpectation {
+    /// The money in the bank: every opening balance together. Transfers move it, never
+    /// make or destroy it.
+    pub total: i64,
+    /// Each account's balance at the end (by `TaskId`), when known in advance: every
+    /// transfer paid exactly once. `None` when the script pays one-shot transfers.
+    pub final_balances: Option<Vec<i64>>,
 }
 
 impl ExpectedTotals {
@@ -127,6 +147,7 @@ impl ExpectedTotals {
             groups: vec![per_key],
             source_splits: Vec::new(),
             multiplicity: vec![Vec::new()],
+            bank: None,
         }
     }
 
@@ -168,6 +189,7 @@ pub struct Checks {
     final_aggregate: FinalAggregate,
     consistent_cut: ConsistentCut,
     restore_equivalence: RestoreEquivalence,
+    conservation: Option<Conservation>,
     disabled: Vec<Invariant>,
     first_violation: Option<Violation>,
 }
@@ -182,9 +204,10 @@ impl Checks {
             guarantee,
             no_loss_state: NoLossState::new(expected.clone()),
             exactly_once_state: ExactlyOnceState::new(expected.clone()),
-            final_aggregate: FinalAggregate::new(expected),
+            final_aggregate: FinalAggregate::new(expected.clone()),
             consistent_cut: ConsistentCut::new(shape.clone(), guarantee == Guarantee::AtLeastOnce),
             restore_equivalence: RestoreEquivalence::new(shape),
+            conservation: expected.bank.clone().map(Conservation::new),
             disabled,
             first_violation: None,
         }
@@ -201,10 +224,12 @@ impl Checks {
             Guarantee::ExactlyOnce => (self.exactly_once_state.observe(fact), self.final_aggregate.observe(fact)),
             Guarantee::AtLeastOnce => (self.no_loss_state.observe(fact), None),
         };
-        let found = [self.restore_equivalence.observe(fact), self.consistent_cut.observe(fact), state, aggregate]
-            .into_iter()
-            .flatten()
-            .find(|(invariant, _)| !self.disabled.contains(invariant));
+        let money = self.conservation.as_mut().and_then(|conservation| conservation.observe(fact));
+        let found =
+            [self.restore_equivalence.observe(fact), self.consistent_cut.observe(fact), state, aggregate, money]
+                .into_iter()
+                .flatten()
+                .find(|(invariant, _)| !self.disabled.contains(invariant));
         if let Some((invariant, detail)) = found {
             let fact = Some(fact.clone());
             self.first_violation = Some(Violation { invariant, time, fact_index: Some(index), fact, detail });
@@ -221,7 +246,8 @@ impl Checks {
                 Guarantee::ExactlyOnce => (self.exactly_once_state.finish(), self.final_aggregate.finish()),
                 Guarantee::AtLeastOnce => (self.no_loss_state.finish(), None),
             };
-            [self.restore_equivalence.finish(), state, aggregate]
+            let money = self.conservation.as_ref().and_then(Conservation::finish);
+            [self.restore_equivalence.finish(), state, aggregate, money]
                 .into_iter()
                 .flatten()
                 .find(|(invariant, _)| !self.disabled.contains(invariant))

@@ -19,6 +19,10 @@ pub enum VertexKind {
     KeyedCount,
     /// A sink that records what it receives.
     Sink,
+    /// A bank account: pays transfers to the other accounts and is paid by them. Its one
+    /// edge is a `direct` edge to its own vertex, so the accounts form a complete graph.
+    /// Built from a scenario's `[bank]` section, never written as a vertex.
+    Account,
 }
 
 /// How an edge spreads records over the receiving subtasks.
@@ -33,6 +37,10 @@ pub enum Partitioning {
     Rebalance,
     /// Every record to every receiving subtask.
     Broadcast,
+    /// To the channel whose index is the record's key: the bank's transfers name their
+    /// payee. Only on an account vertex's edge to itself, which has no channel from a
+    /// subtask to itself.
+    Direct,
 }
 
 /// One operator of the job.
@@ -192,6 +200,16 @@ impl JobGraph {
     fn validate_vertex_edges(&self, index: usize) -> Result<(), String> {
         let vertex = &self.vertices[index];
         let has_inputs = self.edges.iter().any(|edge| edge.to.index() == index);
+        if vertex.kind == VertexKind::Account {
+            let touching = self.edges.iter().filter(|edge| edge.from.index() == index || edge.to.index() == index);
+            let only_self_edge = touching.clone().count() == 1
+                && touching.clone().all(|edge| edge.from == edge.to && edge.partitioning == Partitioning::Direct);
+            return if only_self_edge {
+                Ok(())
+            } else {
+                Err("an account vertex has exactly one edge: a direct edge to itself".to_string())
+            };
+        }
         match (vertex.kind, has_inputs) {
             (VertexKind::Source, true) => Err("a source cannot have input edges".to_string()),
             (VertexKind::Source, false) => Ok(()),
@@ -209,6 +227,12 @@ impl JobGraph {
                 sender.name, sender.parallelism, receiver.name, receiver.parallelism
             ));
         }
+        if edge.from == edge.to && sender.kind != VertexKind::Account {
+            return Err(format!("{} is connected to itself; only bank accounts may be", sender.name));
+        }
+        if edge.partitioning == Partitioning::Direct && (edge.from != edge.to || sender.kind != VertexKind::Account) {
+            return Err("direct partitioning connects bank accounts to each other only".to_string());
+        }
         if receiver.kind == VertexKind::KeyedCount && edge.partitioning != Partitioning::Hash {
             return Err(format!("{} is keyed, so its input edges must be hash-partitioned", receiver.name));
         }
@@ -217,16 +241,18 @@ impl JobGraph {
 
     /// Vertices in an order where every edge goes forward, or the index of an edge that
     /// closes a cycle (Kahn's algorithm; ties by vertex index, so the order is stable).
+    /// An edge from a vertex to itself (the bank's accounts) is not counted: its cycle
+    /// runs between subtasks, which only protocols that never block can take.
     pub fn topological_order(&self) -> Result<Vec<VertexId>, usize> {
         let mut indegree = vec![0usize; self.vertices.len()];
-        for edge in &self.edges {
+        for edge in self.edges.iter().filter(|edge| edge.from != edge.to) {
             indegree[edge.to.index()] += 1;
         }
         let mut ready: Vec<usize> = (0..self.vertices.len()).filter(|&v| indegree[v] == 0).rev().collect();
         let mut order = Vec::with_capacity(self.vertices.len());
         while let Some(vertex) = ready.pop() {
             order.push(VertexId::from_index(vertex));
-            for edge in self.edges.iter().filter(|edge| edge.from.index() == vertex) {
+            for edge in self.edges.iter().filter(|edge| edge.from.index() == vertex && edge.to.index() != vertex) {
                 indegree[edge.to.index()] -= 1;
                 if indegree[edge.to.index()] == 0 {
                     ready.push(edge.to.index());
@@ -285,6 +311,7 @@ impl JobGraph {
             let sender_task = first_task[edge.from.index()] + sender_subtask as usize;
             let receivers: Vec<u32> = match edge.partitioning {
                 Partitioning::Forward => vec![sender_subtask],
+                Partitioning::Direct => (0..receiver.parallelism).filter(|&other| other != sender_subtask).collect(),
                 _ => (0..receiver.parallelism).collect(),
             };
             let mut gate = OutputGate {
@@ -327,6 +354,7 @@ impl OutputGate {
                 send(self.channels[index]);
             }
             Partitioning::Broadcast => self.channels.iter().copied().for_each(send),
+            Partitioning::Direct => send(self.channels[usize::try_from(key).expect("a payee index fits usize")]),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! restores from bytes. It never sees the kernel loop, the network, storage, faults or the
 //! checkers; the harness drives it. Unit tests in `dataflow/tests.rs`.
 
+pub mod account;
 pub mod graph;
 pub mod keyed;
 pub mod operator;

@@ -3,6 +3,7 @@
 //! An `Operator` sees one record at a time and the buffer its outputs go to; its state
 //! leaves and returns only as bytes. That is the whole surface: no clock, no RNG, no I/O.
 
+use super::account::Account;
 use super::keyed::KeyedCount;
 use super::record::Record;
 use super::sink::RecordingSink;
@@ -47,6 +48,8 @@ pub enum TaskLogic {
     KeyedCount(KeyedCount),
     /// A sink that keeps the latest value it received per key.
     Sink(RecordingSink),
+    /// A bank account (boxed, like the source, for its generator).
+    Account(Box<Account>),
 }
 
 impl TaskLogic {
@@ -56,6 +59,7 @@ impl TaskLogic {
             TaskLogic::Source(source) => source.as_mut(),
             TaskLogic::KeyedCount(count) => count,
             TaskLogic::Sink(sink) => sink,
+            TaskLogic::Account(account) => account.as_mut(),
         }
     }
 
@@ -65,6 +69,7 @@ impl TaskLogic {
             TaskLogic::Source(source) => source.snapshot(out),
             TaskLogic::KeyedCount(count) => count.snapshot(out),
             TaskLogic::Sink(sink) => sink.snapshot(out),
+            TaskLogic::Account(account) => account.snapshot(out),
         }
     }
 

@@ -7,10 +7,11 @@
 //! per key, the running counts 1..n under the input records' ids; a sink emits nothing. A
 //! record that reaches a vertex along two paths is expected there twice.
 
-use crate::check::{ExpectedTotals, KeyExpectation};
+use crate::check::{BankExpectation, ExpectedTotals, KeyExpectation};
 use crate::dataflow::graph::{TaskRef, VertexKind};
 use crate::dataflow::source::RecordGenerator;
 use crate::harness::WorldConfig;
+use crate::harness::bank::payee_of;
 use crate::kernel::ids::{TaskId, VertexId};
 use crate::kernel::rng::Seed;
 
@@ -18,7 +19,7 @@ use crate::kernel::rng::Seed;
 pub struct Oracle {
     /// Per keyed vertex, per key.
     pub expected: ExpectedTotals,
-    /// Records in all source splits together.
+    /// Records in all source splits together (for a bank: transfers in all accounts' series).
     pub source_records: u64,
 }
 
@@ -43,7 +44,13 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
                 emitted[vertex.index()] = received.iter().map(|input| running_count_emissions(*input)).collect();
                 held[vertex.index()] = Some(received);
             }
-            VertexKind::Sink => emitted[vertex.index()] = vec![KeyExpectation::default(); key_count],
+            // Accounts pay each other only: nothing of theirs reaches a keyed vertex.
+            VertexKind::Sink | VertexKind::Account => {
+                emitted[vertex.index()] = vec![KeyExpectation::default(); key_count];
+                if spec.kind == VertexKind::Account {
+                    source_records += u64::from(spec.parallelism) * world.workload.records_per_source_subtask;
+                }
+            }
         }
     }
     let paths = path_counts(world);
@@ -64,8 +71,13 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
         .filter(|(_, vertex)| vertex.kind == VertexKind::Source)
         .flat_map(|(index, vertex)| std::iter::repeat_n(index, vertex.parallelism as usize))
         .collect();
-    let mut expected =
-        ExpectedTotals { task_groups: Vec::new(), groups: Vec::new(), source_splits, multiplicity: Vec::new() };
+    let mut expected = ExpectedTotals {
+        task_groups: Vec::new(),
+        groups: Vec::new(),
+        source_splits,
+        multiplicity: Vec::new(),
+        bank: bank_expectation(world, seed),
+    };
     for (index, (spec, held)) in graph.vertices.iter().zip(held).enumerate() {
         let group = held.map(|per_key| {
             expected.groups.push(per_key);
@@ -75,6 +87,27 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
         expected.task_groups.extend(std::iter::repeat_n(group, spec.parallelism as usize));
     }
     Oracle { expected, source_records }
+}
+
+/// A bank's money: the total, and — when every transfer is from the replayable series, so
+/// that a restore replays exactly the same ones — each account's final balance.
+fn bank_expectation(world: &WorldConfig, seed: Seed) -> Option<BankExpectation> {
+    let bank = world.bank.as_ref()?;
+    let accounts = world.graph.vertices.iter().map(|vertex| vertex.parallelism).sum::<u32>();
+    let total = bank.opening_balance.checked_mul(i64::from(accounts)).expect("limits keep the total in i64");
+    let final_balances = (!bank.scripts_transfers()).then(|| {
+        let mut balances = vec![bank.opening_balance; accounts as usize];
+        for payer in 0..accounts {
+            let mut generator = RecordGenerator::for_source_task(seed, world.workload, TaskId(payer));
+            for offset in 0..world.workload.records_per_source_subtask {
+                let transfer = generator.record_at(offset);
+                balances[payer as usize] -= transfer.value;
+                balances[payee_of(payer, transfer.key) as usize] += transfer.value;
+            }
+        }
+        balances
+    });
+    Some(BankExpectation { total, final_balances })
 }
 
 /// `paths[v][s]`: how many paths lead from source vertex `s` to vertex `v` through vertices

@@ -107,8 +107,11 @@ pub struct Outcome {
     pub end_time: SimTime,
     /// Figures from the harness.
     pub stats: RunStats,
-    /// Records the sources hold in all (each read at least once in a finished run).
+    /// Records the sources hold in all (each read at least once in a finished run); for a
+    /// bank, the transfers in all accounts' series.
     pub source_records: u64,
+    /// Whether the job is a bank of accounts (its records are transfers).
+    pub bank: bool,
     /// The trace hash.
     pub trace_hash: TraceHash,
     /// Facts recorded.
@@ -174,6 +177,7 @@ pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOption
         end_time: end.now,
         stats: outcome.stats,
         source_records,
+        bank: compiled.world.bank.is_some(),
         trace_hash: outcome.trace_hash,
         fact_count: outcome.fact_count,
         facts: outcome.facts,

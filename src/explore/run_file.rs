@@ -25,8 +25,9 @@ use std::fmt;
 /// The first bytes of every run file.
 pub const RUN_FILE_MAGIC: [u8; 8] = *b"SNAPRUN\0";
 
-/// The format version this build writes and the newest it reads.
-pub const RUN_FILE_VERSION: u32 = 1;
+/// The format version this build writes and reads. 2: scenarios gained `bank` and
+/// `script` (the bank scenario), and facts the bank's kinds.
+pub const RUN_FILE_VERSION: u32 = 2;
 
 /// The usual file name ending.
 pub const RUN_FILE_EXTENSION: &str = "snaprun";
@@ -60,6 +61,8 @@ pub enum RunFileError {
     Truncated { expected: u64, found: u64 },
     /// It was written by a newer format than this build reads.
     NewerVersion { found: u32 },
+    /// It was written by an older format, which this build no longer reads.
+    OlderVersion { found: u32 },
     /// Its checksum does not match its payload.
     Corrupted,
     /// The payload does not decode.
@@ -76,6 +79,11 @@ impl fmt::Display for RunFileError {
             RunFileError::NewerVersion { found } => write!(
                 f,
                 "written by a newer snapsim (run file format {found}; this build reads up to {RUN_FILE_VERSION})"
+            ),
+            RunFileError::OlderVersion { found } => write!(
+                f,
+                "written by an older snapsim (run file format {found}; this build reads {RUN_FILE_VERSION}): record \
+                 the run again from its scenario and seed"
             ),
             RunFileError::Corrupted => write!(f, "corrupted: the checksum does not match the contents"),
             RunFileError::Undecodable(reason) => write!(f, "the contents do not decode: {reason}"),
@@ -130,6 +138,9 @@ impl RunFile {
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
         if version > RUN_FILE_VERSION {
             return Err(RunFileError::NewerVersion { found: version });
+        }
+        if version < RUN_FILE_VERSION {
+            return Err(RunFileError::OlderVersion { found: version });
         }
         let payload_length = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
         let expected = payload_length.saturating_add((HEADER_BYTES + CHECKSUM_BYTES) as u64);

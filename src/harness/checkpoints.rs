@@ -7,9 +7,11 @@
 
 use super::tasks::TaskStatus;
 use super::{Event, SimWorld};
+use crate::dataflow::operator::TaskLogic;
 use crate::dataflow::record::{Message, Record};
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{Attempt, ChannelId, CheckpointId, TaskId};
+use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, MessageTag, ObjectName, digest_bytes};
 use crate::protocol::coordinator::{CoordinatorCommand, CoordinatorInput};
 use crate::protocol::{TaskCommand, TaskInput};
@@ -81,7 +83,10 @@ impl SimWorld {
 
     fn snapshot(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
         self.capture(task, checkpoint);
-        self.broadcast(task, Message::Barrier(checkpoint), scheduler);
+        // A closed output carries nothing more; its receiver treats that input as ended.
+        if !self.tasks[task.index()].outputs_closed {
+            self.broadcast(task, Message::Barrier(checkpoint), scheduler);
+        }
     }
 
     /// Captures the operator's state for `checkpoint` (atomic with record processing).
@@ -90,6 +95,10 @@ impl SimWorld {
         self.tasks[task.index()].logic.snapshot(&mut state);
         let bytes = state.len() as u64;
         self.record(Fact::StateCaptured { task, checkpoint, digest: digest_bytes(&state), bytes });
+        if let TaskLogic::Account(account) = &self.tasks[task.index()].logic {
+            let balance = account.balance();
+            self.record(Fact::BalanceCaptured { task, checkpoint, balance });
+        }
         let previous =
             self.tasks[task.index()].captured.insert(checkpoint, TaskSnapshot { state, ..TaskSnapshot::default() });
         assert!(previous.is_none(), "{task} captured {checkpoint} twice");
@@ -173,8 +182,9 @@ impl SimWorld {
         checkpoint: CheckpointId,
         scheduler: &mut Scheduler<Event>,
     ) {
-        if self.tasks[task.index()].status == TaskStatus::Finished {
-            // A finished source cannot inject a barrier any more.
+        let runtime = &self.tasks[task.index()];
+        if runtime.status == TaskStatus::Finished || runtime.outputs_closed {
+            // A finished source (or an account done paying) cannot send a barrier any more.
             let delay = self.control_latency();
             scheduler.after(delay, Event::DeclineReceived { task, checkpoint });
             return;
@@ -236,6 +246,14 @@ impl SimWorld {
             CoordinatorCommand::ArmTriggerTimer { at, generation } => {
                 scheduler.at(at, Event::TriggerTimer { generation })
             }
+            CoordinatorCommand::TriggerSources { checkpoint } if self.config.bank.is_some() => {
+                self.record(Fact::CheckpointTriggered { checkpoint });
+                // A bank's snapshot starts at one account: a scripted one at once, a drawn
+                // one after a control-message latency.
+                let delay = if self.next_initiator.is_some() { SimDuration::ZERO } else { self.control_latency() };
+                let task = self.initiator();
+                scheduler.after(delay, Event::TriggerReceived { task, checkpoint, attempt: self.attempt });
+            }
             CoordinatorCommand::TriggerSources { checkpoint } => {
                 self.record(Fact::CheckpointTriggered { checkpoint });
                 for index in 0..self.tasks.len() {
@@ -264,10 +282,12 @@ impl SimWorld {
                 for object in self.storage.delete_where(|name| object_checkpoint(name) < checkpoint) {
                     self.record(Fact::ObjectDeleted { object });
                 }
+                self.close_bank_if_done(scheduler);
             }
             CoordinatorCommand::Aborted { checkpoint, reason } => {
                 self.stats.checkpoints_aborted += 1;
                 self.record(Fact::CheckpointAborted { checkpoint, reason });
+                self.close_bank_if_done(scheduler);
                 if self.job == super::JobStatus::Running {
                     for index in 0..self.tasks.len() {
                         let delay = self.control_latency();

@@ -8,6 +8,7 @@
 //! (protocol and coordinator commands), `sending.rs` (routing and credit-based sending),
 //! `failover.rs` (crash and restart).
 
+pub mod bank;
 mod checkpoints;
 mod failover;
 mod sending;
@@ -51,6 +52,8 @@ pub struct WorldConfig {
     pub faults: FaultPlan,
     /// The checkpoint protocol every task runs.
     pub protocol: ProtocolKind,
+    /// The bank's settings, when the job is a bank of accounts.
+    pub bank: Option<bank::BankConfig>,
 }
 
 /// A user's protocol factory, shared by every task of a run.
@@ -144,6 +147,10 @@ pub enum Event {
     Restart { attempt: Attempt },
     /// A timer a task's protocol set fires.
     ProtocolTimer { task: TaskId, attempt: Attempt },
+    /// The bank's scripted event at this index happens.
+    Script { index: u32 },
+    /// The bank's script is over: accounts may close their outputs.
+    ScriptEnded,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,6 +214,10 @@ pub struct SimWorld {
     protocol_choice: ProtocolChoice,
     /// How the barrier a protocol is handling right now was taken, if any.
     barrier_in_hand: Option<BarrierTaken>,
+    /// The account a scripted initiation names, while the coordinator is asked to trigger.
+    next_initiator: Option<TaskId>,
+    /// Draws which account initiates each periodic snapshot of a bank.
+    initiator_stream: SimRng,
     stats: RunStats,
     scratch: Scratch,
 }
@@ -222,6 +233,7 @@ impl SimWorld {
                 VertexKind::Source => TaskRole::Source,
                 VertexKind::KeyedCount => TaskRole::Keyed,
                 VertexKind::Sink => TaskRole::Other,
+                VertexKind::Account => TaskRole::Account,
             })
             .collect();
         let choice = ProtocolChoice {
@@ -252,6 +264,8 @@ impl SimWorld {
             source_records_since_milestone: 0,
             plants: options.plants,
             barrier_in_hand: None,
+            next_initiator: None,
+            initiator_stream: SimRng::open(seed, Stream::Initiators),
             stats: RunStats::default(),
             scratch: Scratch::default(),
             config,
@@ -267,6 +281,7 @@ impl SimWorld {
             let index = u32::try_from(index).expect("fault count fits u32");
             scheduler.at(fault.at, Event::Fault { index });
         }
+        self.start_script(scheduler);
         self.tell_coordinator(crate::protocol::coordinator::CoordinatorInput::JobStarted, scheduler);
         for task in 0..self.tasks.len() {
             self.try_work(TaskId::from_index(task), scheduler);
@@ -335,6 +350,8 @@ impl World for SimWorld {
                 self.run_protocol(task, crate::protocol::TaskInput::Timer, scheduler);
                 self.try_work(task, scheduler);
             }
+            Event::Script { index } => self.on_script(index, scheduler),
+            Event::ScriptEnded => self.close_bank_if_done(scheduler),
             // An event of an attempt that failed: what it stood for died with that attempt.
             Event::TaskReady { .. }
             | Event::Arrival { .. }

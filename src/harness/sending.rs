@@ -8,6 +8,7 @@ use crate::dataflow::record::{Message, Record};
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{ChannelId, TaskId};
 use crate::kernel::trace::{Fact, MessageTag};
+use crate::recovery::TaskRole;
 
 impl SimWorld {
     /// Routes a record through every output gate of `task`.
@@ -42,6 +43,9 @@ impl SimWorld {
     ) {
         let sequence = self.network.enqueue(channel.index(), message);
         let tag = match message {
+            Message::Record(record) if self.roles[task.index()] == TaskRole::Account => {
+                MessageTag::Transfer { record: record.id, amount: record.value }
+            }
             Message::Record(record) => MessageTag::Record { record: record.id, key: record.key },
             Message::Barrier(checkpoint) => MessageTag::Barrier { checkpoint },
             Message::EndOfInput => MessageTag::EndOfInput,

@@ -8,6 +8,7 @@
 //! unblocked.
 
 use super::{BarrierTaken, Event, JobStatus, ProtocolChoice, ReadyInputs, SimWorld, WorldConfig};
+use crate::dataflow::account::Account;
 use crate::dataflow::graph::{Topology, VertexKind};
 use crate::dataflow::keyed::KeyedCount;
 use crate::dataflow::operator::{Operator, TaskLogic};
@@ -70,6 +71,9 @@ pub(super) struct TaskRuntime {
     pub(super) replay: VecDeque<Record>,
     /// Restored output channel state, sent again before anything new.
     pub(super) resend: Vec<(ChannelId, Record)>,
+    /// Whether the task has sent end-of-input on every output while still consuming (a
+    /// bank account whose payments are done).
+    pub(super) outputs_closed: bool,
 }
 
 impl TaskRuntime {
@@ -94,6 +98,12 @@ impl TaskRuntime {
             }
             VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new()),
             VertexKind::Sink => TaskLogic::Sink(RecordingSink::new()),
+            VertexKind::Account => {
+                let generator = RecordGenerator::for_source_task(seed, config.workload, task);
+                let opening_balance = config.bank.as_ref().map_or(0, |bank| bank.opening_balance);
+                let transfers = config.workload.records_per_source_subtask;
+                TaskLogic::Account(Box::new(Account::new(generator, opening_balance, transfers)))
+            }
         };
         let inputs = spec
             .inputs
@@ -112,6 +122,7 @@ impl TaskRuntime {
             captured: BTreeMap::new(),
             replay: VecDeque::new(),
             resend: Vec::new(),
+            outputs_closed: false,
         }
     }
 
@@ -125,6 +136,7 @@ impl TaskRuntime {
         self.captured.clear();
         self.replay.clear();
         self.resend.clear();
+        self.outputs_closed = false;
         self.ready.clear();
         self.status = TaskStatus::Idle;
         self.outbox_len = 0;
@@ -195,20 +207,31 @@ impl SimWorld {
         self.try_work(spec.receiver, scheduler);
     }
 
-    /// Lets an idle task take its next step: read (a source) or consume (any other task).
+    /// Lets an idle task take its next step: read (a source), pay or be paid (an account),
+    /// or consume (any other task).
     pub(super) fn try_work(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        let role = self.roles[task.index()];
         let runtime = &mut self.tasks[task.index()];
-        if runtime.status != TaskStatus::Idle {
+        match runtime.status {
+            TaskStatus::Idle => {}
+            // Being paid sends nothing, so back-pressure never stops an account consuming.
+            TaskStatus::Backpressured if role == TaskRole::Account => runtime.status = TaskStatus::Idle,
+            _ => return,
+        }
+        if role == TaskRole::Account {
+            self.account_step(task, scheduler);
             return;
         }
         if runtime.outbox_len > 0 {
             runtime.status = TaskStatus::Backpressured;
             return;
         }
-        if self.roles[task.index()] == TaskRole::Source {
+        if role == TaskRole::Source {
             self.source_step(task, scheduler);
-        } else {
-            self.consume_step(task, scheduler);
+        } else if !self.consume_step(task, true, scheduler)
+            && self.tasks[task.index()].inputs.iter().all(|slot| slot.ended)
+        {
+            self.finish_task(task, true, scheduler);
         }
     }
 
@@ -217,7 +240,7 @@ impl SimWorld {
             unreachable!("a source task runs a source");
         };
         let Some(record) = source.read_next() else {
-            self.finish_task(task, scheduler);
+            self.finish_task(task, true, scheduler);
             return;
         };
         self.stats.source_records_read += 1;
@@ -233,27 +256,30 @@ impl SimWorld {
         }
     }
 
-    fn become_busy(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn become_busy(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
         let runtime = &mut self.tasks[task.index()];
         runtime.status = TaskStatus::Busy;
         scheduler.after(runtime.processing, Event::TaskReady { task, attempt: self.attempt });
     }
 
     /// Consumes messages until one record has been processed (the task is then busy), the
-    /// task has nothing it may consume, or it is back-pressured. Barriers and end-of-input
-    /// markers take no processing time.
-    fn consume_step(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+    /// task has nothing it may consume, or — if `stop_when_backpressured` — it is
+    /// back-pressured. Barriers and end-of-input markers take no processing time. Returns
+    /// whether the task stopped for busy or back-pressure (rather than for want of input).
+    pub(super) fn consume_step(
+        &mut self,
+        task: TaskId,
+        stop_when_backpressured: bool,
+        scheduler: &mut Scheduler<Event>,
+    ) -> bool {
         if let Some(record) = self.tasks[task.index()].replay.pop_front() {
             self.apply(task, record, scheduler);
             self.become_busy(task, scheduler);
-            return;
+            return true;
         }
         loop {
             let Some(input) = self.next_ready_input(task) else {
-                if self.tasks[task.index()].inputs.iter().all(|slot| slot.ended) {
-                    self.finish_task(task, scheduler);
-                }
-                return;
+                return false;
             };
             let (sequence, message) = self.consume(task, input, scheduler);
             match message {
@@ -261,7 +287,7 @@ impl SimWorld {
                     self.record_channel_state(task, input, sequence, record);
                     self.apply(task, record, scheduler);
                     self.become_busy(task, scheduler);
-                    return;
+                    return true;
                 }
                 Message::Barrier(checkpoint) => {
                     self.barrier_in_hand = Some(BarrierTaken::InOrder);
@@ -274,9 +300,9 @@ impl SimWorld {
                 }
             }
             let runtime = &mut self.tasks[task.index()];
-            if runtime.outbox_len > 0 {
+            if stop_when_backpressured && runtime.outbox_len > 0 {
                 runtime.status = TaskStatus::Backpressured;
-                return;
+                return true;
             }
         }
     }
@@ -335,6 +361,10 @@ impl SimWorld {
                 self.record(Fact::RecordApplied { task, record: record.id, key: record.key });
             }
             TaskLogic::Sink(sink) => sink.process(&record, &mut outputs),
+            TaskLogic::Account(account) => {
+                account.process(&record, &mut outputs);
+                self.stats.records_applied += 1;
+            }
             TaskLogic::Source(_) => unreachable!("sources have no inputs"),
         }
         for output in outputs.drain(..) {
@@ -343,14 +373,19 @@ impl SimWorld {
         self.scratch.records = outputs;
     }
 
-    fn finish_task(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+    /// Marks `task` finished, first sending end-of-input on its outputs if `close_outputs`
+    /// (an account closed them earlier).
+    pub(super) fn finish_task(&mut self, task: TaskId, close_outputs: bool, scheduler: &mut Scheduler<Event>) {
         self.tasks[task.index()].status = TaskStatus::Finished;
-        self.broadcast(task, Message::EndOfInput, scheduler);
+        if close_outputs {
+            self.broadcast(task, Message::EndOfInput, scheduler);
+        }
         self.record(Fact::TaskFinished { task });
         self.finished_tasks += 1;
         self.tell_coordinator(CoordinatorInput::TaskFinished { task }, scheduler);
         if self.finished_tasks == self.tasks.len() {
             self.record_final_totals();
+            self.record_final_balances();
             self.job = JobStatus::Finished;
         }
     }

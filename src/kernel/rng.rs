@@ -30,11 +30,13 @@ pub enum Stream {
     Faults = 4,
     /// Choices of the task scheduler, such as per-record processing jitter.
     Scheduling = 5,
+    /// Which bank account initiates each periodic snapshot.
+    Initiators = 6,
 }
 
 /// Every stream of a run, in a fixed order, for the golden test.
-pub const ALL_STREAMS: [Stream; 5] =
-    [Stream::Workload, Stream::Network, Stream::Storage, Stream::Faults, Stream::Scheduling];
+pub const ALL_STREAMS: [Stream; 6] =
+    [Stream::Workload, Stream::Network, Stream::Storage, Stream::Faults, Stream::Scheduling, Stream::Initiators];
 
 /// A seeded random stream; it hands out integers only.
 #[derive(Clone, Debug)]

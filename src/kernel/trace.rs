@@ -59,6 +59,10 @@ pub enum Fact {
     TaskRestored { task: TaskId, checkpoint: Option<CheckpointId>, digest: u64 },
     /// At the end of a finished run, the totals a keyed aggregate holds for one key.
     KeyTotal { task: TaskId, key: u64, count: u64, sum: i64, fingerprint: u64 },
+    /// A bank account captured its state for `checkpoint`: this is the balance it recorded.
+    BalanceCaptured { task: TaskId, checkpoint: CheckpointId, balance: i64 },
+    /// At the end of a finished bank run, the balance an account holds.
+    FinalBalance { task: TaskId, balance: i64 },
 }
 
 /// What a sent message was, as far as the trace cares.
@@ -70,6 +74,15 @@ pub enum MessageTag {
     Barrier { checkpoint: CheckpointId },
     /// The end of the sender's output on this channel.
     EndOfInput,
+    /// A bank transfer of `amount` (the record's value); the channel names payer and payee.
+    Transfer { record: RecordId, amount: i64 },
+}
+
+impl MessageTag {
+    /// Whether the message is data (a record or a transfer), not a barrier or end marker.
+    pub fn is_data(self) -> bool {
+        matches!(self, MessageTag::Record { .. } | MessageTag::Transfer { .. })
+    }
 }
 
 /// A durable object's name in simulated storage.
@@ -331,6 +344,17 @@ impl Fact {
                 out.extend_from_slice(&sum.to_le_bytes());
                 push_u64(out, fingerprint);
             }
+            Fact::BalanceCaptured { task, checkpoint, balance } => {
+                out.push(22);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+                out.extend_from_slice(&balance.to_le_bytes());
+            }
+            Fact::FinalBalance { task, balance } => {
+                out.push(23);
+                push_u32(out, task.0);
+                out.extend_from_slice(&balance.to_le_bytes());
+            }
             _ => unreachable!("every fact kind is encoded by encode or encode_rare"),
         }
     }
@@ -349,6 +373,11 @@ impl MessageTag {
                 push_u64(out, checkpoint.0);
             }
             MessageTag::EndOfInput => out.push(3),
+            MessageTag::Transfer { record, amount } => {
+                out.push(4);
+                push_u64(out, record.packed());
+                out.extend_from_slice(&amount.to_le_bytes());
+            }
         }
     }
 }

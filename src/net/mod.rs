@@ -40,6 +40,8 @@ struct Channel<M> {
     arrived: VecDeque<(u64, M)>,
     next_sequence: u64,
     last_arrival: SimTime,
+    /// Messages given an explicit latency (scripted events), by sequence number, in order.
+    fixed_latency: VecDeque<(u64, SimDuration)>,
 }
 
 /// A message handed to the network: its sequence number on the channel and when it arrives.
@@ -70,6 +72,7 @@ impl<M: Copy> Network<M> {
             arrived: VecDeque::new(),
             next_sequence: 0,
             last_arrival: SimTime::ZERO,
+            fixed_latency: VecDeque::new(),
         };
         Network { channels: vec![channel; channel_count], config }
     }
@@ -85,6 +88,14 @@ impl<M: Copy> Network<M> {
         sequence
     }
 
+    /// Like `enqueue`, but the message's latency is `latency` instead of a draw (a
+    /// scripted event replaying a textbook example or a bug report). FIFO still holds.
+    pub fn enqueue_with_latency(&mut self, channel: usize, message: M, latency: SimDuration) -> u64 {
+        let sequence = self.enqueue(channel, message);
+        self.channels[channel].fixed_latency.push_back((sequence, latency));
+        sequence
+    }
+
     /// Moves the next buffered message into flight if the channel has a credit.
     #[inline]
     pub fn transmit_next(&mut self, channel: usize, now: SimTime, latency: &mut SimRng) -> Option<Transmission<M>> {
@@ -94,7 +105,13 @@ impl<M: Copy> Network<M> {
             return None;
         }
         let (sequence, message) = state.outbox.pop_front()?;
-        let delay = latency.in_range(self.config.latency_min.as_nanos(), self.config.latency_max.as_nanos());
+        let delay = match state.fixed_latency.front() {
+            Some(&(fixed, delay)) if fixed == sequence => {
+                state.fixed_latency.pop_front();
+                delay.as_nanos()
+            }
+            _ => latency.in_range(self.config.latency_min.as_nanos(), self.config.latency_max.as_nanos()),
+        };
         let drawn = now.after(SimDuration::from_nanos(delay));
         let arrival = if self.config.fifo { drawn.max(state.last_arrival) } else { drawn };
         state.last_arrival = state.last_arrival.max(arrival);
@@ -181,6 +198,7 @@ impl<M: Copy> Network<M> {
         state.outbox.clear();
         state.in_flight.clear();
         state.arrived.clear();
+        state.fixed_latency.clear();
         discarded as u64
     }
 

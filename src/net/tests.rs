@@ -76,3 +76,20 @@ fn without_fifo_a_later_message_can_arrive_first() {
     network.arrive(0, last.sequence);
     assert_eq!(network.consume(0), Some((49, 49)), "it arrives, and is consumed, first");
 }
+
+#[test]
+fn a_fixed_latency_replaces_the_draw_and_keeps_fifo() {
+    let mut network: Network<u32> = Network::new(1, config(10));
+    let mut drawing = SimRng::open(Seed(4), Stream::Network);
+    let mut untouched = SimRng::open(Seed(4), Stream::Network);
+    network.enqueue_with_latency(0, 1, SimDuration::from_nanos(5));
+    let first = network.transmit_next(0, SimTime::ZERO, &mut drawing).expect("credit");
+    assert_eq!(first.arrival, SimTime::ZERO.after(SimDuration::from_nanos(5)));
+    assert_eq!(drawing.next_u64(), untouched.next_u64(), "no draw was spent on the fixed latency");
+    network.enqueue(0, 2);
+    let second = network.transmit_next(0, SimTime::ZERO, &mut drawing).expect("credit");
+    assert!(second.arrival >= first.arrival, "FIFO holds across fixed and drawn latencies");
+    network.enqueue_with_latency(0, 3, SimDuration::ZERO);
+    let third = network.transmit_next(0, SimTime::ZERO, &mut drawing).expect("credit");
+    assert_eq!(third.arrival, second.arrival, "a fixed latency shorter than the one before waits for it");
+}

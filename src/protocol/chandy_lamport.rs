@@ -5,13 +5,14 @@
 //! channel's state, until that input's marker arrives. When every open input has delivered
 //! its marker, the state and the recorded channel state are persisted together; recovery
 //! replays the channel state before any new input. Several snapshots may be in progress at
-//! once, told apart by id. Correct only if channels are FIFO: the marker must not overtake
+//! once, told apart by id, whoever initiated them; the graph may have cycles (the bank's
+//! accounts form a complete graph). Correct only if channels are FIFO: the marker must not overtake
 //! the messages sent before it (the consistent-cut checker shows what happens otherwise).
 
 use super::{Recording, TaskCommand, TaskInput, TaskProtocol, recording_commands};
 use crate::kernel::ids::CheckpointId;
 use crate::kernel::time::SimTime;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The Chandy-Lamport state machine of one task.
 #[derive(Clone, Debug)]
@@ -19,8 +20,13 @@ pub struct ChandyLamport {
     ended: Vec<bool>,
     /// Snapshots in progress: which inputs have delivered their marker.
     in_progress: BTreeMap<CheckpointId, Vec<bool>>,
-    /// The newest snapshot this task started or heard aborted.
-    newest_seen: Option<CheckpointId>,
+    /// Snapshots this task has started and not yet seen aborted: a marker of one of them
+    /// that is no longer in progress is late, not new.
+    started: BTreeSet<CheckpointId>,
+    /// The newest snapshot this task started by trigger or marker.
+    newest_started: Option<CheckpointId>,
+    /// Every snapshot up to this one was abandoned.
+    aborted_up_to: Option<CheckpointId>,
     /// Record channel state (false only in a planted bug).
     records_channels: bool,
 }
@@ -31,7 +37,9 @@ impl ChandyLamport {
         ChandyLamport {
             ended: vec![false; input_count as usize],
             in_progress: BTreeMap::new(),
-            newest_seen: None,
+            started: BTreeSet::new(),
+            newest_started: None,
+            aborted_up_to: None,
             records_channels: true,
         }
     }
@@ -43,9 +51,11 @@ impl ChandyLamport {
 
     fn on_marker(&mut self, input: u32, checkpoint: CheckpointId, out: &mut Vec<TaskCommand>) {
         if !self.in_progress.contains_key(&checkpoint) {
-            if self.newest_seen.is_some_and(|newest| checkpoint <= newest) {
-                return; // Obsolete: finished, aborted, or superseded.
+            if self.is_obsolete(checkpoint) {
+                return; // Finished here already, or aborted.
             }
+            // A snapshot with an older id than one already started is still its own
+            // snapshot: with several initiators, markers of different ids race.
             self.start(checkpoint, Some(input), out);
         } else if self.records_channels {
             out.push(TaskCommand::StopRecording { input, checkpoint });
@@ -56,9 +66,14 @@ impl ChandyLamport {
         self.persist_if_complete(checkpoint, out);
     }
 
+    fn is_obsolete(&self, checkpoint: CheckpointId) -> bool {
+        self.started.contains(&checkpoint) || self.aborted_up_to.is_some_and(|aborted| checkpoint <= aborted)
+    }
+
     /// Records state, sends markers, and starts recording every other open input.
     fn start(&mut self, checkpoint: CheckpointId, first_input: Option<u32>, out: &mut Vec<TaskCommand>) {
-        self.newest_seen = Some(checkpoint);
+        self.started.insert(checkpoint);
+        self.newest_started = self.newest_started.max(Some(checkpoint));
         out.push(TaskCommand::Snapshot { checkpoint });
         let arrived: Vec<bool> = self.ended.clone();
         if self.records_channels {
@@ -91,8 +106,9 @@ impl TaskProtocol for ChandyLamport {
     fn handle(&mut self, _now: SimTime, input: TaskInput, out: &mut Vec<TaskCommand>) {
         match input {
             TaskInput::Trigger { checkpoint } => {
-                assert!(self.ended.is_empty(), "only sources are triggered");
-                if self.newest_seen.is_none_or(|newest| checkpoint > newest) {
+                // Any task may initiate (a source of a job, any account of the bank). A
+                // trigger older than a snapshot already started here is stale.
+                if !self.is_obsolete(checkpoint) && self.newest_started.is_none_or(|newest| checkpoint > newest) {
                     self.start(checkpoint, None, out);
                     self.persist_if_complete(checkpoint, out);
                 }
@@ -119,7 +135,8 @@ impl TaskProtocol for ChandyLamport {
                 for checkpoint in doomed {
                     self.abandon(checkpoint, out);
                 }
-                self.newest_seen = self.newest_seen.max(Some(checkpoint));
+                self.aborted_up_to = self.aborted_up_to.max(Some(checkpoint));
+                self.started = self.started.split_off(&CheckpointId(checkpoint.0 + 1));
             }
         }
     }

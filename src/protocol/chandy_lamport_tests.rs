@@ -106,3 +106,39 @@ fn persisted_state_is_acknowledged() {
     let script = steps(&mut task, &[TaskInput::StatePersisted { checkpoint: id(5) }]);
     assert_eq!(script, [vec![TaskCommand::Acknowledge { checkpoint: id(5) }]]);
 }
+
+#[test]
+fn a_task_with_inputs_may_initiate_and_records_every_input() {
+    // Any account of the bank initiates: on its trigger it records its state, sends markers
+    // and records all of its inputs until each input's marker arrives.
+    let mut account = ChandyLamport::new(2);
+    let script = steps(&mut account, &[TaskInput::Trigger { checkpoint: id(1) }, marker(0, 1), marker(1, 1)]);
+    assert_eq!(script, [vec![snapshot(1), start(0, 1), start(1, 1)], vec![stop(0, 1)], vec![stop(1, 1), persist(1)]]);
+}
+
+#[test]
+fn markers_of_an_older_snapshot_after_a_newer_one_still_start_it() {
+    // Two initiators: snapshot 2's marker reaches this task before snapshot 1's. Both are
+    // snapshots of their own, and each completes.
+    let mut task = ChandyLamport::new(2);
+    let script = steps(&mut task, &[marker(0, 2), marker(1, 1), marker(1, 2), marker(0, 1)]);
+    assert_eq!(
+        script,
+        [
+            vec![snapshot(2), start(1, 2)],
+            vec![snapshot(1), start(0, 1)],
+            vec![stop(1, 2), persist(2)],
+            vec![stop(0, 1), persist(1)],
+        ]
+    );
+}
+
+#[test]
+fn a_late_marker_of_an_aborted_snapshot_starts_nothing() {
+    let mut task = ChandyLamport::new(2);
+    let script = steps(
+        &mut task,
+        &[marker(0, 1), TaskInput::CheckpointAborted { checkpoint: id(1) }, marker(1, 1), marker(0, 2)],
+    );
+    assert_eq!(script, [vec![snapshot(1), start(1, 1)], vec![stop(1, 1)], vec![], vec![snapshot(2), start(1, 2)]]);
+}

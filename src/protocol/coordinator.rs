@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 /// The checkpoint settings of a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckpointConfig {
-    /// Time between periodic triggers.
+    /// Time between periodic triggers; zero for none (a bank scenario's scripted snapshots).
     pub interval: SimDuration,
     /// Also trigger after this many source records (summed over sources), if set.
     pub every_source_records: Option<u64>,
@@ -37,6 +37,11 @@ pub enum CoordinatorInput {
     TriggerTimer { generation: u64 },
     /// Another `every_source_records` records were read.
     SourceRecordsMilestone,
+    /// A snapshot is asked for now (a scripted initiation), under the usual pre-flight checks.
+    TriggerRequest,
+    /// The job's work is done (a bank whose accounts have paid everything): trigger no
+    /// more checkpoints, so that the pending ones drain and the job can end.
+    WindDown,
     /// A task acknowledged a checkpoint.
     Acknowledge { task: TaskId, checkpoint: CheckpointId },
     /// A task declined a checkpoint.
@@ -88,13 +93,13 @@ pub struct Coordinator {
     job_running: bool,
     finished_tasks: usize,
     timer_generation: u64,
+    winding_down: bool,
 }
 
 impl Coordinator {
     /// A coordinator for a job of `task_count` tasks; checkpoint ids start at 1.
     pub fn new(config: CheckpointConfig, task_count: usize) -> Coordinator {
         assert!(config.max_concurrent > 0, "max_concurrent must be at least 1");
-        assert!(config.interval > SimDuration::ZERO, "the interval must be positive");
         Coordinator {
             config,
             task_count,
@@ -104,12 +109,23 @@ impl Coordinator {
             job_running: false,
             finished_tasks: 0,
             timer_generation: 0,
+            winding_down: false,
         }
     }
 
     /// The newest completed checkpoint.
     pub fn latest_completed(&self) -> Option<CheckpointId> {
         self.latest_completed
+    }
+
+    /// Whether the job is winding down (no more triggers).
+    pub fn is_winding_down(&self) -> bool {
+        self.winding_down
+    }
+
+    /// Whether any checkpoint is pending.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// Whether `checkpoint` is still pending.
@@ -123,6 +139,7 @@ impl Coordinator {
             CoordinatorInput::JobStarted | CoordinatorInput::JobRestarted => {
                 self.job_running = true;
                 self.finished_tasks = 0;
+                self.winding_down = false;
                 self.arm_timer(now, out);
             }
             CoordinatorInput::TriggerTimer { generation } => {
@@ -131,12 +148,13 @@ impl Coordinator {
                     self.arm_timer(now, out);
                 }
             }
-            CoordinatorInput::SourceRecordsMilestone => self.try_trigger(now, out),
+            CoordinatorInput::SourceRecordsMilestone | CoordinatorInput::TriggerRequest => self.try_trigger(now, out),
             CoordinatorInput::Acknowledge { task, checkpoint } => self.on_acknowledge(task, checkpoint, out),
             CoordinatorInput::Decline { checkpoint, .. } => self.abort(checkpoint, AbortReason::Declined, out),
             CoordinatorInput::Timeout { checkpoint } => self.abort(checkpoint, AbortReason::Expired, out),
             CoordinatorInput::MetadataDurable { checkpoint } => self.on_metadata_durable(checkpoint, out),
             CoordinatorInput::TaskFinished { .. } => self.finished_tasks += 1,
+            CoordinatorInput::WindDown => self.winding_down = true,
             CoordinatorInput::JobFailed => {
                 self.job_running = false;
                 self.timer_generation += 1;
@@ -148,8 +166,12 @@ impl Coordinator {
         }
     }
 
+    /// Arms the periodic trigger, unless the interval is zero (scripted snapshots only).
     fn arm_timer(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
         self.timer_generation += 1;
+        if self.config.interval == SimDuration::ZERO {
+            return;
+        }
         out.push(CoordinatorCommand::ArmTriggerTimer {
             at: now.after(self.config.interval),
             generation: self.timer_generation,
@@ -161,7 +183,7 @@ impl Coordinator {
     /// check skips this trigger; it is not a checkpoint failure.
     fn try_trigger(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
         let room = self.pending.len() < self.config.max_concurrent as usize;
-        if !self.job_running || self.finished_tasks > 0 || !room {
+        if !self.job_running || self.finished_tasks > 0 || self.winding_down || !room {
             return;
         }
         let checkpoint = CheckpointId(self.next_checkpoint);

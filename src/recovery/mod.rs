@@ -50,6 +50,8 @@ pub enum TaskRole {
     Source,
     /// A keyed operator.
     Keyed,
+    /// A bank account: its state is its balance and the offset of its next transfer.
+    Account,
     /// Anything else.
     Other,
 }
@@ -65,7 +67,9 @@ pub fn plan_restore(
         .iter()
         .enumerate()
         .map(|(index, role)| match (latest, role) {
-            (_, TaskRole::Source) if planted(PlantedBug::ForgetSourceRewind) => RestoreAction::KeepLive,
+            (_, TaskRole::Source | TaskRole::Account) if planted(PlantedBug::ForgetSourceRewind) => {
+                RestoreAction::KeepLive
+            }
             (_, TaskRole::Keyed) if planted(PlantedBug::SkipKeyedStateRestore) => RestoreAction::KeepLive,
             (None, _) => RestoreAction::Fresh,
             (Some(metadata), _) => RestoreAction::FromObject(metadata.task_states[index]),

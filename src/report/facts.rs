@@ -18,6 +18,9 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
                 }
                 MessageTag::Barrier { checkpoint } => format!("barrier of {checkpoint}"),
                 MessageTag::EndOfInput => "end-of-input".to_string(),
+                MessageTag::Transfer { record, amount } => {
+                    format!("transfer {}@{} of {amount}", name(record.source), record.offset)
+                }
             };
             format!("{what} sent on {channel} as #{sequence}")
         }
@@ -60,6 +63,10 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
         Fact::KeyTotal { task, key, count, sum, .. } => {
             format!("{} ends with key {key}: count {count}, sum {sum}", name(task))
         }
+        Fact::BalanceCaptured { task, checkpoint, balance } => {
+            format!("{} recorded balance {balance} for {checkpoint}", name(task))
+        }
+        Fact::FinalBalance { task, balance } => format!("{} ends with balance {balance}", name(task)),
     }
 }
 

@@ -34,13 +34,23 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
     line("simulated", outcome.end_time.to_string());
     line("checkpoints", format!("{} completed, {} aborted", stats.checkpoints_completed, stats.checkpoints_aborted));
     line("recoveries", stats.recoveries.to_string());
-    line(
-        "records",
-        format!(
-            "{} in the sources, {} read ({replayed} replayed), {} applied to keyed state",
-            outcome.source_records, stats.source_records_read, stats.records_applied
-        ),
-    );
+    if outcome.bank {
+        line(
+            "transfers",
+            format!(
+                "{} in the accounts' series, {} paid ({replayed} replayed), {} received",
+                outcome.source_records, stats.source_records_read, stats.records_applied
+            ),
+        );
+    } else {
+        line(
+            "records",
+            format!(
+                "{} in the sources, {} read ({replayed} replayed), {} applied to keyed state",
+                outcome.source_records, stats.source_records_read, stats.records_applied
+            ),
+        );
+    }
     line("persisted", format!("{} bytes", stats.bytes_persisted));
     if let Some(duplicates) = stats.duplicates {
         line("duplicates", format!("{duplicates} record applications beyond exactly once (allowed: at-least-once)"));

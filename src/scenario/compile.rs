@@ -32,8 +32,8 @@ pub struct CompiledScenario {
 /// Limits that keep a run's memory and set-up time finite (a bigger job is refused with one
 /// line, never an allocation failure): records per source split, records in all splits,
 /// keys, and channels once the graph is expanded.
-const RECORDS_PER_SPLIT_MAX: u64 = 100_000_000;
-const SOURCE_RECORDS_MAX: u64 = 1_000_000_000;
+pub(super) const RECORDS_PER_SPLIT_MAX: u64 = 100_000_000;
+pub(super) const SOURCE_RECORDS_MAX: u64 = 1_000_000_000;
 const KEYS_MAX: u64 = 1 << 24;
 const CHANNELS_MAX: u64 = 1_000_000;
 
@@ -46,6 +46,12 @@ const DURATION_UNITS_MAX: u64 = 1_000_000_000_000;
 impl Scenario {
     /// Validates the scenario and builds its configuration.
     pub fn compile(&self) -> Result<CompiledScenario, ScenarioError> {
+        if let Some(bank) = &self.bank {
+            return self.compile_bank(bank);
+        }
+        if !self.script.is_empty() {
+            return Err(ScenarioError::at("script", "scripted events drive a [bank]; this scenario has none"));
+        }
         let graph = self.compile_graph()?;
         let task_names = task_names(&graph);
         let world = WorldConfig {
@@ -58,6 +64,7 @@ impl Scenario {
             },
             faults: self.compile_faults(&graph)?,
             protocol: self.checkpoint.protocol,
+            bank: None,
             graph,
         };
         Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
@@ -78,6 +85,9 @@ impl Scenario {
                     field("parallelism"),
                     format!("must lie in 1..={MAX_PARALLELISM_LIMIT}"),
                 ));
+            }
+            if vertex.kind == VertexKind::Account {
+                return Err(ScenarioError::at(field("kind"), "accounts come from a [bank] section, not vertices"));
             }
             let max_parallelism = vertex.max_parallelism.unwrap_or_else(|| default_max_parallelism(vertex.parallelism));
             if !(vertex.parallelism..=MAX_PARALLELISM_LIMIT).contains(&max_parallelism) {
@@ -143,6 +153,10 @@ impl Scenario {
             .iter()
             .enumerate()
             .map(|(index, edge)| {
+                if edge.partitioning == Partitioning::Direct {
+                    let message = "direct connects the accounts of a [bank] section only";
+                    return Err(ScenarioError::at(format!("edges[{index}].partitioning"), message));
+                }
                 Ok(EdgeSpec {
                     from: vertex_named(format!("edges[{index}].from"), &edge.from)?,
                     to: vertex_named(format!("edges[{index}].to"), &edge.to)?,
@@ -158,6 +172,9 @@ impl Scenario {
 
     fn compile_workload(&self) -> Result<WorkloadSpec, ScenarioError> {
         let workload = &self.workload;
+        if *workload == super::file::WorkloadSection::default() {
+            return Err(ScenarioError::at("workload", "a job needs a [workload] section (or a [bank] section)"));
+        }
         if !(1..=RECORDS_PER_SPLIT_MAX).contains(&workload.records_per_source_subtask) {
             let message = format!("must lie in 1..={RECORDS_PER_SPLIT_MAX}");
             return Err(ScenarioError::at("workload.records_per_source_subtask", message));
@@ -207,10 +224,16 @@ impl Scenario {
     }
 
     fn compile_checkpoint(&self) -> Result<CheckpointConfig, ScenarioError> {
-        let checkpoint = &self.checkpoint;
-        if checkpoint.interval_ms == 0 {
+        if self.checkpoint.interval_ms == 0 {
             return Err(ScenarioError::at("checkpoint.interval_ms", "must be at least 1"));
         }
+        self.compile_checkpoint_allowing_no_interval()
+    }
+
+    /// The checkpoint settings; an interval of 0 means no periodic trigger (a bank scenario
+    /// whose snapshots are all scripted).
+    pub(super) fn compile_checkpoint_allowing_no_interval(&self) -> Result<CheckpointConfig, ScenarioError> {
+        let checkpoint = &self.checkpoint;
         if checkpoint.timeout_ms == 0 {
             return Err(ScenarioError::at("checkpoint.timeout_ms", "must be at least 1"));
         }
@@ -226,7 +249,7 @@ impl Scenario {
         })
     }
 
-    fn compile_network(&self) -> Result<NetworkConfig, ScenarioError> {
+    pub(super) fn compile_network(&self) -> Result<NetworkConfig, ScenarioError> {
         let network = &self.network;
         if network.latency_us_min > network.latency_us_max {
             return Err(ScenarioError::at("network.latency_us_min", "must not exceed network.latency_us_max"));
@@ -242,7 +265,7 @@ impl Scenario {
         })
     }
 
-    fn compile_storage(&self) -> Result<StorageConfig, ScenarioError> {
+    pub(super) fn compile_storage(&self) -> Result<StorageConfig, ScenarioError> {
         let storage = &self.storage;
         if storage.write_latency_us_min > storage.write_latency_us_max {
             return Err(ScenarioError::at(
@@ -256,7 +279,7 @@ impl Scenario {
         })
     }
 
-    fn compile_budget(&self) -> Result<Budget, ScenarioError> {
+    pub(super) fn compile_budget(&self) -> Result<Budget, ScenarioError> {
         if self.budget.events_max == 0 {
             return Err(ScenarioError::at("budget.events_max", "must be at least 1"));
         }
@@ -264,7 +287,7 @@ impl Scenario {
         Ok(Budget { events_max: self.budget.events_max, time_max: SimTime::ZERO.after(time_max) })
     }
 
-    fn compile_faults(&self, graph: &JobGraph) -> Result<FaultPlan, ScenarioError> {
+    pub(super) fn compile_faults(&self, graph: &JobGraph) -> Result<FaultPlan, ScenarioError> {
         let mut faults = Vec::with_capacity(self.faults.len());
         for (index, fault) in self.faults.iter().enumerate() {
             let field = |name: &str| format!("faults[{index}].{name}");
@@ -321,11 +344,11 @@ fn task_names(graph: &JobGraph) -> Vec<String> {
         .collect()
 }
 
-fn millis(field: &str, value: u64) -> Result<SimDuration, ScenarioError> {
+pub(super) fn millis(field: &str, value: u64) -> Result<SimDuration, ScenarioError> {
     duration(field, value, NANOS_PER_MILLI)
 }
 
-fn micros(field: &str, value: u64) -> Result<SimDuration, ScenarioError> {
+pub(super) fn micros(field: &str, value: u64) -> Result<SimDuration, ScenarioError> {
     duration(field, value, NANOS_PER_MICRO)
 }
 

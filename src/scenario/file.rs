@@ -15,11 +15,14 @@ pub struct Scenario {
     /// What the scenario exercises.
     #[serde(default)]
     pub description: String,
-    /// What the sources produce.
+    /// What the sources produce (a job's; absent in a bank scenario).
+    #[serde(default)]
     pub workload: WorkloadSection,
-    /// The operators.
+    /// The operators (a job's; absent in a bank scenario).
+    #[serde(default)]
     pub vertices: Vec<VertexSection>,
-    /// The data edges.
+    /// The data edges (a job's; absent in a bank scenario).
+    #[serde(default)]
     pub edges: Vec<EdgeSection>,
     /// Checkpoint settings.
     #[serde(default)]
@@ -39,6 +42,69 @@ pub struct Scenario {
     /// Scripted faults.
     #[serde(default)]
     pub faults: Vec<FaultSection>,
+    /// The bank: accounts on a complete graph paying each other, in place of a job's
+    /// workload, vertices and edges.
+    #[serde(default)]
+    pub bank: Option<BankSection>,
+    /// The bank's scripted events: timed transfers and snapshot initiations.
+    #[serde(default)]
+    pub script: Vec<ScriptEventSection>,
+}
+
+/// `[bank]`: N accounts, each paying a replayable series of random transfers to the others.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankSection {
+    /// How many accounts (tasks `account[0]` ..).
+    pub accounts: u32,
+    /// Each account's balance at the start.
+    pub opening_balance: u64,
+    /// Random transfers each account pays (0: only scripted ones).
+    #[serde(default)]
+    pub transfers_per_account: u64,
+    /// Amounts are `0..=amount_max`.
+    #[serde(default = "default_value_max")]
+    pub amount_max: u64,
+    /// Microseconds an account takes to pay or be paid one transfer.
+    #[serde(default = "default_processing_us")]
+    pub processing_us: u64,
+}
+
+/// One `[[script]]` entry: a transfer (`from`, `to`, `amount`, optionally `delay_ms`) or a
+/// snapshot initiated by `account`. A plain struct, like `FaultSection`, so errors keep
+/// their full path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptEventSection {
+    /// Simulated milliseconds since the start.
+    pub at_ms: u64,
+    /// `transfer` or `snapshot`.
+    pub kind: ScriptKindName,
+    /// A transfer's payer (account index).
+    #[serde(default)]
+    pub from: Option<u32>,
+    /// A transfer's payee (account index).
+    #[serde(default)]
+    pub to: Option<u32>,
+    /// A transfer's amount.
+    #[serde(default)]
+    pub amount: Option<u64>,
+    /// A transfer's delivery delay in milliseconds, replacing the drawn latency.
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// The account that initiates a snapshot.
+    #[serde(default)]
+    pub account: Option<u32>,
+}
+
+/// A scripted event's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScriptKindName {
+    /// One account pays another.
+    Transfer,
+    /// One account initiates a snapshot.
+    Snapshot,
 }
 
 /// `[workload]`.
@@ -188,6 +254,20 @@ impl FaultSection {
     /// A crash of `task` (`name[index]`) at `at_ms`.
     pub fn crash_task(task: &str, at_ms: u64) -> FaultSection {
         FaultSection { kind: FaultKindName::CrashTask, task: Some(task.to_string()), at_ms }
+    }
+}
+
+impl Default for WorkloadSection {
+    /// No records: what a bank scenario (which has no `[workload]`) holds.
+    fn default() -> Self {
+        WorkloadSection {
+            records_per_source_subtask: 0,
+            keys: 0,
+            key_distribution: KeyDistributionName::Uniform,
+            hot_keys: None,
+            hot_percent: None,
+            value_max: default_value_max(),
+        }
     }
 }
 

@@ -7,16 +7,20 @@
 //! field. Reads only the file it is given. Unit tests in `scenario/tests.rs`; CLI-level
 //! bad-input tests in tests/it/cli.rs.
 
+mod bank;
 mod compile;
 mod file;
 
+#[cfg(test)]
+mod bank_tests;
 #[cfg(test)]
 mod tests;
 
 pub use compile::CompiledScenario;
 pub use file::{
-    BudgetSection, CheckpointSection, EdgeSection, FaultKindName, FaultSection, KeyDistributionName, NetworkSection,
-    RecoverySection, Scenario, StorageSection, VertexSection, WorkloadSection,
+    BankSection, BudgetSection, CheckpointSection, EdgeSection, FaultKindName, FaultSection, KeyDistributionName,
+    NetworkSection, RecoverySection, Scenario, ScriptEventSection, ScriptKindName, StorageSection, VertexSection,
+    WorkloadSection,
 };
 
 use std::fmt;

@@ -55,7 +55,7 @@ const MINIMAL: &str = include_str!("../../tests/data/minimal.toml");
 
 /// How a case changes `BASE`.
 #[derive(Clone, Copy, Debug)]
-enum Edit {
+pub(super) enum Edit {
     /// Replace the one occurrence of the first text with the second.
     Replace(&'static str, &'static str),
     /// Add text at the end (new sections, more `[[edges]]` or `[[faults]]`).
@@ -65,7 +65,7 @@ enum Edit {
 }
 
 impl Edit {
-    fn apply(self, base: &str) -> String {
+    pub(super) fn apply(self, base: &str) -> String {
         match self {
             Edit::Replace(from, to) => {
                 assert_eq!(base.matches(from).count(), 1, "test bug: `{from}` must occur exactly once in the base");
@@ -79,7 +79,7 @@ impl Edit {
 
 /// One bad scenario: what it tests, the edit of `BASE`, the field the error must name, and
 /// a part of its message.
-type Case = (&'static str, Edit, Option<&'static str>, &'static str);
+pub(super) type Case = (&'static str, Edit, Option<&'static str>, &'static str);
 
 fn ms(millis: u64) -> SimDuration {
     SimDuration::from_millis(millis)
@@ -95,7 +95,7 @@ fn compile(text: &str) -> Result<CompiledScenario, ScenarioError> {
 
 /// Checks that `toml` is refused (by parsing or compiling, without a panic) with an error
 /// naming `field` whose one-line message contains `message_part`; describes any mismatch.
-fn check_error(toml: &str, field: Option<&str>, message_part: &str) -> Result<(), String> {
+pub(super) fn check_error(toml: &str, field: Option<&str>, message_part: &str) -> Result<(), String> {
     match std::panic::catch_unwind(|| compile(toml).map(|_| ())) {
         Err(_) => Err("panicked instead of returning an error".to_string()),
         Ok(Ok(())) => Err("was accepted".to_string()),
@@ -285,7 +285,7 @@ const SCHEMA_CASES: &[Case] = &[
     ("unknown partitioning", Edit::Replace("partitioning = \"hash\"", "partitioning = \"hashed\""), Some("edges[0].partitioning"), "unknown variant `hashed`"),
     ("unknown key distribution", Edit::Replace("keys = 8", "keys = 8\nkey_distribution = \"zipf\""), Some("workload.key_distribution"), "unknown variant `zipf`"),
     ("missing required field", Edit::Replace("keys = 8\n", ""), Some("workload"), "missing field `keys`"),
-    ("missing required section", Edit::Replace("[workload]\nrecords_per_source_subtask = 100\nkeys = 8\n", ""), None, "missing field `workload`"),
+    ("missing required section", Edit::Replace("[workload]\nrecords_per_source_subtask = 100\nkeys = 8\n", ""), Some("workload"), "a job needs a [workload] section"),
     ("TOML syntax error", Edit::Replace("keys = 8", "keys = = 8"), None, "line 5: "),
     ("duplicate key", Edit::Replace("keys = 8", "keys = 8\nkeys = 9"), None, "line 6: "),
     ("unterminated string", Edit::Replace("name = \"sink\"", "name = \"sink"), None, "line 18: "),
@@ -312,7 +312,11 @@ const GRAPH_CASES: &[Case] = &[
     ("edge to a vertex that does not exist", Edit::Replace("to = \"sink\"", "to = \"snk\""), Some("edges[1].to"), "no vertex named `snk` (vertices: source, count, sink)"),
     ("edge from a vertex that does not exist", Edit::Replace("from = \"source\"", "from = \"src\""), Some("edges[0].from"), "no vertex named `src`"),
     ("a cycle", Edit::Append("[[edges]]\nfrom = \"sink\"\nto = \"count\"\npartitioning = \"hash\""), Some("edges[2]"), "closes a cycle"),
-    ("a self-loop", Edit::Append("[[edges]]\nfrom = \"sink\"\nto = \"sink\"\npartitioning = \"forward\""), Some("edges[2]"), "closes a cycle"),
+    ("a self-loop", Edit::Append("[[edges]]\nfrom = \"sink\"\nto = \"sink\"\npartitioning = \"forward\""), Some("edges[2]"), "sink is connected to itself; only bank accounts may be"),
+    ("a cycle", Edit::Append("[[edges]]\nfrom = \"sink\"\nto = \"count\"\npartitioning = \"hash\""), Some("edges[2]"), "closes a cycle"),
+    ("an account vertex", Edit::Replace("kind = \"sink\"", "kind = \"account\""), Some("vertices[2].kind"), "accounts come from a [bank] section"),
+    ("direct partitioning", Edit::Replace("partitioning = \"forward\"", "partitioning = \"direct\""), Some("edges[1].partitioning"), "direct connects the accounts of a [bank]"),
+    ("a script without a bank", Edit::Append("[[script]]\nat_ms = 1\nkind = \"snapshot\"\naccount = 0"), Some("script"), "scripted events drive a [bank]"),
     ("a source with an input", Edit::Append("[[edges]]\nfrom = \"sink\"\nto = \"source\"\npartitioning = \"rebalance\""), Some("vertices[0]"), "a source cannot have input edges"),
     ("an operator without an input", Edit::Replace("to = \"sink\"", "to = \"count\""), Some("vertices[2]"), "has no input edge"),
     ("forward with unequal parallelism", Edit::Replace("kind = \"sink\"\nparallelism = 2", "kind = \"sink\"\nparallelism = 3"), Some("edges[1]"), "forward needs equal parallelism, but count has 2 and sink has 3"),

@@ -77,6 +77,8 @@ impl ScenarioBuilder {
             recovery: RecoverySection::default(),
             budget: BudgetSection::default(),
             faults: Vec::new(),
+            bank: None,
+            script: Vec::new(),
         })
     }
 

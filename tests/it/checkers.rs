@@ -183,3 +183,31 @@ fn unaligned_barriers_without_channel_state_lose_what_they_overtook() {
     assert_eq!(found.invariant, Invariant::ConsistentCut);
     assert!(found.detail.contains("missing from the recorded channel state"), "{}", found.detail);
 }
+
+#[test]
+fn a_bank_snapshot_that_skips_channel_state_loses_money_in_conservation() {
+    // The same bug the consistent-cut checker names by message: with that checker off, the
+    // bank's own invariant sees the money in flight missing from the snapshot.
+    let scenario = load("sims/bank.toml");
+    let plants = [PlantedBug::SkipChannelState];
+    assert_eq!(violation(&run(&scenario, 1, &plants)).invariant, Invariant::ConsistentCut);
+    let outcome = run_judged_without(&scenario, 1, &plants, &[Invariant::ConsistentCut]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::Conservation);
+    assert!(found.detail.contains("vanished"), "{}", found.detail);
+    assert!(matches!(found.fact, Some(Fact::CheckpointCompleted { .. })), "judged when the snapshot completes");
+}
+
+#[test]
+fn an_account_that_keeps_its_live_balance_after_a_crash_breaks_conservation() {
+    // forget-source-rewind keeps the accounts' live balances while the restart empties the
+    // channels: the transfers in flight at the crash are lost for good, and the next
+    // completed snapshot (or the final balances) comes up short.
+    let scenario = load("sims/bank.toml");
+    let plants = [PlantedBug::ForgetSourceRewind];
+    assert_eq!(violation(&run(&scenario, 1, &plants)).invariant, Invariant::RestoreEquivalence);
+    let outcome = run_judged_without(&scenario, 1, &plants, &[Invariant::RestoreEquivalence]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::Conservation, "{}", found.detail);
+    assert!(found.detail.contains("the bank holds 5000"), "{}", found.detail);
+}

@@ -3,6 +3,8 @@
 
 /// The library API for property tests: builder, strategies, assertions, seed variables.
 mod api;
+/// The bank: conservation under Chandy-Lamport, and the 1985 paper's token example.
+mod bank;
 /// Every invariant caught when a planted bug breaks it.
 mod checkers;
 /// Checkpoint settings end to end: record-count triggers, timeouts, concurrency.

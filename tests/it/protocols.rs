@@ -30,10 +30,17 @@ fn count(outcome: &Outcome, wanted: impl Fn(&Fact) -> bool) -> usize {
 }
 
 #[test]
-fn every_protocol_passes_every_checker_on_every_shipped_scenario() {
+fn every_protocol_passes_every_checker_on_every_shipped_scenario_it_applies_to() {
     for path in shipped_scenarios() {
         for protocol in PROTOCOLS {
             let scenario = under(load_path(&path), protocol);
+            if let Err(error) = scenario.compile() {
+                // Refused with one line naming the protocol (the bank's cycle takes only
+                // Chandy-Lamport): never run, never silently.
+                assert_eq!(error.field.as_deref(), Some("checkpoint.protocol"), "{}: {error}", path.display());
+                assert!(scenario.bank.is_some() && protocol != ProtocolKind::ChandyLamport, "{}", path.display());
+                continue;
+            }
             for seed in 1..=3 {
                 let outcome = run_keeping_facts(&scenario, seed);
                 assert!(

@@ -177,3 +177,17 @@ fn a_damaged_or_missing_run_file_is_one_line_of_bad_input() {
     let entries = std::fs::read_dir(dir.path()).expect("readable").count();
     assert_eq!(entries, 1, "nothing is written for bad input");
 }
+
+#[test]
+fn a_bank_failure_shrinks_to_fewer_accounts_and_transfers() {
+    let scenario = crate::support::load("sims/bank.toml");
+    let spec = RunSpec { plants: vec![PlantedBug::SkipChannelState], ..RunSpec::new(scenario, Seed(1)) };
+    let run = run_guarded(&spec, true).expect("the bank is valid");
+    let spec = RunSpec { fault_plan: Some(spec.materialised_plan().expect("valid")), ..spec };
+    let file = RunFile::from_run(spec, run, "bank, seed 1, skip-channel-state");
+    let result = shrink(&file, ShrinkBudget::default()).expect("the case fails and reproduces");
+    assert_eq!(result.file.verdict.failure_class().as_deref(), Some("consistent-cut"));
+    assert_eq!((result.before.tasks, result.after.tasks), (5, 2), "down to two accounts");
+    assert!(result.after.source_records < result.before.source_records / 10, "{:?}", result.after);
+    assert_eq!(result.after.faults, 0);
+}

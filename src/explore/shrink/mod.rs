@@ -68,11 +68,22 @@ impl CaseSize {
             Some(plan) => plan.faults.len(),
             None => scenario.faults.len(),
         };
+        let (source_records, tasks) = match &scenario.bank {
+            // A bank's records are its transfers: every account's series and the script's.
+            Some(bank) => (
+                bank.transfers_per_account.saturating_mul(u64::from(bank.accounts)) + scenario.script.len() as u64,
+                u64::from(bank.accounts),
+            ),
+            None => (
+                scenario.workload.records_per_source_subtask.saturating_mul(source_subtasks),
+                scenario.vertices.iter().map(|vertex| u64::from(vertex.parallelism)).sum(),
+            ),
+        };
         CaseSize {
             faults: faults as u64,
-            source_records: scenario.workload.records_per_source_subtask.saturating_mul(source_subtasks),
+            source_records,
             keys: scenario.workload.keys,
-            tasks: scenario.vertices.iter().map(|vertex| u64::from(vertex.parallelism)).sum(),
+            tasks,
             checkpoints: run.outcome.as_ref().map(|outcome| outcome.stats.checkpoints_completed),
             events: run.outcome.as_ref().map(|outcome| outcome.events),
         }

@@ -10,13 +10,18 @@ use crate::kernel::ids::VertexId;
 use crate::kernel::time::{NANOS_PER_MICRO, SimTime};
 use crate::scenario::KeyDistributionName;
 
+mod bank;
+
 /// One pass: proposes candidates through `Shrinker::attempt`; true if it kept any.
 type Pass = fn(&mut Shrinker) -> bool;
 
 /// The passes of a round, in the order they run: the cheap, big cuts first.
-const PASSES: [Pass; 8] = [
+const PASSES: [Pass; 11] = [
     Shrinker::drop_faults,
+    Shrinker::drop_script_events,
     Shrinker::move_faults_earlier,
+    Shrinker::fewer_transfers,
+    Shrinker::fewer_accounts,
     Shrinker::fewer_records,
     Shrinker::fewer_keys,
     Shrinker::drop_leaf_vertices,
