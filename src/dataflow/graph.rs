@@ -9,7 +9,7 @@ use crate::kernel::ids::{ChannelId, TaskId, VertexId};
 use crate::kernel::time::SimDuration;
 use serde::{Deserialize, Serialize};
 
-/// What a vertex runs.
+/// What a vertex runs. New kinds go last: run files store the variant's index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VertexKind {
@@ -23,6 +23,9 @@ pub enum VertexKind {
     /// edge is a `direct` edge to its own vertex, so the accounts form a complete graph.
     /// Built from a scenario's `[bank]` section, never written as a vertex.
     Account,
+    /// A two-input keyed operator (the shape of a join): exactly two hash-partitioned input
+    /// edges from two different vertices, keyed state for each side.
+    KeyedJoin,
 }
 
 /// How an edge spreads records over the receiving subtasks.
@@ -210,6 +213,14 @@ impl JobGraph {
                 Err("an account vertex has exactly one edge: a direct edge to itself".to_string())
             };
         }
+        if vertex.kind == VertexKind::KeyedJoin {
+            let inputs: Vec<&EdgeSpec> = self.edges.iter().filter(|edge| edge.to.index() == index).collect();
+            return match inputs[..] {
+                [left, right] if left.from != right.from => Ok(()),
+                [_, _] => Err("a join's two input edges must come from two different vertices".to_string()),
+                _ => Err(format!("a join has exactly two input edges (left, right), not {}", inputs.len())),
+            };
+        }
         match (vertex.kind, has_inputs) {
             (VertexKind::Source, true) => Err("a source cannot have input edges".to_string()),
             (VertexKind::Source, false) => Ok(()),
@@ -233,7 +244,9 @@ impl JobGraph {
         if edge.partitioning == Partitioning::Direct && (edge.from != edge.to || sender.kind != VertexKind::Account) {
             return Err("direct partitioning connects bank accounts to each other only".to_string());
         }
-        if receiver.kind == VertexKind::KeyedCount && edge.partitioning != Partitioning::Hash {
+        if matches!(receiver.kind, VertexKind::KeyedCount | VertexKind::KeyedJoin)
+            && edge.partitioning != Partitioning::Hash
+        {
             return Err(format!("{} is keyed, so its input edges must be hash-partitioned", receiver.name));
         }
         Ok(())

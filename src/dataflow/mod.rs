@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod graph;
+pub mod join;
 pub mod keyed;
 pub mod operator;
 pub mod record;

@@ -4,6 +4,7 @@
 //! leaves and returns only as bytes. That is the whole surface: no clock, no RNG, no I/O.
 
 use super::account::Account;
+use super::join::KeyedJoin;
 use super::keyed::KeyedCount;
 use super::record::Record;
 use super::sink::RecordingSink;
@@ -48,6 +49,8 @@ pub enum TaskLogic {
     KeyedCount(KeyedCount),
     /// A sink that keeps the latest value it received per key.
     Sink(RecordingSink),
+    /// A two-input keyed operator with state on both sides.
+    KeyedJoin(KeyedJoin),
     /// A bank account (boxed, like the source, for its generator).
     Account(Box<Account>),
 }
@@ -60,6 +63,7 @@ impl TaskLogic {
             TaskLogic::KeyedCount(count) => count,
             TaskLogic::Sink(sink) => sink,
             TaskLogic::Account(account) => account.as_mut(),
+            TaskLogic::KeyedJoin(join) => join,
         }
     }
 
@@ -70,11 +74,12 @@ impl TaskLogic {
             TaskLogic::KeyedCount(count) => count.snapshot(out),
             TaskLogic::Sink(sink) => sink.snapshot(out),
             TaskLogic::Account(account) => account.snapshot(out),
+            TaskLogic::KeyedJoin(join) => join.snapshot(out),
         }
     }
 
     /// Whether records applied by this logic change keyed state (and are traced as such).
     pub fn is_keyed(&self) -> bool {
-        matches!(self, TaskLogic::KeyedCount(_))
+        matches!(self, TaskLogic::KeyedCount(_) | TaskLogic::KeyedJoin(_))
     }
 }

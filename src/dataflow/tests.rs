@@ -2,6 +2,7 @@
 //! and expand, routing follows the partitioning.
 
 use super::graph::{EdgeSpec, GraphPart, JobGraph, Partitioning, VertexKind, VertexSpec};
+use super::join::{KeyedJoin, side_key};
 use super::keyed::{KeyedCount, default_max_parallelism, key_group_of, subtask_of_key_group};
 use super::operator::Operator;
 use super::record::Record;
@@ -204,4 +205,42 @@ fn validation_names_the_broken_part() {
     let mut unkeyed = wordcount_graph();
     unkeyed.edges[0].partitioning = Partitioning::Rebalance;
     assert_eq!(unkeyed.validate().map_err(|error| error.part), Err(GraphPart::Edge(0)));
+}
+
+#[test]
+fn a_join_keeps_each_side_apart_forwards_everything_and_round_trips() {
+    let mut join = KeyedJoin::new();
+    let mut out = Vec::new();
+    join.process_side(0, &record(0, 3, 5), &mut out);
+    join.process_side(1, &record(1, 3, 7), &mut out);
+    join.process_side(1, &record(2, 3, 1), &mut out);
+    assert_eq!(out, [record(0, 3, 5), record(1, 3, 7), record(2, 3, 1)], "forwarded unchanged");
+    let sides: Vec<(u64, u64, i64)> = join.nonzero_totals().map(|(key, held)| (key, held.count, held.sum)).collect();
+    assert_eq!(sides, [(side_key(3, 0), 1, 5), (side_key(3, 1), 2, 8)]);
+    let mut state = Vec::new();
+    join.snapshot(&mut state);
+    let mut restored = KeyedJoin::new();
+    restored.restore(&state).expect("round trip");
+    assert_eq!(restored.nonzero_totals().collect::<Vec<_>>(), join.nonzero_totals().collect::<Vec<_>>());
+}
+
+#[test]
+fn a_join_needs_two_hash_inputs_from_two_vertices() {
+    let join_graph = |inputs: Vec<EdgeSpec>| JobGraph {
+        vertices: vec![
+            vertex("left", VertexKind::Source, 2),
+            vertex("right", VertexKind::Source, 1),
+            vertex("join", VertexKind::KeyedJoin, 3),
+        ],
+        edges: inputs,
+    };
+    let valid = join_graph(vec![edge(0, 2, Partitioning::Hash), edge(1, 2, Partitioning::Hash)]);
+    valid.validate().expect("two hash inputs from two vertices");
+    assert_eq!(valid.expand().tasks[3].inputs.len(), 3, "left's two subtasks, then right's one");
+    let one = join_graph(vec![edge(0, 2, Partitioning::Hash)]);
+    assert!(one.validate().expect_err("one input").message.contains("exactly two input edges"));
+    let same = join_graph(vec![edge(0, 2, Partitioning::Hash), edge(0, 2, Partitioning::Hash)]);
+    assert!(same.validate().expect_err("one vertex twice").message.contains("two different vertices"));
+    let rebalanced = join_graph(vec![edge(0, 2, Partitioning::Hash), edge(1, 2, Partitioning::Rebalance)]);
+    assert_eq!(rebalanced.validate().map_err(|error| error.part), Err(GraphPart::Edge(1)));
 }

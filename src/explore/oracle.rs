@@ -4,8 +4,10 @@
 //! Walking the graph in topological order, each vertex's emissions per key are derived from
 //! its inputs by the built-in operators' reference semantics: a source emits its split; a
 //! keyed count holds the records it receives (count, sum of values, fingerprint) and emits,
-//! per key, the running counts 1..n under the input records' ids; a sink emits nothing. A
-//! record that reaches a vertex along two paths is expected there twice.
+//! per key, the running counts 1..n under the input records' ids; a join holds each input
+//! edge's records as the state of its side (keys `2 × key + side`) and forwards them all; a
+//! sink emits nothing. A record that reaches a vertex along two paths is expected there
+//! twice.
 
 use crate::check::{BankExpectation, ExpectedTotals, KeyExpectation};
 use crate::dataflow::graph::{TaskRef, VertexKind};
@@ -38,6 +40,15 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
                 let tasks = (0..spec.parallelism).map(|subtask| task_of(world, vertex, subtask));
                 emitted[vertex.index()] = source_totals(world, seed, tasks, key_count);
                 source_records += u64::from(spec.parallelism) * world.workload.records_per_source_subtask;
+            }
+            VertexKind::KeyedJoin => {
+                // Each side's state holds what that input edge delivers; it forwards both.
+                let mut sides =
+                    graph.edges.iter().filter(|edge| edge.to == vertex).map(|edge| &emitted[edge.from.index()]);
+                let (left, right) =
+                    (sides.next().expect("a join has a left input"), sides.next().expect("and a right"));
+                held[vertex.index()] = Some(left.iter().zip(right).flat_map(|(left, right)| [*left, *right]).collect());
+                emitted[vertex.index()] = left.iter().zip(right).map(|(left, right)| add(*left, *right)).collect();
             }
             VertexKind::KeyedCount => {
                 let received = received_totals(world, vertex.index(), &emitted, key_count);

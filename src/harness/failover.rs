@@ -82,7 +82,7 @@ impl SimWorld {
                 let bytes = self.storage.read(&name).expect("a completed checkpoint's state objects are retained");
                 let snapshot = TaskSnapshot::decode(bytes).expect("an object written by the harness decodes");
                 runtime.logic.as_operator().restore(&snapshot.state).expect("state captured by the harness decodes");
-                runtime.replay = snapshot.channel_state.iter().map(|&(_, record)| record).collect();
+                runtime.replay = snapshot.channel_state.iter().copied().collect();
                 runtime.resend =
                     snapshot.output_state.iter().map(|&(channel, record)| (ChannelId(channel), record)).collect();
                 let ObjectName::TaskState { checkpoint, .. } = name else {

@@ -231,7 +231,7 @@ impl SimWorld {
             .iter()
             .map(|task| match config.graph.vertices[task.vertex.index()].kind {
                 VertexKind::Source => TaskRole::Source,
-                VertexKind::KeyedCount => TaskRole::Keyed,
+                VertexKind::KeyedCount | VertexKind::KeyedJoin => TaskRole::Keyed,
                 VertexKind::Sink => TaskRole::Other,
                 VertexKind::Account => TaskRole::Account,
             })

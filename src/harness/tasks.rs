@@ -10,6 +10,7 @@
 use super::{BarrierTaken, Event, JobStatus, ProtocolChoice, ReadyInputs, SimWorld, WorldConfig};
 use crate::dataflow::account::Account;
 use crate::dataflow::graph::{Topology, VertexKind};
+use crate::dataflow::join::{KeyedJoin, side_key};
 use crate::dataflow::keyed::KeyedCount;
 use crate::dataflow::operator::{Operator, TaskLogic};
 use crate::dataflow::record::{Message, Record};
@@ -46,6 +47,8 @@ pub(super) enum TaskStatus {
 #[derive(Clone, Debug)]
 pub(super) struct InputSlot {
     pub(super) channel: ChannelId,
+    /// For a join: 0 if the channel belongs to its first input edge (left), 1 otherwise.
+    pub(super) side: u8,
     pub(super) blocked: bool,
     pub(super) ended: bool,
     /// Whether the input is in the ready queue.
@@ -67,8 +70,8 @@ pub(super) struct TaskRuntime {
     pub(super) processing: SimDuration,
     /// Snapshots captured but not yet persisted, with the channel state recorded so far.
     pub(super) captured: BTreeMap<CheckpointId, TaskSnapshot>,
-    /// Restored channel state, processed before any new input.
-    pub(super) replay: VecDeque<Record>,
+    /// Restored channel state (by input), processed before any new input.
+    pub(super) replay: VecDeque<(u32, Record)>,
     /// Restored output channel state, sent again before anything new.
     pub(super) resend: Vec<(ChannelId, Record)>,
     /// Whether the task has sent end-of-input on every output while still consuming (a
@@ -97,6 +100,7 @@ impl TaskRuntime {
                 )))
             }
             VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new()),
+            VertexKind::KeyedJoin => TaskLogic::KeyedJoin(KeyedJoin::new()),
             VertexKind::Sink => TaskLogic::Sink(RecordingSink::new()),
             VertexKind::Account => {
                 let generator = RecordGenerator::for_source_task(seed, config.workload, task);
@@ -105,10 +109,15 @@ impl TaskRuntime {
                 TaskLogic::Account(Box::new(Account::new(generator, opening_balance, transfers)))
             }
         };
+        let left = config.graph.edges.iter().find(|edge| edge.to == spec.vertex).map(|edge| edge.from);
         let inputs = spec
             .inputs
             .iter()
-            .map(|&channel| InputSlot { channel, blocked: false, ended: false, queued: false, recording: Vec::new() })
+            .map(|&channel| {
+                let sender = topology.tasks[topology.channels[channel.index()].sender.index()].vertex;
+                let side = u8::from(Some(sender) != left);
+                InputSlot { channel, side, blocked: false, ended: false, queued: false, recording: Vec::new() }
+            })
             .collect();
         TaskRuntime {
             logic,
@@ -130,8 +139,14 @@ impl TaskRuntime {
     /// restores separately.
     pub(super) fn reset_for_restart(&mut self, choice: &ProtocolChoice, plants: &[PlantedBug]) {
         for slot in &mut self.inputs {
-            *slot =
-                InputSlot { channel: slot.channel, blocked: false, ended: false, queued: false, recording: Vec::new() };
+            *slot = InputSlot {
+                channel: slot.channel,
+                side: slot.side,
+                blocked: false,
+                ended: false,
+                queued: false,
+                recording: Vec::new(),
+            };
         }
         self.captured.clear();
         self.replay.clear();
@@ -272,8 +287,8 @@ impl SimWorld {
         stop_when_backpressured: bool,
         scheduler: &mut Scheduler<Event>,
     ) -> bool {
-        if let Some(record) = self.tasks[task.index()].replay.pop_front() {
-            self.apply(task, record, scheduler);
+        if let Some((input, record)) = self.tasks[task.index()].replay.pop_front() {
+            self.apply(task, input, record, scheduler);
             self.become_busy(task, scheduler);
             return true;
         }
@@ -285,7 +300,7 @@ impl SimWorld {
             match message {
                 Message::Record(record) => {
                     self.record_channel_state(task, input, sequence, record);
-                    self.apply(task, record, scheduler);
+                    self.apply(task, input, record, scheduler);
                     self.become_busy(task, scheduler);
                     return true;
                 }
@@ -352,13 +367,21 @@ impl SimWorld {
         }
     }
 
-    fn apply(&mut self, task: TaskId, record: Record, scheduler: &mut Scheduler<Event>) {
+    /// Processes `record`, which arrived on `input`.
+    fn apply(&mut self, task: TaskId, input: u32, record: Record, scheduler: &mut Scheduler<Event>) {
         let mut outputs = std::mem::take(&mut self.scratch.records);
-        match &mut self.tasks[task.index()].logic {
+        let runtime = &mut self.tasks[task.index()];
+        match &mut runtime.logic {
             TaskLogic::KeyedCount(count) => {
                 count.process(&record, &mut outputs);
                 self.stats.records_applied += 1;
                 self.record(Fact::RecordApplied { task, record: record.id, key: record.key });
+            }
+            TaskLogic::KeyedJoin(join) => {
+                let side = runtime.inputs[input as usize].side;
+                join.process_side(side, &record, &mut outputs);
+                self.stats.records_applied += 1;
+                self.record(Fact::RecordApplied { task, record: record.id, key: side_key(record.key, side) });
             }
             TaskLogic::Sink(sink) => sink.process(&record, &mut outputs),
             TaskLogic::Account(account) => {
@@ -394,8 +417,13 @@ impl SimWorld {
     fn record_final_totals(&mut self) {
         let mut totals = Vec::new();
         for (index, runtime) in self.tasks.iter().enumerate() {
-            if let TaskLogic::KeyedCount(count) = &runtime.logic {
-                totals.extend(count.nonzero_totals().map(|(key, held)| (TaskId::from_index(index), key, held)));
+            let task = TaskId::from_index(index);
+            match &runtime.logic {
+                TaskLogic::KeyedCount(count) => {
+                    totals.extend(count.nonzero_totals().map(|(key, held)| (task, key, held)))
+                }
+                TaskLogic::KeyedJoin(join) => totals.extend(join.nonzero_totals().map(|(key, held)| (task, key, held))),
+                _ => {}
             }
         }
         for (task, key, held) in totals {

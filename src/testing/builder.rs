@@ -165,6 +165,12 @@ impl ScenarioBuilder {
         self.vertex(name, VertexKind::KeyedCount, parallelism)
     }
 
+    /// Adds a two-input keyed join vertex: give it exactly two hash-partitioned input edges
+    /// from two different vertices; the first is its left side.
+    pub fn keyed_join(self, name: impl Into<String>, parallelism: u32) -> ScenarioBuilder {
+        self.vertex(name, VertexKind::KeyedJoin, parallelism)
+    }
+
     /// Adds a sink vertex.
     pub fn sink(self, name: impl Into<String>, parallelism: u32) -> ScenarioBuilder {
         self.vertex(name, VertexKind::Sink, parallelism)

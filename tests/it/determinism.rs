@@ -9,6 +9,7 @@ use crate::support::{load, load_path, run, shipped_scenarios};
 const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/bank.toml", "8120dedd60614d73"),
     ("sims/diamond.toml", "bc0d1c9fb493443f"),
+    ("sims/join.toml", "74fd542a4f296b85"),
     ("sims/token.toml", "ae900139140285b2"),
     ("sims/wordcount.toml", "3b4bb70e7bc7f691"),
 ];

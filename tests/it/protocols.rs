@@ -4,11 +4,9 @@
 //! duplicates are counted). `assert_exactly_once_with_plan` judges each protocol by its own
 //! guarantee.
 
-use crate::support::{compile, load, load_path, shipped_scenarios};
+use crate::support::{load, load_path, run_keeping_facts, shipped_scenarios};
 use proptest::prelude::*;
-use snapsim::explore::run::{Outcome, run_compiled};
-use snapsim::harness::RunOptions;
-use snapsim::kernel::rng::Seed;
+use snapsim::explore::run::Outcome;
 use snapsim::kernel::trace::Fact;
 use snapsim::protocol::ProtocolKind;
 use snapsim::scenario::Scenario;
@@ -19,10 +17,6 @@ const PROTOCOLS: [ProtocolKind; 5] = ProtocolKind::ALL;
 fn under(mut scenario: Scenario, protocol: ProtocolKind) -> Scenario {
     scenario.checkpoint.protocol = protocol;
     scenario
-}
-
-fn run_keeping_facts(scenario: &Scenario, seed: u64) -> Outcome {
-    run_compiled(&compile(scenario), Seed(seed), &RunOptions { keep_facts: true, ..RunOptions::default() })
 }
 
 fn count(outcome: &Outcome, wanted: impl Fn(&Fact) -> bool) -> usize {

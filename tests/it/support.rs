@@ -39,6 +39,11 @@ pub fn compile(scenario: &Scenario) -> CompiledScenario {
     scenario.compile().unwrap_or_else(|error| panic!("{error}"))
 }
 
+/// Runs `scenario` with `seed`, keeping every fact.
+pub fn run_keeping_facts(scenario: &Scenario, seed: u64) -> Outcome {
+    run_compiled(&compile(scenario), Seed(seed), &RunOptions { keep_facts: true, ..RunOptions::default() })
+}
+
 /// Runs `scenario` with `seed` and `plants`.
 pub fn run(scenario: &Scenario, seed: u64, plants: &[PlantedBug]) -> Outcome {
     run_judged_without(scenario, seed, plants, &[])

@@ -91,3 +91,36 @@ fn a_job_without_keyed_state_passes_when_it_finishes() {
     assert!(outcome.passed(), "{:?}", outcome.verdict);
     assert_eq!(outcome.stats.records_applied, 0);
 }
+
+#[test]
+fn a_join_holds_state_for_both_sides_and_restores_both() {
+    let scenario = load("sims/join.toml");
+    let outcome = crate::support::run_keeping_facts(&scenario, 1);
+    assert!(outcome.passed(), "{:?}", outcome.verdict);
+    assert_eq!(outcome.stats.recoveries, 2);
+    let facts = outcome.facts.as_deref().expect("kept");
+    // Tasks 0..3 are the sources; 3..6 the join. Its state keys are 2 × key + side.
+    let join_sides: std::collections::BTreeSet<u64> = facts
+        .iter()
+        .filter_map(|timed| match timed.fact {
+            snapsim::kernel::trace::Fact::RecordApplied { task, key, .. } if (3..6).contains(&task.0) => Some(key % 2),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(join_sides, [0, 1].into(), "records applied to both the left and the right side");
+    // Both sides' state must come back: skipping the restore counts records twice, and a
+    // neighbour's state puts keys on the wrong subtask.
+    for (plant, unguarded_catch) in [
+        (PlantedBug::SkipKeyedStateRestore, Invariant::ExactlyOnceState),
+        (PlantedBug::RestoreNeighbourState, Invariant::FinalAggregate),
+    ] {
+        let broken = run(&scenario, 1, &[plant]);
+        assert!(matches!(broken.verdict, Verdict::Fail(ref found) if found.invariant == Invariant::RestoreEquivalence));
+        let unguarded = crate::support::run_judged_without(&scenario, 1, &[plant], &[Invariant::RestoreEquivalence]);
+        assert!(
+            matches!(unguarded.verdict, Verdict::Fail(ref found) if found.invariant == unguarded_catch),
+            "{plant}: {:?}",
+            unguarded.verdict
+        );
+    }
+}
