@@ -105,9 +105,9 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
 fn bank_expectation(world: &WorldConfig, seed: Seed) -> Option<BankExpectation> {
     let bank = world.bank.as_ref()?;
     let accounts = world.graph.vertices.iter().map(|vertex| vertex.parallelism).sum::<u32>();
-    let total = bank.opening_balance.checked_mul(i64::from(accounts)).expect("limits keep the total in i64");
+    let total = bank.opening_balances.iter().sum();
     let final_balances = (!bank.scripts_transfers()).then(|| {
-        let mut balances = vec![bank.opening_balance; accounts as usize];
+        let mut balances = bank.opening_balances.clone();
         for payer in 0..accounts {
             let mut generator = RecordGenerator::for_source_task(seed, world.workload, TaskId(payer));
             for offset in 0..world.workload.records_per_source_subtask {

@@ -23,8 +23,8 @@ use crate::protocol::coordinator::CoordinatorInput;
 /// A bank scenario's settings beyond the job graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BankConfig {
-    /// Each account's balance at the start.
-    pub opening_balance: i64,
+    /// Each account's balance at the start, by `TaskId`.
+    pub opening_balances: Vec<i64>,
     /// Timed transfers and snapshot initiations.
     pub script: Vec<ScriptedEvent>,
 }

@@ -104,7 +104,7 @@ impl TaskRuntime {
             VertexKind::Sink => TaskLogic::Sink(RecordingSink::new()),
             VertexKind::Account => {
                 let generator = RecordGenerator::for_source_task(seed, config.workload, task);
-                let opening_balance = config.bank.as_ref().map_or(0, |bank| bank.opening_balance);
+                let opening_balance = config.bank.as_ref().map_or(0, |bank| bank.opening_balances[index]);
                 let transfers = config.workload.records_per_source_subtask;
                 TaskLogic::Account(Box::new(Account::new(generator, opening_balance, transfers)))
             }

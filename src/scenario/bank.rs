@@ -47,7 +47,7 @@ impl Scenario {
         if !(2..=ACCOUNTS_MAX).contains(&bank.accounts) {
             return Err(ScenarioError::at("bank.accounts", format!("must lie in 2..={ACCOUNTS_MAX}")));
         }
-        money("bank.opening_balance", bank.opening_balance)?;
+        let opening_balances = opening_balances(bank)?;
         if bank.transfers_per_account > RECORDS_PER_SPLIT_MAX
             || bank.transfers_per_account.saturating_mul(u64::from(bank.accounts)) > SOURCE_RECORDS_MAX
         {
@@ -68,7 +68,6 @@ impl Scenario {
             edges: vec![EdgeSpec { from: VertexId(0), to: VertexId(0), partitioning: Partitioning::Direct }],
         };
         graph.validate().map_err(|error| ScenarioError::at("bank", error.message))?;
-        let opening_balance = i64::try_from(bank.opening_balance).expect("checked against MONEY_MAX");
         let world = WorldConfig {
             workload: WorkloadSpec {
                 records_per_source_subtask: bank.transfers_per_account,
@@ -85,7 +84,7 @@ impl Scenario {
             },
             faults: self.compile_faults(&graph)?,
             protocol: self.checkpoint.protocol,
-            bank: Some(BankConfig { opening_balance, script: self.compile_script(bank.accounts)? }),
+            bank: Some(BankConfig { opening_balances, script: self.compile_script(bank.accounts)? }),
             graph,
         };
         let task_names = (0..bank.accounts).map(|index| format!("{ACCOUNT_VERTEX}[{index}]")).collect();
@@ -139,6 +138,35 @@ impl Scenario {
         }
         Ok(script)
     }
+}
+
+/// Each account's opening balance, from exactly one of `opening_balance` (all alike) and
+/// `opening_balances` (one each).
+fn opening_balances(bank: &BankSection) -> Result<Vec<i64>, ScenarioError> {
+    let balances = match (bank.opening_balance, &bank.opening_balances) {
+        (Some(_), Some(_)) => {
+            return Err(ScenarioError::at(
+                "bank.opening_balances",
+                "give opening_balance or opening_balances, not both",
+            ));
+        }
+        (None, None) => return Err(ScenarioError::at("bank", "needs opening_balance (or opening_balances)")),
+        (Some(balance), None) => {
+            money("bank.opening_balance", balance)?;
+            vec![balance; bank.accounts as usize]
+        }
+        (None, Some(balances)) => {
+            if balances.len() != bank.accounts as usize {
+                let message = format!("has {} balances for {} accounts", balances.len(), bank.accounts);
+                return Err(ScenarioError::at("bank.opening_balances", message));
+            }
+            for (index, &balance) in balances.iter().enumerate() {
+                money(&format!("bank.opening_balances[{index}]"), balance)?;
+            }
+            balances.clone()
+        }
+    };
+    Ok(balances.into_iter().map(|balance| i64::try_from(balance).expect("checked against MONEY_MAX")).collect())
 }
 
 fn money(field: &str, value: u64) -> Result<(), ScenarioError> {

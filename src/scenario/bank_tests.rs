@@ -44,7 +44,7 @@ fn a_bank_compiles_to_accounts_on_a_complete_graph() {
     assert_eq!((world.workload.records_per_source_subtask, world.workload.key_count), (50, 2));
     assert_eq!(compiled.task_names, ["account[0]", "account[1]", "account[2]"]);
     let bank = world.bank.as_ref().expect("a bank");
-    assert_eq!(bank.opening_balance, 100);
+    assert_eq!(bank.opening_balances, [100, 100, 100]);
     assert_eq!(
         bank.script[0].action,
         ScriptedAction::Transfer { from: 0, to: 2, amount: 7, latency: Some(SimDuration::from_millis(4)) }
@@ -79,6 +79,10 @@ const BANK_CASES: &[Case] = &[
     ("one account", Edit::Replace("accounts = 3", "accounts = 1"), Some("bank.accounts"), "must lie in 2..=1000"),
     ("too many accounts", Edit::Replace("accounts = 3", "accounts = 5000"), Some("bank.accounts"), "must lie in 2..=1000"),
     ("a huge opening balance", Edit::Replace("opening_balance = 100", "opening_balance = 10000000000000"), Some("bank.opening_balance"), "too large"),
+    ("no opening balance", Edit::Replace("opening_balance = 100\n", ""), Some("bank"), "needs opening_balance"),
+    ("both opening balances", Edit::Replace("opening_balance = 100", "opening_balance = 100\nopening_balances = [1, 2, 3]"), Some("bank.opening_balances"), "not both"),
+    ("too few opening balances", Edit::Replace("opening_balance = 100", "opening_balances = [1, 0]"), Some("bank.opening_balances"), "has 2 balances for 3 accounts"),
+    ("a huge balance of one", Edit::Replace("opening_balance = 100", "opening_balances = [1, 10000000000000, 0]"), Some("bank.opening_balances[1]"), "too large"),
     ("too many transfers", Edit::Replace("transfers_per_account = 50", "transfers_per_account = 400000000"), Some("bank.transfers_per_account"), "at most"),
     ("a huge amount_max", Edit::Replace("amount_max = 9", "amount_max = 70000"), Some("bank.amount_max"), "at most 65535"),
     ("a bank with a workload", Edit::Append("[workload]\nrecords_per_source_subtask = 1\nkeys = 1"), Some("workload"), "remove [workload]"),

@@ -57,8 +57,13 @@ pub struct Scenario {
 pub struct BankSection {
     /// How many accounts (tasks `account[0]` ..).
     pub accounts: u32,
-    /// Each account's balance at the start.
-    pub opening_balance: u64,
+    /// Each account's balance at the start (or give `opening_balances`).
+    #[serde(default)]
+    pub opening_balance: Option<u64>,
+    /// Every account's balance at the start, one per account (in place of
+    /// `opening_balance`): a single token at one account, say.
+    #[serde(default)]
+    pub opening_balances: Option<Vec<u64>>,
     /// Random transfers each account pays (0: only scripted ones).
     #[serde(default)]
     pub transfers_per_account: u64,

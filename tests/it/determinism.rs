@@ -10,7 +10,8 @@ const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/bank.toml", "8120dedd60614d73"),
     ("sims/diamond.toml", "bc0d1c9fb493443f"),
     ("sims/join.toml", "74fd542a4f296b85"),
-    ("sims/token.toml", "ae900139140285b2"),
+    ("sims/token.toml", "5b1f72c921ae6f2f"),
+    ("sims/two-messages.toml", "ae900139140285b2"),
     ("sims/wordcount.toml", "3b4bb70e7bc7f691"),
 ];
 

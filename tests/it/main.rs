@@ -3,7 +3,7 @@
 
 /// The library API for property tests: builder, strategies, assertions, seed variables.
 mod api;
-/// The bank: conservation under Chandy-Lamport, and the 1985 paper's token example.
+/// The bank: conservation under Chandy-Lamport, and the 1985 paper's examples.
 mod bank;
 /// Every invariant caught when a planted bug breaks it.
 mod checkers;
