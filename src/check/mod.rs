@@ -13,6 +13,7 @@ pub mod conservation;
 pub mod consistent_cut;
 pub mod exactly_once_state;
 pub mod final_aggregate;
+pub mod healing;
 pub mod no_loss_state;
 pub mod restore_equivalence;
 
@@ -190,6 +191,7 @@ pub struct Checks {
     consistent_cut: ConsistentCut,
     restore_equivalence: RestoreEquivalence,
     conservation: Option<Conservation>,
+    healing: Option<healing::HealedProgress>,
     disabled: Vec<Invariant>,
     first_violation: Option<Violation>,
 }
@@ -208,9 +210,17 @@ impl Checks {
             consistent_cut: ConsistentCut::new(shape.clone(), guarantee == Guarantee::AtLeastOnce),
             restore_equivalence: RestoreEquivalence::new(shape),
             conservation: expected.bank.clone().map(Conservation::new),
+            healing: None,
             disabled,
             first_violation: None,
         }
+    }
+
+    /// Also demands progress after healing: a checkpoint within `within` of the
+    /// `FaultsLifted` fact, or a finishing job.
+    pub fn with_healing(mut self, within: crate::kernel::time::SimDuration) -> Checks {
+        self.healing = Some(healing::HealedProgress::new(within));
+        self
     }
 
     /// Shows one fact to every checker. After the first violation the rest are ignored.
@@ -225,11 +235,18 @@ impl Checks {
             Guarantee::AtLeastOnce => (self.no_loss_state.observe(fact), None),
         };
         let money = self.conservation.as_mut().and_then(|conservation| conservation.observe(fact));
-        let found =
-            [self.restore_equivalence.observe(fact), self.consistent_cut.observe(fact), state, aggregate, money]
-                .into_iter()
-                .flatten()
-                .find(|(invariant, _)| !self.disabled.contains(invariant));
+        let healed = self.healing.as_mut().and_then(|healing| healing.observe(time, fact));
+        let found = [
+            self.restore_equivalence.observe(fact),
+            self.consistent_cut.observe(fact),
+            state,
+            aggregate,
+            money,
+            healed,
+        ]
+        .into_iter()
+        .flatten()
+        .find(|(invariant, _)| !self.disabled.contains(invariant));
         if let Some((invariant, detail)) = found {
             let fact = Some(fact.clone());
             self.first_violation = Some(Violation { invariant, time, fact_index: Some(index), fact, detail });

@@ -82,6 +82,14 @@ fn load_scenario(path: &std::path::Path) -> Result<(Scenario, CompiledScenario),
 
 /// Parses `--plant` names, then reads and validates the scenario: the start of every
 /// command that runs a scenario file (exit code in `Err`).
+/// The scenario with a default `[swarm]` section if `swarm` is asked for and it has none.
+fn with_swarm(mut scenario: crate::scenario::Scenario, swarm: bool) -> crate::scenario::Scenario {
+    if swarm && scenario.swarm.is_none() {
+        scenario.swarm = Some(crate::scenario::SwarmSection::default());
+    }
+    scenario
+}
+
 fn load_spec(
     path: &std::path::Path,
     plant_names: &[String],

@@ -24,6 +24,10 @@ pub struct RunArgs {
     /// Run the seed twice and fail, naming the first diverging fact, if the runs differ.
     #[arg(long, env = "SNAPSIM_CHECK_DETERMINISM")]
     check_determinism: bool,
+    /// Draw a swarm fault plan for every seed (as a `[swarm]` section with its defaults
+    /// would, unless the scenario has one).
+    #[arg(long, env = "SNAPSIM_SWARM")]
+    swarm: bool,
 }
 
 /// Runs the scenario once and prints the report; returns the exit code.
@@ -33,6 +37,7 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    let scenario = super::with_swarm(scenario, args.swarm);
     let spec = RunSpec { plants: plants.clone(), ..RunSpec::new(scenario, Seed(args.seed)) };
     install_quiet_panic_hook();
     let guarded = match run_guarded(&spec, false) {

@@ -52,6 +52,10 @@ pub struct SweepArgs {
     /// Run every seed twice and fail a seed whose runs differ.
     #[arg(long, env = "SNAPSIM_CHECK_DETERMINISM")]
     check_determinism: bool,
+    /// Draw a swarm fault plan for every seed (as a `[swarm]` section with its defaults
+    /// would, unless the scenario has one).
+    #[arg(long, env = "SNAPSIM_SWARM")]
+    swarm: bool,
     /// Print plain progress lines even on a terminal.
     #[arg(long)]
     no_progress: bool,
@@ -93,6 +97,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     if jobs == 0 {
         return bad_input("--jobs: must be at least 1");
     }
+    let scenario = super::with_swarm(scenario, args.swarm);
     let template = RunSpec { plants, ..RunSpec::new(scenario, Seed(0)) };
     let plan = SweepPlan {
         template: template.clone(),

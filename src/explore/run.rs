@@ -5,7 +5,8 @@
 
 use super::oracle::compute_oracle;
 use crate::check::Violation;
-use crate::faults::{Fault, FaultPlan};
+use crate::faults::FaultPlan;
+use crate::faults::swarm::{SwarmTargets, draw_plan};
 use crate::harness::{Event, RunOptions, RunStats, SimWorld};
 use crate::kernel::rng::Seed;
 use crate::kernel::time::SimTime;
@@ -37,17 +38,26 @@ impl RunSpec {
     /// Validates the scenario and the fault plan and builds the configuration to run.
     pub fn compile(&self) -> Result<CompiledScenario, ScenarioError> {
         let Some(plan) = &self.fault_plan else {
-            return self.scenario.compile();
+            let mut compiled = self.scenario.compile()?;
+            if let Some(swarm) = &compiled.world.swarm {
+                // The scenario's own faults, and this seed's swarm draw.
+                let (_, drawn) = draw_plan(self.seed, swarm, &SwarmTargets::of(&compiled.world.graph));
+                let mut faults = std::mem::take(&mut compiled.world.faults.faults);
+                faults.extend(drawn.faults);
+                compiled.world.faults = FaultPlan::new(faults);
+            }
+            return Ok(compiled);
         };
         // The plan replaces the scenario's own faults, so those are not validated.
         let mut compiled = Scenario { faults: Vec::new(), ..self.scenario.clone() }.compile()?;
         {
             for (index, scheduled) in plan.faults.iter().enumerate() {
-                let Fault::CrashTask { task } = scheduled.fault;
-                if compiled.world.graph.task_id(task).is_none() {
-                    let message =
-                        format!("names {}, which the job does not have", compiled.world.graph.task_name(task));
-                    return Err(ScenarioError::at(format!("fault_plan[{index}]"), message));
+                for task in scheduled.clone().tasks_mut() {
+                    if compiled.world.graph.task_id(*task).is_none() {
+                        let message =
+                            format!("names {}, which the job does not have", compiled.world.graph.task_name(*task));
+                        return Err(ScenarioError::at(format!("fault_plan[{index}]"), message));
+                    }
                 }
             }
             compiled.world.faults = plan.clone();
@@ -112,6 +122,8 @@ pub struct Outcome {
     pub source_records: u64,
     /// Whether the job is a bank of accounts (its records are transfers).
     pub bank: bool,
+    /// The fault plan it ran (the scenario's, a swarm draw, or a run file's).
+    pub plan: FaultPlan,
     /// The trace hash.
     pub trace_hash: TraceHash,
     /// Facts recorded.
@@ -178,6 +190,7 @@ pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOption
         stats: outcome.stats,
         source_records,
         bank: compiled.world.bank.is_some(),
+        plan: compiled.world.faults.clone(),
         trace_hash: outcome.trace_hash,
         fact_count: outcome.fact_count,
         facts: outcome.facts,

@@ -59,7 +59,7 @@ fn an_explicit_plan_replaces_the_scenarios_faults_and_is_validated() {
     assert_eq!(outcome.verdict, Verdict::Pass);
     assert_eq!(outcome.stats.recoveries, 0);
     let missing = TaskRef { vertex: VertexId(1), subtask: 9 };
-    let crash = ScheduledFault { at: SimTime::from_nanos(5), fault: Fault::CrashTask { task: missing } };
+    let crash = ScheduledFault::at(SimTime::from_nanos(5), Fault::CrashTask { task: missing });
     let broken = RunSpec { fault_plan: Some(FaultPlan::new(vec![crash])), ..RunSpec::new(scenario, Seed(1)) };
     let error = run_spec(&broken, false).expect_err("count[9] does not exist");
     assert_eq!(error.field.as_deref(), Some("fault_plan[0]"));

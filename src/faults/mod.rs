@@ -1,13 +1,21 @@
-//! Faults as data: the materialised, time-ordered plan a run applies.
+//! Faults as data: the materialised plan a run applies, and the swarm generator that draws
+//! one per seed (`swarm.rs`).
 //!
-//! A plan is a list of faults at simulated times. The harness turns each into an event and
-//! applies it; protocols and operators never see a fault, only its consequences (a restart,
-//! a restored state). The fault kinds, swarm profiles and plan generation grow with the
-//! faults issue (#5); the plan is stored whole in run files so a failure still means
-//! something after the code changes.
+//! A plan is a list of faults, each striking at a simulated time or — "crash task 3 after
+//! it acknowledges checkpoint 5" — at the first protocol step of a kind (`Phase`) once that
+//! time has passed. The harness turns each into an event and applies it; protocols and
+//! operators never see a fault, only its consequences (a lost message, a failed write, a
+//! restart). The plan is stored whole in run files, so a failure still means the same thing
+//! after the code changes. Variants are append-only: run files store their index.
+
+pub mod swarm;
+
+#[cfg(test)]
+mod tests;
 
 use crate::dataflow::graph::TaskRef;
-use crate::kernel::time::SimTime;
+use crate::kernel::ids::CheckpointId;
+use crate::kernel::time::{SimDuration, SimTime};
 use serde::{Deserialize, Serialize};
 
 /// One fault.
@@ -16,15 +24,111 @@ pub enum Fault {
     /// The task's process dies; the job fails over and restarts from the latest completed
     /// checkpoint.
     CrashTask { task: TaskRef },
+    /// The coordinator (Flink's JobManager) dies: its pending checkpoints are lost and the
+    /// job fails over; a new coordinator recovers from the durable metadata store — the
+    /// checkpoints whose metadata write completed, and the checkpoint id counter.
+    CrashCoordinator,
+    /// Storage is unavailable: every write begun in the window fails (a task declines its
+    /// checkpoint; a metadata write aborts it).
+    StorageUnavailable { duration: SimDuration },
+    /// Writes begun in the window take `factor` times as long (checkpoint timeouts).
+    SlowStorage { factor: u32, duration: SimDuration },
+    /// The next `count` control messages of `kind` are lost in transit.
+    LoseControlMessages { kind: ControlMessage, count: u32 },
+    /// Every message sent from `from` to `to` in the window takes `extra` longer (a latency
+    /// spike; a long one is a slow link that fills buffers and back-pressures).
+    LatencySpike { from: TaskRef, to: TaskRef, extra: SimDuration, duration: SimDuration },
+}
+
+/// A control message between the coordinator and the tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ControlMessage {
+    /// The coordinator asks a source to start a checkpoint.
+    Trigger,
+    /// A task tells the coordinator its part of a checkpoint is durable.
+    Acknowledgement,
+    /// A task tells the coordinator it cannot complete a checkpoint.
+    Decline,
+    /// The coordinator tells a task a checkpoint was abandoned.
+    AbortNotice,
+}
+
+impl ControlMessage {
+    /// Every kind, in a fixed order.
+    pub const ALL: [ControlMessage; 4] = [
+        ControlMessage::Trigger,
+        ControlMessage::Acknowledgement,
+        ControlMessage::Decline,
+        ControlMessage::AbortNotice,
+    ];
+
+    /// The kind's name in scenarios and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ControlMessage::Trigger => "trigger",
+            ControlMessage::Acknowledgement => "acknowledgement",
+            ControlMessage::Decline => "decline",
+            ControlMessage::AbortNotice => "abort-notice",
+        }
+    }
+}
+
+/// A protocol step a fault can wait for; it strikes right after the step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+    /// `task` captured its state for `checkpoint`.
+    StateCaptured { task: TaskRef, checkpoint: CheckpointId },
+    /// The coordinator received `task`'s acknowledgement of `checkpoint`.
+    Acknowledged { task: TaskRef, checkpoint: CheckpointId },
+    /// Every task acknowledged `checkpoint` and its metadata write began (not yet durable).
+    MetadataWriteBegun { checkpoint: CheckpointId },
+    /// `checkpoint` completed.
+    Completed { checkpoint: CheckpointId },
 }
 
 /// A fault and when it strikes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledFault {
-    /// When.
+    /// When — or, with `after`, from when on the fault waits for its phase.
     pub at: SimTime,
     /// What.
     pub fault: Fault,
+    /// The protocol step it waits for, if any; it never strikes if the step never comes.
+    #[serde(default)]
+    pub after: Option<Phase>,
+}
+
+impl ScheduledFault {
+    /// `fault` at `at`.
+    pub fn at(at: SimTime, fault: Fault) -> ScheduledFault {
+        ScheduledFault { at, fault, after: None }
+    }
+
+    /// When the fault's effect is over, if it has a duration (a window); otherwise when it
+    /// strikes. A phase-triggered fault may strike later than this.
+    pub fn lifted_at(&self) -> SimTime {
+        match self.fault {
+            Fault::StorageUnavailable { duration }
+            | Fault::SlowStorage { duration, .. }
+            | Fault::LatencySpike { duration, .. } => self.at.after(duration),
+            _ => self.at,
+        }
+    }
+
+    /// The tasks the fault names (to check them against the job, and to re-aim them when
+    /// shrinking changes parallelism).
+    pub fn tasks_mut(&mut self) -> Vec<&mut TaskRef> {
+        let mut tasks: Vec<&mut TaskRef> = match &mut self.fault {
+            Fault::CrashTask { task } => vec![task],
+            Fault::LatencySpike { from, to, .. } => vec![from, to],
+            _ => Vec::new(),
+        };
+        if let Some(Phase::StateCaptured { task, .. } | Phase::Acknowledged { task, .. }) = &mut self.after {
+            tasks.push(task);
+        }
+        tasks
+    }
 }
 
 /// Every fault of a run, in time order.
@@ -39,5 +143,25 @@ impl FaultPlan {
     pub fn new(mut faults: Vec<ScheduledFault>) -> FaultPlan {
         faults.sort_by_key(|fault| fault.at);
         FaultPlan { faults }
+    }
+
+    /// The plan in a few words: how many faults of each kind.
+    pub fn summary(&self) -> String {
+        if self.faults.is_empty() {
+            return "none".to_string();
+        }
+        let mut counts: std::collections::BTreeMap<swarm::FaultKind, usize> = std::collections::BTreeMap::new();
+        for scheduled in &self.faults {
+            *counts.entry(swarm::FaultKind::of(&scheduled.fault)).or_default() += 1;
+        }
+        let kinds: Vec<String> = counts.iter().map(|(kind, count)| format!("{} x{count}", kind.name())).collect();
+        let phased = self.faults.iter().filter(|scheduled| scheduled.after.is_some()).count();
+        let phased = if phased > 0 { format!(", {phased} waiting for a protocol step") } else { String::new() };
+        format!("{} in the plan: {}{phased}", self.faults.len(), kinds.join(", "))
+    }
+
+    /// When the last fault's effect is over: from then on the run is healed.
+    pub fn healed_at(&self) -> SimTime {
+        self.faults.iter().map(ScheduledFault::lifted_at).max().unwrap_or(SimTime::ZERO)
     }
 }

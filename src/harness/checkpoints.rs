@@ -5,10 +5,12 @@
 //! latency drawn from the network stream. A snapshot is atomic with respect to record
 //! processing: the state is captured and the barrier queued on every output in one step.
 
+use super::faults::Step;
 use super::tasks::TaskStatus;
 use super::{Event, SimWorld};
 use crate::dataflow::operator::TaskLogic;
 use crate::dataflow::record::{Message, Record};
+use crate::faults::ControlMessage;
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{Attempt, ChannelId, CheckpointId, TaskId};
 use crate::kernel::time::SimDuration;
@@ -17,7 +19,7 @@ use crate::protocol::coordinator::{CoordinatorCommand, CoordinatorInput};
 use crate::protocol::{TaskCommand, TaskInput};
 use crate::recovery::snapshot_object::TaskSnapshot;
 use crate::recovery::{CheckpointMetadata, TaskRole};
-use crate::storage::WriteId;
+use crate::storage::{WriteId, WriteRefused};
 
 impl SimWorld {
     /// Hands `input` to the task's protocol and performs the commands it returns.
@@ -55,15 +57,22 @@ impl SimWorld {
             }
             TaskCommand::Acknowledge { checkpoint } => {
                 let delay = self.control_latency();
-                scheduler.after(delay, Event::AcknowledgeReceived { task, checkpoint });
+                let event = Event::AcknowledgeReceived { task, checkpoint };
+                self.send_control(ControlMessage::Acknowledgement, task, checkpoint, delay, event, scheduler);
             }
             TaskCommand::SetTimer { at } => scheduler.at(at, Event::ProtocolTimer { task, attempt: self.attempt }),
             TaskCommand::Decline { checkpoint } => {
                 self.tasks[task.index()].captured.remove(&checkpoint);
-                let delay = self.control_latency();
-                scheduler.after(delay, Event::DeclineReceived { task, checkpoint });
+                self.decline(task, checkpoint, scheduler);
             }
         }
+    }
+
+    /// Tells the coordinator `task` cannot complete `checkpoint`.
+    fn decline(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        let delay = self.control_latency();
+        let event = Event::DeclineReceived { task, checkpoint };
+        self.send_control(ControlMessage::Decline, task, checkpoint, delay, event, scheduler);
     }
 
     fn unblock_all(&mut self, task: TaskId) {
@@ -82,7 +91,7 @@ impl SimWorld {
     }
 
     fn snapshot(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
-        self.capture(task, checkpoint);
+        self.capture(task, checkpoint, scheduler);
         // A closed output carries nothing more; its receiver treats that input as ended.
         if !self.tasks[task.index()].outputs_closed {
             self.broadcast(task, Message::Barrier(checkpoint), scheduler);
@@ -90,7 +99,7 @@ impl SimWorld {
     }
 
     /// Captures the operator's state for `checkpoint` (atomic with record processing).
-    fn capture(&mut self, task: TaskId, checkpoint: CheckpointId) {
+    fn capture(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
         let mut state = Vec::new();
         self.tasks[task.index()].logic.snapshot(&mut state);
         let bytes = state.len() as u64;
@@ -99,15 +108,24 @@ impl SimWorld {
             let balance = account.balance();
             self.record(Fact::BalanceCaptured { task, checkpoint, balance });
         }
-        let previous =
-            self.tasks[task.index()].captured.insert(checkpoint, TaskSnapshot { state, ..TaskSnapshot::default() });
+        self.step_taken(Step::StateCaptured { task, checkpoint }, scheduler);
+        // Records restored as channel state but not yet replayed are still in flight on the
+        // task's inputs: a snapshot taken now (a barrier handled on arrival) must keep them,
+        // ahead of anything it records from the channels, or a restore from it loses them.
+        let channel_state: Vec<(u32, Record)> = self.tasks[task.index()].replay.iter().copied().collect();
+        if !channel_state.is_empty() {
+            let records = channel_state.len() as u64;
+            self.record(Fact::RecoveredStateCarried { task, checkpoint, records });
+        }
+        let snapshot = TaskSnapshot { state, channel_state, ..TaskSnapshot::default() };
+        let previous = self.tasks[task.index()].captured.insert(checkpoint, snapshot);
         assert!(previous.is_none(), "{task} captured {checkpoint} twice");
     }
 
     /// Captures state, then sends each barrier ahead of its output buffer; the records a
     /// barrier overtakes are kept as output channel state.
     fn snapshot_overtaking(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
-        self.capture(task, checkpoint);
+        self.capture(task, checkpoint, scheduler);
         let channels: Vec<ChannelId> =
             self.topology.tasks[task.index()].outputs.iter().flat_map(|gate| gate.channels.iter().copied()).collect();
         for channel in channels {
@@ -156,9 +174,21 @@ impl SimWorld {
         }
     }
 
+    /// Starts a storage write. A refused write (storage unavailable) fails at once: a task
+    /// declines its checkpoint, the coordinator aborts one whose metadata it was.
     fn write_object(&mut self, name: ObjectName, bytes: Vec<u8>, scheduler: &mut Scheduler<Event>) {
-        let (write, durable_at) = self.storage.begin_write(name, bytes, self.now, &mut self.storage_stream);
-        scheduler.at(durable_at, Event::WriteDone { write, attempt: self.attempt });
+        match self.storage.begin_write(name, bytes, self.now, &mut self.storage_stream) {
+            Ok((write, durable_at)) => scheduler.at(durable_at, Event::WriteDone { write, attempt: self.attempt }),
+            Err(WriteRefused) => {
+                self.record(Fact::WriteFailed { object: name });
+                match name {
+                    ObjectName::TaskState { checkpoint, task } => self.decline(task, checkpoint, scheduler),
+                    ObjectName::Metadata { checkpoint } => {
+                        self.tell_coordinator(CoordinatorInput::MetadataWriteFailed { checkpoint }, scheduler);
+                    }
+                }
+            }
+        }
     }
 
     pub(super) fn on_write_done(&mut self, write: WriteId, attempt: Attempt, scheduler: &mut Scheduler<Event>) {
@@ -185,8 +215,7 @@ impl SimWorld {
         let runtime = &self.tasks[task.index()];
         if runtime.status == TaskStatus::Finished || runtime.outputs_closed {
             // A finished source (or an account done paying) cannot send a barrier any more.
-            let delay = self.control_latency();
-            scheduler.after(delay, Event::DeclineReceived { task, checkpoint });
+            self.decline(task, checkpoint, scheduler);
             return;
         }
         self.run_protocol(task, TaskInput::Trigger { checkpoint }, scheduler);
@@ -212,6 +241,7 @@ impl SimWorld {
     ) {
         self.record(Fact::AcknowledgementReceived { task, checkpoint });
         self.tell_coordinator(CoordinatorInput::Acknowledge { task, checkpoint }, scheduler);
+        self.step_taken(Step::Acknowledged { task, checkpoint }, scheduler);
     }
 
     pub(super) fn on_decline_received(
@@ -252,19 +282,17 @@ impl SimWorld {
                 // one after a control-message latency.
                 let delay = if self.next_initiator.is_some() { SimDuration::ZERO } else { self.control_latency() };
                 let task = self.initiator();
-                scheduler.after(delay, Event::TriggerReceived { task, checkpoint, attempt: self.attempt });
+                let event = Event::TriggerReceived { task, checkpoint, attempt: self.attempt };
+                self.send_control(ControlMessage::Trigger, task, checkpoint, delay, event, scheduler);
             }
             CoordinatorCommand::TriggerSources { checkpoint } => {
                 self.record(Fact::CheckpointTriggered { checkpoint });
                 for index in 0..self.tasks.len() {
                     if self.roles[index] == TaskRole::Source {
                         let delay = self.control_latency();
-                        let event = Event::TriggerReceived {
-                            task: TaskId::from_index(index),
-                            checkpoint,
-                            attempt: self.attempt,
-                        };
-                        scheduler.after(delay, event);
+                        let task = TaskId::from_index(index);
+                        let event = Event::TriggerReceived { task, checkpoint, attempt: self.attempt };
+                        self.send_control(ControlMessage::Trigger, task, checkpoint, delay, event, scheduler);
                     }
                 }
             }
@@ -274,6 +302,7 @@ impl SimWorld {
             CoordinatorCommand::WriteMetadata { checkpoint } => {
                 let metadata = CheckpointMetadata::for_tasks(checkpoint, self.tasks.len());
                 self.write_object(ObjectName::Metadata { checkpoint }, metadata.encode(), scheduler);
+                self.step_taken(Step::MetadataWriteBegun { checkpoint }, scheduler);
             }
             CoordinatorCommand::Completed { checkpoint } => {
                 self.stats.checkpoints_completed += 1;
@@ -283,6 +312,7 @@ impl SimWorld {
                     self.record(Fact::ObjectDeleted { object });
                 }
                 self.close_bank_if_done(scheduler);
+                self.step_taken(Step::Completed { checkpoint }, scheduler);
             }
             CoordinatorCommand::Aborted { checkpoint, reason } => {
                 self.stats.checkpoints_aborted += 1;
@@ -291,9 +321,9 @@ impl SimWorld {
                 if self.job == super::JobStatus::Running {
                     for index in 0..self.tasks.len() {
                         let delay = self.control_latency();
-                        let event =
-                            Event::AbortReceived { task: TaskId::from_index(index), checkpoint, attempt: self.attempt };
-                        scheduler.after(delay, event);
+                        let task = TaskId::from_index(index);
+                        let event = Event::AbortReceived { task, checkpoint, attempt: self.attempt };
+                        self.send_control(ControlMessage::AbortNotice, task, checkpoint, delay, event, scheduler);
                     }
                 }
             }

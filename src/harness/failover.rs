@@ -4,7 +4,6 @@
 use super::tasks::TaskStatus;
 use super::{Event, JobStatus, SimWorld};
 use crate::dataflow::record::Message;
-use crate::faults::Fault;
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{Attempt, ChannelId, TaskId};
 use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
@@ -13,20 +12,9 @@ use crate::recovery::snapshot_object::TaskSnapshot;
 use crate::recovery::{CheckpointMetadata, RestoreAction, plan_restore};
 
 impl SimWorld {
-    pub(super) fn on_fault(&mut self, index: u32, scheduler: &mut Scheduler<Event>) {
-        let fault = self.config.faults.faults[index as usize].fault;
-        match fault {
-            Fault::CrashTask { task } => {
-                let task = self.config.graph.task_id(task).expect("fault plans are validated against the graph");
-                self.record(Fact::TaskCrashed { task });
-                self.fail_over(scheduler);
-            }
-        }
-    }
-
     /// Fails the job over: every task of the current attempt is gone, pending checkpoints
     /// abort, and a restart is scheduled. A crash during a restart postpones it.
-    fn fail_over(&mut self, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn fail_over(&mut self, scheduler: &mut Scheduler<Event>) {
         if self.job == JobStatus::Running {
             self.tell_coordinator(CoordinatorInput::JobFailed, scheduler);
         }

@@ -11,6 +11,7 @@
 pub mod bank;
 mod checkpoints;
 mod failover;
+mod faults;
 mod sending;
 mod tasks;
 
@@ -54,6 +55,11 @@ pub struct WorldConfig {
     pub protocol: ProtocolKind,
     /// The bank's settings, when the job is a bank of accounts.
     pub bank: Option<bank::BankConfig>,
+    /// Swarm settings: with them, `explore::run` draws each seed's fault plan.
+    pub swarm: Option<crate::faults::swarm::SwarmConfig>,
+    /// Once every fault is lifted, a checkpoint must complete within this (zero: not
+    /// checked).
+    pub heal_checkpoint_within: SimDuration,
 }
 
 /// A user's protocol factory, shared by every task of a run.
@@ -143,6 +149,10 @@ pub enum Event {
     CheckpointTimeout { checkpoint: CheckpointId },
     /// The fault at this index of the plan strikes.
     Fault { index: u32 },
+    /// The phase-triggered fault at this index of the plan starts waiting for its step.
+    ArmFault { index: u32 },
+    /// A fault's window closes.
+    FaultLifted,
     /// The job restarts as `attempt`.
     Restart { attempt: Attempt },
     /// A timer a task's protocol set fires.
@@ -218,6 +228,12 @@ pub struct SimWorld {
     next_initiator: Option<TaskId>,
     /// Draws which account initiates each periodic snapshot of a bank.
     initiator_stream: SimRng,
+    /// Phase-triggered faults armed and waiting for their step (plan indexes).
+    armed_faults: Vec<u32>,
+    /// Per `ControlMessage` kind: how many more the plan loses.
+    lose_control: [u32; 4],
+    /// Faults of the plan not yet over (struck, and their window closed).
+    faults_outstanding: usize,
     stats: RunStats,
     scratch: Scratch,
 }
@@ -255,7 +271,7 @@ impl SimWorld {
             network_stream: network_stream(seed, &options.plants),
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
-            checks: Checks::new(expected, job_shape(&topology), guarantee, options.disabled_checks),
+            checks: checks(&config, expected, job_shape(&topology), guarantee, options.disabled_checks),
             protocol_choice: choice,
             now: SimTime::ZERO,
             attempt: Attempt(0),
@@ -266,6 +282,9 @@ impl SimWorld {
             barrier_in_hand: None,
             next_initiator: None,
             initiator_stream: SimRng::open(seed, Stream::Initiators),
+            armed_faults: Vec::new(),
+            lose_control: [0; 4],
+            faults_outstanding: config.faults.faults.len(),
             stats: RunStats::default(),
             scratch: Scratch::default(),
             config,
@@ -277,10 +296,7 @@ impl SimWorld {
 
     /// Schedules the start of the job and every fault of the plan.
     pub fn start(&mut self, scheduler: &mut Scheduler<Event>) {
-        for (index, fault) in self.config.faults.faults.iter().enumerate() {
-            let index = u32::try_from(index).expect("fault count fits u32");
-            scheduler.at(fault.at, Event::Fault { index });
-        }
+        self.schedule_faults(scheduler);
         self.start_script(scheduler);
         self.tell_coordinator(crate::protocol::coordinator::CoordinatorInput::JobStarted, scheduler);
         for task in 0..self.tasks.len() {
@@ -345,6 +361,8 @@ impl World for SimWorld {
             Event::WriteDone { write, attempt } => self.on_write_done(write, attempt, scheduler),
             Event::CheckpointTimeout { checkpoint } => self.on_checkpoint_timeout(checkpoint, scheduler),
             Event::Fault { index } => self.on_fault(index, scheduler),
+            Event::ArmFault { index } => self.on_arm_fault(index),
+            Event::FaultLifted => self.fault_lifted(),
             Event::Restart { attempt } if attempt == self.attempt => self.on_restart(scheduler),
             Event::ProtocolTimer { task, attempt } if self.is_current(attempt) => {
                 self.run_protocol(task, crate::protocol::TaskInput::Timer, scheduler);
@@ -380,6 +398,21 @@ fn network_stream(seed: Seed, plants: &[PlantedBug]) -> SimRng {
         }
     }
     stream
+}
+
+/// The checkers of a run; with faults in the plan, progress after healing too.
+fn checks(
+    config: &WorldConfig,
+    expected: ExpectedTotals,
+    shape: JobShape,
+    guarantee: Guarantee,
+    disabled: Vec<Invariant>,
+) -> Checks {
+    let checks = Checks::new(expected, shape, guarantee, disabled);
+    if config.heal_checkpoint_within == SimDuration::ZERO {
+        return checks;
+    }
+    checks.with_healing(config.heal_checkpoint_within)
 }
 
 /// The static shape the checkers need.

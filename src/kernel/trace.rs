@@ -63,6 +63,21 @@ pub enum Fact {
     BalanceCaptured { task: TaskId, checkpoint: CheckpointId, balance: i64 },
     /// At the end of a finished bank run, the balance an account holds.
     FinalBalance { task: TaskId, balance: i64 },
+    /// Fault `index` of the plan struck (faults other than crashes, which have their own).
+    FaultInjected { index: u32 },
+    /// The coordinator crashed; the job fails over and a new coordinator recovers.
+    CoordinatorCrashed,
+    /// A storage write failed (storage unavailable); the object never became durable.
+    WriteFailed { object: ObjectName },
+    /// A control message was lost in transit: `kind` is its `ControlMessage` index, `task`
+    /// the task it was from or to.
+    ControlMessageLost { kind: u8, task: TaskId, checkpoint: CheckpointId },
+    /// A task captured its state for `checkpoint` before replaying all the channel state a
+    /// restore gave it; those `records` go into the new snapshot's channel state.
+    RecoveredStateCarried { task: TaskId, checkpoint: CheckpointId, records: u64 },
+    /// Every fault of the plan has struck and every fault window has closed: the run is
+    /// healed from here on.
+    FaultsLifted,
 }
 
 /// What a sent message was, as far as the trace cares.
@@ -105,6 +120,8 @@ pub enum AbortReason {
     JobFailover,
     /// A later checkpoint completed first.
     Subsumed,
+    /// Its metadata could not be written.
+    MetadataWriteFailed,
 }
 
 /// A fact and the simulated time at which it happened.
@@ -354,6 +371,35 @@ impl Fact {
                 out.push(23);
                 push_u32(out, task.0);
                 out.extend_from_slice(&balance.to_le_bytes());
+            }
+            _ => self.encode_faults(out),
+        }
+    }
+
+    /// The encoding of injected faults and their direct consequences.
+    fn encode_faults(&self, out: &mut Vec<u8>) {
+        match *self {
+            Fact::FaultInjected { index } => {
+                out.push(24);
+                push_u32(out, index);
+            }
+            Fact::CoordinatorCrashed => out.push(25),
+            Fact::WriteFailed { object } => {
+                out.push(26);
+                object.encode(out);
+            }
+            Fact::ControlMessageLost { kind, task, checkpoint } => {
+                out.push(27);
+                out.push(kind);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+            }
+            Fact::FaultsLifted => out.push(29),
+            Fact::RecoveredStateCarried { task, checkpoint, records } => {
+                out.push(28);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+                push_u64(out, records);
             }
             _ => unreachable!("every fact kind is encoded by encode or encode_rare"),
         }

@@ -42,6 +42,9 @@ struct Channel<M> {
     last_arrival: SimTime,
     /// Messages given an explicit latency (scripted events), by sequence number, in order.
     fixed_latency: VecDeque<(u64, SimDuration)>,
+    /// A latency spike: messages put in flight before this time take `spike_extra` longer.
+    spike_until: SimTime,
+    spike_extra: SimDuration,
 }
 
 /// A message handed to the network: its sequence number on the channel and when it arrives.
@@ -73,6 +76,8 @@ impl<M: Copy> Network<M> {
             next_sequence: 0,
             last_arrival: SimTime::ZERO,
             fixed_latency: VecDeque::new(),
+            spike_until: SimTime::ZERO,
+            spike_extra: SimDuration::ZERO,
         };
         Network { channels: vec![channel; channel_count], config }
     }
@@ -112,6 +117,7 @@ impl<M: Copy> Network<M> {
             }
             _ => latency.in_range(self.config.latency_min.as_nanos(), self.config.latency_max.as_nanos()),
         };
+        let delay = if now < state.spike_until { delay.saturating_add(state.spike_extra.as_nanos()) } else { delay };
         let drawn = now.after(SimDuration::from_nanos(delay));
         let arrival = if self.config.fifo { drawn.max(state.last_arrival) } else { drawn };
         state.last_arrival = state.last_arrival.max(arrival);
@@ -134,7 +140,10 @@ impl<M: Copy> Network<M> {
         let sequence = self.enqueue(channel, message);
         let state = &mut self.channels[channel];
         let entry = state.outbox.pop_back().expect("just enqueued");
-        let delay = latency.in_range(self.config.latency_min.as_nanos(), self.config.latency_max.as_nanos());
+        let mut delay = latency.in_range(self.config.latency_min.as_nanos(), self.config.latency_max.as_nanos());
+        if now < state.spike_until {
+            delay = delay.saturating_add(state.spike_extra.as_nanos());
+        }
         let arrival = now.after(SimDuration::from_nanos(delay)).max(state.last_arrival);
         state.last_arrival = arrival;
         state.in_flight.push_back(entry);
@@ -188,6 +197,14 @@ impl<M: Copy> Network<M> {
     #[inline]
     pub fn outbox_is_empty(&self, channel: usize) -> bool {
         self.channels[channel].outbox.is_empty()
+    }
+
+    /// Adds `extra` latency to every message `channel` puts in flight before `until` (the
+    /// latest spike's extra applies). FIFO still holds.
+    pub fn spike(&mut self, channel: usize, extra: SimDuration, until: SimTime) {
+        let state = &mut self.channels[channel];
+        state.spike_until = state.spike_until.max(until);
+        state.spike_extra = extra;
     }
 
     /// Empties `channel` (a restart discards the failed attempt's data); returns how many

@@ -50,6 +50,8 @@ pub enum CoordinatorInput {
     Timeout { checkpoint: CheckpointId },
     /// A checkpoint's metadata became durable.
     MetadataDurable { checkpoint: CheckpointId },
+    /// A checkpoint's metadata could not be written.
+    MetadataWriteFailed { checkpoint: CheckpointId },
     /// A task finished its input.
     TaskFinished { task: TaskId },
     /// The job failed over: every task is gone until the restart.
@@ -113,6 +115,21 @@ impl Coordinator {
         }
     }
 
+    /// The coordinator a new process starts after this one crashed: only what the durable
+    /// metadata store holds survives — the completed checkpoints (a checkpoint is in it only
+    /// if its metadata write completed) and the checkpoint id counter, which never goes
+    /// backwards. Pending checkpoints, timers and counts are gone.
+    pub fn recovered(&self) -> Coordinator {
+        Coordinator {
+            next_checkpoint: self.next_checkpoint,
+            latest_completed: self.latest_completed,
+            // Timer generations keep rising, so a timer armed by the dead coordinator never
+            // fires for the new one.
+            timer_generation: self.timer_generation + 1,
+            ..Coordinator::new(self.config, self.task_count)
+        }
+    }
+
     /// The newest completed checkpoint.
     pub fn latest_completed(&self) -> Option<CheckpointId> {
         self.latest_completed
@@ -153,6 +170,9 @@ impl Coordinator {
             CoordinatorInput::Decline { checkpoint, .. } => self.abort(checkpoint, AbortReason::Declined, out),
             CoordinatorInput::Timeout { checkpoint } => self.abort(checkpoint, AbortReason::Expired, out),
             CoordinatorInput::MetadataDurable { checkpoint } => self.on_metadata_durable(checkpoint, out),
+            CoordinatorInput::MetadataWriteFailed { checkpoint } => {
+                self.abort(checkpoint, AbortReason::MetadataWriteFailed, out);
+            }
             CoordinatorInput::TaskFinished { .. } => self.finished_tasks += 1,
             CoordinatorInput::WindDown => self.winding_down = true,
             CoordinatorInput::JobFailed => {

@@ -67,6 +67,26 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
             format!("{} recorded balance {balance} for {checkpoint}", name(task))
         }
         Fact::FinalBalance { task, balance } => format!("{} ends with balance {balance}", name(task)),
+        Fact::RecoveredStateCarried { task, checkpoint, records } => format!(
+            "{} captured {checkpoint} with {records} restored records not yet replayed: kept as its channel state",
+            name(task)
+        ),
+        _ => describe_fault_fact(fact, &name),
+    }
+}
+
+/// The facts of injected faults and their direct consequences, in words.
+fn describe_fault_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> String {
+    match *fact {
+        Fact::FaultInjected { index } => format!("fault #{index} of the plan struck"),
+        Fact::CoordinatorCrashed => "the coordinator crashed".to_string(),
+        Fact::FaultsLifted => "every fault of the plan is over: the run is healed".to_string(),
+        Fact::WriteFailed { object } => format!("writing {} failed", object_name(object, name)),
+        Fact::ControlMessageLost { kind, task, checkpoint } => {
+            let kind = crate::faults::ControlMessage::ALL.get(usize::from(kind)).map_or("control", |kind| kind.name());
+            format!("the {kind} message of {checkpoint} to or from {} was lost", name(task))
+        }
+        _ => unreachable!("describe_fact covers every other fact"),
     }
 }
 

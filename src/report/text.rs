@@ -32,6 +32,7 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
     line("protocol", protocol);
     line("events", outcome.events.to_string());
     line("simulated", outcome.end_time.to_string());
+    line("faults", outcome.plan.summary());
     line("checkpoints", format!("{} completed, {} aborted", stats.checkpoints_completed, stats.checkpoints_aborted));
     line("recoveries", stats.recoveries.to_string());
     if outcome.bank {

@@ -85,6 +85,8 @@ impl Scenario {
             faults: self.compile_faults(&graph)?,
             protocol: self.checkpoint.protocol,
             bank: Some(BankConfig { opening_balances, script: self.compile_script(bank.accounts)? }),
+            swarm: self.compile_swarm()?,
+            heal_checkpoint_within: millis("budget.heal_checkpoint_ms", self.budget.heal_checkpoint_ms)?,
             graph,
         };
         let task_names = (0..bank.accounts).map(|index| format!("{ACCOUNT_VERTEX}[{index}]")).collect();

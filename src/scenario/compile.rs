@@ -4,11 +4,10 @@
 //! `ScenarioError` naming the field (`edges[1].to`, `faults[0].task`).
 
 use super::ScenarioError;
-use super::file::{FaultKindName, KeyDistributionName, Scenario};
+use super::file::{KeyDistributionName, Scenario};
 use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, Partitioning, TaskRef, VertexKind, VertexSpec};
 use crate::dataflow::keyed::default_max_parallelism;
 use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
-use crate::faults::{Fault, FaultPlan, ScheduledFault};
 use crate::harness::WorldConfig;
 use crate::kernel::Budget;
 use crate::kernel::ids::VertexId;
@@ -65,6 +64,8 @@ impl Scenario {
             faults: self.compile_faults(&graph)?,
             protocol: self.checkpoint.protocol,
             bank: None,
+            swarm: self.compile_swarm()?,
+            heal_checkpoint_within: millis("budget.heal_checkpoint_ms", self.budget.heal_checkpoint_ms)?,
             graph,
         };
         Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
@@ -286,30 +287,10 @@ impl Scenario {
         let time_max = millis("budget.time_ms_max", self.budget.time_ms_max)?;
         Ok(Budget { events_max: self.budget.events_max, time_max: SimTime::ZERO.after(time_max) })
     }
-
-    pub(super) fn compile_faults(&self, graph: &JobGraph) -> Result<FaultPlan, ScenarioError> {
-        let mut faults = Vec::with_capacity(self.faults.len());
-        for (index, fault) in self.faults.iter().enumerate() {
-            let field = |name: &str| format!("faults[{index}].{name}");
-            let at = SimTime::ZERO.after(millis(&field("at_ms"), fault.at_ms)?);
-            match fault.kind {
-                FaultKindName::CrashTask => {
-                    let reference = fault
-                        .task
-                        .as_deref()
-                        .ok_or_else(|| ScenarioError::at(field("task"), "a crash-task fault needs a task"))?;
-                    let task =
-                        resolve_task(graph, reference).map_err(|message| ScenarioError::at(field("task"), message))?;
-                    faults.push(ScheduledFault { at, fault: Fault::CrashTask { task } });
-                }
-            }
-        }
-        Ok(FaultPlan::new(faults))
-    }
 }
 
 /// Resolves `name[subtask]` (or a bare `name` for a vertex of parallelism 1) to a task.
-fn resolve_task(graph: &JobGraph, reference: &str) -> Result<TaskRef, String> {
+pub(super) fn resolve_task(graph: &JobGraph, reference: &str) -> Result<TaskRef, String> {
     let (name, subtask) = match reference.split_once('[') {
         Some((name, rest)) => {
             let index = rest.strip_suffix(']').and_then(|digits| digits.parse::<u32>().ok());

@@ -49,6 +49,9 @@ pub struct Scenario {
     /// The bank's scripted events: timed transfers and snapshot initiations.
     #[serde(default)]
     pub script: Vec<ScriptEventSection>,
+    /// Swarm fault plans, drawn per seed.
+    #[serde(default)]
+    pub swarm: Option<SwarmSection>,
 }
 
 /// `[bank]`: N accounts, each paying a replayable series of random transfers to the others.
@@ -231,34 +234,94 @@ pub struct BudgetSection {
     pub events_max: u64,
     /// Simulated milliseconds a run may last.
     pub time_ms_max: u64,
+    /// Once every fault is lifted, a checkpoint must complete (or the job finish) within
+    /// this many simulated milliseconds, or the run fails liveness.
+    pub heal_checkpoint_ms: u64,
 }
 
 /// One `[[faults]]` entry. A plain struct rather than a tagged enum, so that an error in
-/// any field keeps its full path (`faults[0].at_ms`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// any field keeps its full path (`faults[0].at_ms`); which fields apply depends on `kind`
+/// (docs/fault-model.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSection {
     /// What goes wrong.
     pub kind: FaultKindName,
-    /// The subtask it strikes, as `name[index]` (a bare name for parallelism 1).
+    /// The subtask it strikes (a crash), or a latency spike's sender, as `name[index]` (a
+    /// bare name for parallelism 1).
     #[serde(default)]
     pub task: Option<String>,
-    /// Simulated milliseconds since the start.
+    /// Simulated milliseconds since the start (with `after`: from when it waits).
     pub at_ms: u64,
+    /// A window's length in milliseconds (storage-unavailable, slow-storage, latency-spike).
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    /// slow-storage: how many times longer writes take.
+    #[serde(default)]
+    pub factor: Option<u32>,
+    /// lose-control-messages: which kind.
+    #[serde(default)]
+    pub message: Option<crate::faults::ControlMessage>,
+    /// lose-control-messages: how many.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// latency-spike: the receiving task.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// latency-spike: the extra latency in microseconds.
+    #[serde(default)]
+    pub extra_us: Option<u64>,
+    /// The protocol step to wait for (crashes): `state-captured`, `acknowledged`,
+    /// `metadata-write-begun` or `completed`.
+    #[serde(default)]
+    pub after: Option<PhaseName>,
+    /// The checkpoint id the step is about.
+    #[serde(default)]
+    pub checkpoint: Option<u64>,
+    /// For `state-captured` and `acknowledged`: the task whose step it is (default: `task`).
+    #[serde(default)]
+    pub phase_task: Option<String>,
 }
 
-/// A fault kind's name.
+/// A fault kind's name: the swarm's kinds.
+pub use crate::faults::swarm::FaultKind as FaultKindName;
+
+/// A protocol step's name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FaultKindName {
-    /// The subtask's process dies; the job fails over.
-    CrashTask,
+pub enum PhaseName {
+    /// `Phase::StateCaptured`.
+    StateCaptured,
+    /// `Phase::Acknowledged`.
+    Acknowledged,
+    /// `Phase::MetadataWriteBegun`.
+    MetadataWriteBegun,
+    /// `Phase::Completed`.
+    Completed,
 }
 
 impl FaultSection {
     /// A crash of `task` (`name[index]`) at `at_ms`.
     pub fn crash_task(task: &str, at_ms: u64) -> FaultSection {
-        FaultSection { kind: FaultKindName::CrashTask, task: Some(task.to_string()), at_ms }
+        FaultSection { kind: FaultKindName::CrashTask, task: Some(task.to_string()), at_ms, ..FaultSection::default() }
+    }
+}
+
+/// `[swarm]`: every seed draws its own fault plan (added to `[[faults]]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SwarmSection {
+    /// At most this many drawn faults per seed (a seed draws 0 to this many).
+    pub faults_max: u32,
+    /// Drawn faults strike within the first this many milliseconds; then the run heals.
+    pub fault_phase_ms: u64,
+    /// The kinds a seed may enable (each seed enables about half of them).
+    pub kinds: Vec<FaultKindName>,
+}
+
+impl Default for SwarmSection {
+    fn default() -> Self {
+        SwarmSection { faults_max: 6, fault_phase_ms: 60, kinds: FaultKindName::ALL.to_vec() }
     }
 }
 
@@ -317,7 +380,7 @@ impl Default for RecoverySection {
 
 impl Default for BudgetSection {
     fn default() -> Self {
-        BudgetSection { events_max: 100_000_000, time_ms_max: 3_600_000 }
+        BudgetSection { events_max: 100_000_000, time_ms_max: 3_600_000, heal_checkpoint_ms: 2_000 }
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod bank;
 mod compile;
+mod faults;
 mod file;
 
 #[cfg(test)]
@@ -19,8 +20,8 @@ mod tests;
 pub use compile::CompiledScenario;
 pub use file::{
     BankSection, BudgetSection, CheckpointSection, EdgeSection, FaultKindName, FaultSection, KeyDistributionName,
-    NetworkSection, RecoverySection, Scenario, ScriptEventSection, ScriptKindName, StorageSection, VertexSection,
-    WorkloadSection,
+    NetworkSection, PhaseName, RecoverySection, Scenario, ScriptEventSection, ScriptKindName, StorageSection,
+    SwarmSection, VertexSection, WorkloadSection,
 };
 
 use std::fmt;

@@ -414,6 +414,7 @@ fn resolved(compiled: &CompiledScenario) -> Vec<(SimTime, TaskId)> {
         .iter()
         .map(|scheduled| match scheduled.fault {
             Fault::CrashTask { task } => (scheduled.at, compiled.world.graph.task_id(task).expect("a valid task")),
+            other => panic!("only crashes in this scenario: {other:?}"),
         })
         .collect()
 }

@@ -1,8 +1,8 @@
 //! Simulated durable storage: named objects that become durable after a seeded latency.
 //!
 //! A write is pending until its completion event; only then can it be read. Reads are
-//! immediate. Deletion is explicit. Storage knows object names, not what the bytes mean;
-//! faults on writes (failures, torn objects, unavailability) arrive with the faults issue.
+//! immediate. Deletion is explicit. Storage knows object names, not what the bytes mean.
+//! Faults: while unavailable, a write fails at once; while slow, its latency is multiplied.
 //! Unit tests in `storage/tests.rs`.
 
 #[cfg(test)]
@@ -33,29 +33,66 @@ pub struct Storage {
     pending: BTreeMap<WriteId, (ObjectName, Vec<u8>)>,
     next_write: u64,
     bytes_written: u64,
+    /// Writes begun before this time fail.
+    unavailable_until: SimTime,
+    /// Writes begun before this time take this many times as long.
+    slow_until: SimTime,
+    slow_factor: u32,
 }
+
+/// A write refused because storage is unavailable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteRefused;
 
 impl Storage {
     /// An empty store.
     pub fn new(config: StorageConfig) -> Storage {
         assert!(config.write_latency_min <= config.write_latency_max, "write latency range is empty");
-        Storage { config, durable: BTreeMap::new(), pending: BTreeMap::new(), next_write: 0, bytes_written: 0 }
+        Storage {
+            config,
+            durable: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            next_write: 0,
+            bytes_written: 0,
+            unavailable_until: SimTime::ZERO,
+            slow_until: SimTime::ZERO,
+            slow_factor: 1,
+        }
     }
 
-    /// Starts writing `bytes` as `name`; returns the write and when it becomes durable.
+    /// Makes every write begun before `until` fail (windows only ever extend).
+    pub fn make_unavailable(&mut self, until: SimTime) {
+        self.unavailable_until = self.unavailable_until.max(until);
+    }
+
+    /// Makes writes begun before `until` take `factor` times as long (the latest window's
+    /// factor applies).
+    pub fn make_slow(&mut self, factor: u32, until: SimTime) {
+        self.slow_factor = factor.max(1);
+        self.slow_until = self.slow_until.max(until);
+    }
+
+    /// Starts writing `bytes` as `name`; returns the write and when it becomes durable, or
+    /// refuses it while storage is unavailable (no latency is drawn then).
     pub fn begin_write(
         &mut self,
         name: ObjectName,
         bytes: Vec<u8>,
         now: SimTime,
         latency: &mut SimRng,
-    ) -> (WriteId, SimTime) {
-        let delay =
+    ) -> Result<(WriteId, SimTime), WriteRefused> {
+        if now < self.unavailable_until {
+            return Err(WriteRefused);
+        }
+        let mut delay =
             latency.in_range(self.config.write_latency_min.as_nanos(), self.config.write_latency_max.as_nanos());
+        if now < self.slow_until {
+            delay = delay.saturating_mul(u64::from(self.slow_factor));
+        }
         let write = WriteId(self.next_write);
         self.next_write += 1;
         self.pending.insert(write, (name, bytes));
-        (write, now.after(SimDuration::from_nanos(delay)))
+        Ok((write, now.after(SimDuration::from_nanos(delay))))
     }
 
     /// Completes a pending write: the object is durable from now on. Returns its name and size.

@@ -16,7 +16,7 @@ fn a_write_is_readable_only_after_it_completes() {
     let mut storage = store();
     let mut rng = SimRng::open(Seed(9), Stream::Storage);
     let name = ObjectName::TaskState { checkpoint: CheckpointId(1), task: TaskId(0) };
-    let (write, durable_at) = storage.begin_write(name, vec![1, 2, 3], SimTime::ZERO, &mut rng);
+    let (write, durable_at) = storage.begin_write(name, vec![1, 2, 3], SimTime::ZERO, &mut rng).expect("available");
     assert!(durable_at >= SimTime::ZERO.after(SimDuration::from_millis(1)));
     assert!(durable_at <= SimTime::ZERO.after(SimDuration::from_millis(3)));
     assert_eq!(storage.read(&name), None);
@@ -31,11 +31,28 @@ fn delete_where_removes_only_the_selected_objects() {
     let mut rng = SimRng::open(Seed(9), Stream::Storage);
     for checkpoint in 1..=3 {
         let name = ObjectName::Metadata { checkpoint: CheckpointId(checkpoint) };
-        let (write, _) = storage.begin_write(name, vec![0], SimTime::ZERO, &mut rng);
+        let (write, _) = storage.begin_write(name, vec![0], SimTime::ZERO, &mut rng).expect("available");
         storage.complete_write(write);
     }
     let removed = storage.delete_where(|name| matches!(name, ObjectName::Metadata { checkpoint } if checkpoint.0 < 3));
     assert_eq!(removed.len(), 2);
     assert_eq!(removed[0], ObjectName::Metadata { checkpoint: CheckpointId(1) });
     assert_eq!(storage.durable_count(), 1);
+}
+
+#[test]
+fn writes_fail_while_unavailable_and_take_longer_while_slow() {
+    let mut storage = store();
+    let mut rng = SimRng::open(Seed(9), Stream::Storage);
+    let name = ObjectName::Metadata { checkpoint: CheckpointId(1) };
+    let at = |millis| SimTime::ZERO.after(SimDuration::from_millis(millis));
+    storage.make_unavailable(at(10));
+    assert_eq!(storage.begin_write(name, vec![0], at(9), &mut rng), Err(WriteRefused));
+    let (_, durable_at) = storage.begin_write(name, vec![0], at(10), &mut rng).expect("available again at 10 ms");
+    assert!(durable_at <= at(13));
+    storage.make_slow(100, at(20));
+    let (_, slow) = storage.begin_write(name, vec![0], at(10), &mut rng).expect("slow, not refused");
+    assert!(slow >= at(110), "at least 100 x 1 ms: {slow}");
+    let (_, normal) = storage.begin_write(name, vec![0], at(20), &mut rng).expect("the window is over");
+    assert!(normal <= at(23));
 }

@@ -79,6 +79,7 @@ impl ScenarioBuilder {
             faults: Vec::new(),
             bank: None,
             script: Vec::new(),
+            swarm: None,
         })
     }
 
@@ -248,7 +249,7 @@ impl ScenarioBuilder {
     /// `budget.events_max` and `budget.time_ms_max`: hitting either before the job
     /// finishes is a `liveness` failure.
     pub fn budget(mut self, events_max: u64, time_ms_max: u64) -> ScenarioBuilder {
-        self.scenario.budget = BudgetSection { events_max, time_ms_max };
+        self.scenario.budget = BudgetSection { events_max, time_ms_max, ..self.scenario.budget.clone() };
         self
     }
 

@@ -97,9 +97,9 @@ pub fn fault_plans<J: JobShape + ?Sized>(
             FaultPlan::new(
                 crashes
                     .into_iter()
-                    .map(|(task, at_us)| ScheduledFault {
-                        at: SimTime::from_nanos(at_us * NANOS_PER_MICRO),
-                        fault: Fault::CrashTask { task: tasks[task] },
+                    .map(|(task, at_us)| {
+                        let at = SimTime::from_nanos(at_us * NANOS_PER_MICRO);
+                        ScheduledFault::at(at, Fault::CrashTask { task: tasks[task] })
                     })
                     .collect(),
             )
@@ -186,7 +186,7 @@ mod tests {
             assert!(plan.faults.len() <= 4);
             assert!(plan.faults.windows(2).all(|pair| pair[0].at <= pair[1].at), "sorted: {plan:?}");
             for scheduled in &plan.faults {
-                let Fault::CrashTask { task } = scheduled.fault;
+                let Fault::CrashTask { task } = scheduled.fault else { panic!("only crashes: {scheduled:?}") };
                 assert!(compiled.world.graph.task_id(task).is_some(), "{task:?}");
                 assert!(scheduled.at < SimTime::from_nanos(30 * NANOS_PER_MILLI));
             }

@@ -154,7 +154,7 @@ fn check_runs_a_scenario_and_refuses_a_plan_for_tasks_the_job_lacks() {
     assert!(outcome.passed(), "{:?}", outcome.verdict);
     assert_eq!(outcome.stats.recoveries, 1);
     let stray = TaskRef { vertex: VertexId::from_index(1), subtask: 3 };
-    let plan = FaultPlan::new(vec![ScheduledFault { at: outcome.end_time, fault: Fault::CrashTask { task: stray } }]);
+    let plan = FaultPlan::new(vec![ScheduledFault::at(outcome.end_time, Fault::CrashTask { task: stray })]);
     let error = check_with_plan(&scenario, Seed(5), &plan).expect_err("count has 3 subtasks");
     assert_eq!(error.field.as_deref(), Some("fault_plan[0]"));
 }

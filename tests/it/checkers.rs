@@ -211,3 +211,18 @@ fn an_account_that_keeps_its_live_balance_after_a_crash_breaks_conservation() {
     assert_eq!(found.invariant, Invariant::Conservation, "{}", found.detail);
     assert!(found.detail.contains("the bank holds 5000"), "{}", found.detail);
 }
+
+#[test]
+fn no_checkpoint_soon_enough_after_the_faults_are_over_is_a_liveness_failure() {
+    // Word count checkpoints every 20 ms; demanding one within 1 ms of the last crash (and
+    // its 10 ms restart) cannot be met.
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.budget.heal_checkpoint_ms = 1;
+    let outcome = run(&scenario, 1, &[]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::Liveness);
+    assert!(found.detail.contains("every fault was over at"), "{}", found.detail);
+    assert!(found.fact.is_some(), "caught while the run goes on, not at its end");
+    scenario.budget.heal_checkpoint_ms = 0;
+    assert!(run(&scenario, 1, &[]).passed(), "0 switches the check off");
+}

@@ -17,6 +17,8 @@ mod custom_protocol;
 mod determinism;
 /// Sweeps, run files, replay, merged shards.
 mod exploration;
+/// Every fault kind happens (a fact) and is survived; swarm plans over seeds.
+mod faults;
 /// Property tests: exactly-once holds over seeds and crash times.
 mod props;
 /// The protocols side by side: aligned barriers and Chandy-Lamport.

@@ -5,7 +5,7 @@
 use super::super::guarded::{GuardedRun, run_guarded};
 use super::super::run::RunSpec;
 use crate::dataflow::graph::Partitioning;
-use crate::faults::{Fault, FaultPlan, ScheduledFault};
+use crate::faults::{FaultPlan, ScheduledFault};
 use crate::kernel::ids::VertexId;
 use crate::kernel::time::{NANOS_PER_MICRO, SimTime};
 use crate::scenario::KeyDistributionName;
@@ -204,15 +204,17 @@ impl Shrinker {
                 .faults()
                 .iter()
                 .filter_map(|scheduled| {
-                    let Fault::CrashTask { mut task } = scheduled.fault;
+                    let mut scheduled = *scheduled;
                     // Vertices are named by index in a fault: those after the dropped one
-                    // move down by one.
-                    match task.vertex.index() {
-                        dropped if dropped == index => return None,
-                        later if later > index => task.vertex = VertexId::from_index(later - 1),
-                        _ => {}
+                    // move down by one; a fault naming the dropped one goes.
+                    for task in scheduled.tasks_mut() {
+                        match task.vertex.index() {
+                            dropped if dropped == index => return None,
+                            later if later > index => task.vertex = VertexId::from_index(later - 1),
+                            _ => {}
+                        }
                     }
-                    Some(ScheduledFault { at: scheduled.at, fault: Fault::CrashTask { task } })
+                    Some(scheduled)
                 })
                 .collect();
             candidate.fault_plan = Some(FaultPlan::new(faults));
@@ -251,14 +253,16 @@ impl Shrinker {
             candidate.scenario.vertices[vertex].parallelism = parallelism;
         }
         let faults = self.faults().iter().filter_map(|scheduled| {
-            let Fault::CrashTask { mut task } = scheduled.fault;
-            if group.contains(&task.vertex.index()) && task.subtask >= parallelism {
-                if !retarget {
-                    return None;
+            let mut scheduled = *scheduled;
+            for task in scheduled.tasks_mut() {
+                if group.contains(&task.vertex.index()) && task.subtask >= parallelism {
+                    if !retarget {
+                        return None;
+                    }
+                    task.subtask = parallelism - 1;
                 }
-                task.subtask = parallelism - 1;
             }
-            Some(ScheduledFault { at: scheduled.at, fault: Fault::CrashTask { task } })
+            Some(scheduled)
         });
         candidate.fault_plan = Some(FaultPlan::new(faults.collect()));
         candidate

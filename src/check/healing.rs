@@ -1,0 +1,60 @@
+//! Liveness after healing: once every fault of the plan is over (fact `FaultsLifted`), the
+//! job must make progress again — a checkpoint completes within the scenario's bound
+//! (`budget.heal_checkpoint_ms`), or the job is finishing (a task finished: Flink stops
+//! checkpointing then, and the end-of-run liveness check takes over). As TigerBeetle's VOPR
+//! follows its faulty safety phase with a healed liveness phase.
+//!
+//! Judged from facts and their times: `FaultsLifted`, `CheckpointCompleted` and
+//! `TaskFinished`. A run that keeps going past the deadline without either fails at the
+//! first fact after it; one that stalls is caught by the end-of-run liveness check.
+
+use super::Invariant;
+use crate::kernel::ids::CheckpointId;
+use crate::kernel::time::{SimDuration, SimTime};
+use crate::kernel::trace::Fact;
+
+/// The healed-phase checker.
+pub struct HealedProgress {
+    within: SimDuration,
+    /// When the run healed, once it has.
+    healed_at: Option<SimTime>,
+    progressed: bool,
+    /// The last checkpoint completed, and when (for the report).
+    last_completed: Option<(CheckpointId, SimTime)>,
+}
+
+impl HealedProgress {
+    /// Progress is due within `within` of healing.
+    pub fn new(within: SimDuration) -> HealedProgress {
+        HealedProgress { within, healed_at: None, progressed: false, last_completed: None }
+    }
+
+    /// Observes one fact at `time`; returns the violation it reveals, if any.
+    pub fn observe(&mut self, time: SimTime, fact: &Fact) -> Option<(Invariant, String)> {
+        if self.progressed {
+            return None;
+        }
+        match *fact {
+            Fact::FaultsLifted => self.healed_at = Some(time),
+            Fact::CheckpointCompleted { checkpoint } => {
+                self.last_completed = Some((checkpoint, time));
+                self.progressed = self.healed_at.is_some();
+            }
+            Fact::TaskFinished { .. } => self.progressed = true,
+            _ => {}
+        }
+        let healed_at = self.healed_at?;
+        (!self.progressed && time > healed_at.after(self.within)).then(|| {
+            let last = match self.last_completed {
+                Some((checkpoint, at)) => format!("the last to complete was {checkpoint}, at {at}"),
+                None => "none has completed yet".to_string(),
+            };
+            let detail = format!(
+                "every fault was over at {healed_at}, but no checkpoint completed within {} ms after ({last}), and the \
+                 job is not finishing",
+                self.within.as_millis()
+            );
+            (Invariant::Liveness, detail)
+        })
+    }
+}

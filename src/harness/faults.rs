@@ -1,0 +1,148 @@
+//! Applying the fault plan: each fault strikes at its time, or — armed at its time — right
+//! after the protocol step it waits for; control messages the plan loses; the record of what
+//! struck.
+//!
+//! Crashes fail the job over (`failover.rs`); a coordinator crash also replaces the
+//! coordinator with one recovered from the durable metadata store. Storage and network
+//! faults open windows in `storage/` and `net/`. The run heals — fact `FaultsLifted` —
+//! when every fault of the plan has struck and every window has closed; a phase-triggered
+//! fault whose step never comes keeps the run from healing.
+
+use super::{Event, SimWorld};
+use crate::faults::{ControlMessage, Fault, Phase};
+use crate::kernel::Scheduler;
+use crate::kernel::ids::{CheckpointId, TaskId};
+use crate::kernel::time::SimDuration;
+use crate::kernel::trace::Fact;
+
+/// A protocol step that just happened, as phase-triggered faults wait for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    StateCaptured { task: TaskId, checkpoint: CheckpointId },
+    Acknowledged { task: TaskId, checkpoint: CheckpointId },
+    MetadataWriteBegun { checkpoint: CheckpointId },
+    Completed { checkpoint: CheckpointId },
+}
+
+impl SimWorld {
+    /// Schedules every fault of the plan: a timed one strikes at its time, a phase-triggered
+    /// one is armed then.
+    pub(super) fn schedule_faults(&mut self, scheduler: &mut Scheduler<Event>) {
+        for (index, fault) in self.config.faults.faults.iter().enumerate() {
+            let index = u32::try_from(index).expect("fault count fits u32");
+            match fault.after {
+                None => scheduler.at(fault.at, Event::Fault { index }),
+                Some(_) => scheduler.at(fault.at, Event::ArmFault { index }),
+            }
+        }
+    }
+
+    pub(super) fn on_arm_fault(&mut self, index: u32) {
+        self.armed_faults.push(index);
+    }
+
+    /// One more fault of the plan is over (struck, or its window closed).
+    pub(super) fn fault_lifted(&mut self) {
+        self.faults_outstanding -= 1;
+        if self.faults_outstanding == 0 {
+            self.record(Fact::FaultsLifted);
+        }
+    }
+
+    /// Strikes, right after this event, every armed fault waiting for `step`.
+    #[inline]
+    pub(super) fn step_taken(&mut self, step: Step, scheduler: &mut Scheduler<Event>) {
+        if self.armed_faults.is_empty() {
+            return;
+        }
+        let graph = &self.config.graph;
+        let task_id = |task| graph.task_id(task);
+        let plan = &self.config.faults.faults;
+        let matching: Vec<u32> = self
+            .armed_faults
+            .iter()
+            .copied()
+            .filter(|&index| {
+                let Some(phase) = plan[index as usize].after else { return false };
+                match (phase, step) {
+                    (Phase::StateCaptured { task, checkpoint }, Step::StateCaptured { task: at, checkpoint: id })
+                    | (Phase::Acknowledged { task, checkpoint }, Step::Acknowledged { task: at, checkpoint: id }) => {
+                        task_id(task) == Some(at) && checkpoint == id
+                    }
+                    (Phase::MetadataWriteBegun { checkpoint }, Step::MetadataWriteBegun { checkpoint: id })
+                    | (Phase::Completed { checkpoint }, Step::Completed { checkpoint: id }) => checkpoint == id,
+                    _ => false,
+                }
+            })
+            .collect();
+        for index in matching {
+            self.armed_faults.retain(|&armed| armed != index);
+            scheduler.at(self.now, Event::Fault { index });
+        }
+    }
+
+    pub(super) fn on_fault(&mut self, index: u32, scheduler: &mut Scheduler<Event>) {
+        let scheduled = self.config.faults.faults[index as usize];
+        let window = scheduled.lifted_at().since(scheduled.at);
+        match scheduled.fault {
+            Fault::CrashTask { task } => {
+                let task = self.config.graph.task_id(task).expect("fault plans are validated against the graph");
+                self.record(Fact::TaskCrashed { task });
+                self.fail_over(scheduler);
+            }
+            Fault::CrashCoordinator => {
+                self.record(Fact::CoordinatorCrashed);
+                self.fail_over(scheduler);
+                self.coordinator = self.coordinator.recovered();
+            }
+            Fault::StorageUnavailable { duration } => {
+                self.record(Fact::FaultInjected { index });
+                self.storage.make_unavailable(self.now.after(duration));
+            }
+            Fault::SlowStorage { factor, duration } => {
+                self.record(Fact::FaultInjected { index });
+                self.storage.make_slow(factor, self.now.after(duration));
+            }
+            Fault::LoseControlMessages { kind, count } => {
+                self.record(Fact::FaultInjected { index });
+                self.lose_control[kind as usize] += count;
+            }
+            Fault::LatencySpike { from, to, extra, duration } => {
+                self.record(Fact::FaultInjected { index });
+                let graph = &self.config.graph;
+                let (from, to) = (graph.task_id(from), graph.task_id(to));
+                let until = self.now.after(duration);
+                for (channel, spec) in self.topology.channels.iter().enumerate() {
+                    if Some(spec.sender) == from && Some(spec.receiver) == to {
+                        self.network.spike(channel, extra, until);
+                    }
+                }
+            }
+        }
+        if window == SimDuration::ZERO {
+            self.fault_lifted();
+        } else {
+            scheduler.after(window, Event::FaultLifted);
+        }
+    }
+
+    /// Sends a control message after `delay` — unless the plan loses it. The latency is
+    /// drawn either way, so a lost message shifts no later draw.
+    pub(super) fn send_control(
+        &mut self,
+        kind: ControlMessage,
+        task: TaskId,
+        checkpoint: CheckpointId,
+        delay: SimDuration,
+        event: Event,
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        let to_lose = &mut self.lose_control[kind as usize];
+        if *to_lose > 0 {
+            *to_lose -= 1;
+            self.record(Fact::ControlMessageLost { kind: kind as u8, task, checkpoint });
+            return;
+        }
+        scheduler.after(delay, event);
+    }
+}

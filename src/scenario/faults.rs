@@ -1,0 +1,157 @@
+//! Validation of `[[faults]]` and `[swarm]`: each fault's kind-specific fields, its targets
+//! resolved against the graph, and the swarm settings.
+
+use super::ScenarioError;
+use super::compile::{micros, millis, resolve_task};
+use super::file::{FaultKindName, FaultSection, PhaseName, Scenario};
+use crate::dataflow::graph::{JobGraph, TaskRef};
+use crate::faults::swarm::SwarmConfig;
+use crate::faults::{Fault, FaultPlan, Phase, ScheduledFault};
+use crate::kernel::ids::CheckpointId;
+use crate::kernel::time::SimTime;
+
+/// The largest slow-storage factor and lost-message count: beyond them a fault is an outage,
+/// which other kinds model.
+const FACTOR_MAX: u32 = 1_000;
+const COUNT_MAX: u32 = 1_000;
+
+impl Scenario {
+    pub(super) fn compile_faults(&self, graph: &JobGraph) -> Result<FaultPlan, ScenarioError> {
+        let faults = self
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(index, fault)| compile_fault(graph, index, fault))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FaultPlan::new(faults))
+    }
+
+    /// The swarm settings, if the scenario has `[swarm]`.
+    pub(super) fn compile_swarm(&self) -> Result<Option<SwarmConfig>, ScenarioError> {
+        let Some(swarm) = &self.swarm else { return Ok(None) };
+        if swarm.fault_phase_ms == 0 {
+            return Err(ScenarioError::at("swarm.fault_phase_ms", "must be at least 1"));
+        }
+        if swarm.faults_max > 1_000 {
+            return Err(ScenarioError::at("swarm.faults_max", "must be at most 1000"));
+        }
+        Ok(Some(SwarmConfig {
+            faults_max: swarm.faults_max,
+            fault_phase: millis("swarm.fault_phase_ms", swarm.fault_phase_ms)?,
+            kinds: swarm.kinds.clone(),
+        }))
+    }
+}
+
+fn compile_fault(graph: &JobGraph, index: usize, section: &FaultSection) -> Result<ScheduledFault, ScenarioError> {
+    let field = |name: &str| format!("faults[{index}].{name}");
+    let kind = section.kind.name();
+    let needs = |name: &str| ScenarioError::at(field(name), format!("a {kind} fault needs it"));
+    let task_at = |name: &str, reference: &Option<String>| -> Result<TaskRef, ScenarioError> {
+        let reference = reference.as_deref().ok_or_else(|| needs(name))?;
+        resolve_task(graph, reference).map_err(|message| ScenarioError::at(field(name), message))
+    };
+    let duration = || -> Result<_, ScenarioError> {
+        let value = section.duration_ms.ok_or_else(|| needs("duration_ms"))?;
+        if value == 0 {
+            return Err(ScenarioError::at(field("duration_ms"), "must be at least 1"));
+        }
+        millis(&field("duration_ms"), value)
+    };
+    let at = SimTime::ZERO.after(millis(&field("at_ms"), section.at_ms)?);
+    let mut used = vec!["kind", "at_ms"];
+    let fault = match section.kind {
+        FaultKindName::CrashTask => {
+            used.push("task");
+            Fault::CrashTask { task: task_at("task", &section.task)? }
+        }
+        FaultKindName::CrashCoordinator => Fault::CrashCoordinator,
+        FaultKindName::StorageUnavailable => {
+            used.push("duration_ms");
+            Fault::StorageUnavailable { duration: duration()? }
+        }
+        FaultKindName::SlowStorage => {
+            used.extend(["duration_ms", "factor"]);
+            let factor = section.factor.ok_or_else(|| needs("factor"))?;
+            if !(2..=FACTOR_MAX).contains(&factor) {
+                return Err(ScenarioError::at(field("factor"), format!("must lie in 2..={FACTOR_MAX}")));
+            }
+            Fault::SlowStorage { factor, duration: duration()? }
+        }
+        FaultKindName::LoseControlMessages => {
+            used.extend(["message", "count"]);
+            let kind = section.message.ok_or_else(|| needs("message"))?;
+            let count = section.count.unwrap_or(1);
+            if !(1..=COUNT_MAX).contains(&count) {
+                return Err(ScenarioError::at(field("count"), format!("must lie in 1..={COUNT_MAX}")));
+            }
+            Fault::LoseControlMessages { kind, count }
+        }
+        FaultKindName::LatencySpike => {
+            used.extend(["task", "to", "extra_us", "duration_ms"]);
+            let (from, to) = (task_at("task", &section.task)?, task_at("to", &section.to)?);
+            let extra = micros(&field("extra_us"), section.extra_us.ok_or_else(|| needs("extra_us"))?)?;
+            Fault::LatencySpike { from, to, extra, duration: duration()? }
+        }
+    };
+    let after = match section.after {
+        None => None,
+        Some(phase) => {
+            used.extend(["after", "checkpoint", "phase_task"]);
+            Some(compile_phase(graph, index, section, phase)?)
+        }
+    };
+    refuse_stray_fields(section, &used)
+        .map_err(|name| ScenarioError::at(field(name), format!("does not apply to a {kind} fault")))?;
+    Ok(ScheduledFault { at, fault, after })
+}
+
+/// The protocol step a crash waits for.
+fn compile_phase(
+    graph: &JobGraph,
+    index: usize,
+    section: &FaultSection,
+    phase: PhaseName,
+) -> Result<Phase, ScenarioError> {
+    let field = |name: &str| format!("faults[{index}].{name}");
+    let kind = section.kind.name();
+    if !matches!(section.kind, FaultKindName::CrashTask | FaultKindName::CrashCoordinator) {
+        return Err(ScenarioError::at(field("after"), "only crashes wait for a protocol step"));
+    }
+    let needs = |name: &str| ScenarioError::at(field(name), format!("a {kind} fault with `after` needs it"));
+    let checkpoint = CheckpointId(section.checkpoint.ok_or_else(|| needs("checkpoint"))?);
+    let phase_task = || {
+        let (name, reference) = match (&section.phase_task, &section.task) {
+            (Some(reference), _) => ("phase_task", reference),
+            (None, Some(reference)) => ("task", reference),
+            (None, None) => return Err(needs("phase_task")),
+        };
+        resolve_task(graph, reference).map_err(|message| ScenarioError::at(field(name), message))
+    };
+    Ok(match phase {
+        PhaseName::StateCaptured => Phase::StateCaptured { task: phase_task()?, checkpoint },
+        PhaseName::Acknowledged => Phase::Acknowledged { task: phase_task()?, checkpoint },
+        PhaseName::MetadataWriteBegun => Phase::MetadataWriteBegun { checkpoint },
+        PhaseName::Completed => Phase::Completed { checkpoint },
+    })
+}
+
+/// The first field set that the fault's kind does not use.
+fn refuse_stray_fields(section: &FaultSection, used: &[&str]) -> Result<(), &'static str> {
+    let present = [
+        ("task", section.task.is_some()),
+        ("duration_ms", section.duration_ms.is_some()),
+        ("factor", section.factor.is_some()),
+        ("message", section.message.is_some()),
+        ("count", section.count.is_some()),
+        ("to", section.to.is_some()),
+        ("extra_us", section.extra_us.is_some()),
+        ("after", section.after.is_some()),
+        ("checkpoint", section.checkpoint.is_some()),
+        ("phase_task", section.phase_task.is_some()),
+    ];
+    match present.into_iter().find(|&(name, set)| set && !used.contains(&name)) {
+        Some((name, _)) => Err(name),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,213 @@
+//! Each fault kind, scripted in a scenario: a fact in the trace shows it really happened,
+//! and the run survives it (every invariant holds, including progress after healing). Then
+//! swarm plans: a property over seeds for every protocol, and the sweep's `--swarm`.
+
+use crate::support::{load, run_keeping_facts};
+use proptest::prelude::*;
+use snapsim::explore::run::Outcome;
+use snapsim::faults::ControlMessage;
+use snapsim::kernel::ids::CheckpointId;
+use snapsim::kernel::trace::{AbortReason, Fact, ObjectName};
+use snapsim::protocol::ProtocolKind;
+use snapsim::scenario::{FaultKindName, FaultSection, PhaseName, Scenario, SwarmSection};
+use snapsim::testing::{assert_exactly_once, seeds};
+
+/// Word count, smaller, with `faults` in place of its crashes.
+fn wordcount_with(faults: Vec<FaultSection>) -> Scenario {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.workload.records_per_source_subtask = 2_000;
+    scenario.faults = faults;
+    scenario
+}
+
+fn fault(kind: FaultKindName, at_ms: u64) -> FaultSection {
+    FaultSection { kind, at_ms, ..FaultSection::default() }
+}
+
+/// Runs `scenario` (seed 1) keeping facts, and asserts that it passed.
+fn survived(scenario: &Scenario) -> Outcome {
+    let outcome = run_keeping_facts(scenario, 1);
+    assert!(outcome.passed(), "{:?}", outcome.verdict);
+    outcome
+}
+
+fn facts(outcome: &Outcome) -> impl Iterator<Item = &Fact> {
+    outcome.facts.as_deref().expect("kept").iter().map(|timed| &timed.fact)
+}
+
+fn completed(outcome: &Outcome) -> Vec<u64> {
+    facts(outcome)
+        .filter_map(|fact| match fact {
+            Fact::CheckpointCompleted { checkpoint } => Some(checkpoint.0),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_coordinator_crash_fails_the_job_over_and_never_reuses_a_checkpoint_id() {
+    let outcome = survived(&wordcount_with(vec![fault(FaultKindName::CrashCoordinator, 30)]));
+    assert_eq!(facts(&outcome).filter(|fact| **fact == Fact::CoordinatorCrashed).count(), 1);
+    assert_eq!(outcome.stats.recoveries, 1);
+    let triggered: Vec<u64> = facts(&outcome)
+        .filter_map(|fact| match fact {
+            Fact::CheckpointTriggered { checkpoint } => Some(checkpoint.0),
+            _ => None,
+        })
+        .collect();
+    assert!(triggered.windows(2).all(|pair| pair[0] < pair[1]), "ids only rise across the crash: {triggered:?}");
+    assert!(completed(&outcome).iter().any(|&id| id > 1), "checkpoints complete again after recovery");
+}
+
+#[test]
+fn a_coordinator_crash_between_the_last_acknowledgement_and_the_metadata_write_does_not_complete_it() {
+    let crash = FaultSection {
+        after: Some(PhaseName::MetadataWriteBegun),
+        checkpoint: Some(2),
+        ..fault(FaultKindName::CrashCoordinator, 0)
+    };
+    let outcome = survived(&wordcount_with(vec![crash]));
+    let all: Vec<&Fact> = facts(&outcome).collect();
+    let crash_at = all.iter().position(|fact| **fact == Fact::CoordinatorCrashed).expect("it struck");
+    let durable = all.iter().position(|fact| {
+        **fact
+            == Fact::ObjectDurable { object: ObjectName::Metadata { checkpoint: CheckpointId(2) }, bytes: 16 + 12 * 8 }
+    });
+    assert!(durable.is_none_or(|at| at > crash_at), "the crash came before the metadata was durable");
+    assert!(!completed(&outcome).contains(&2), "checkpoint 2 never completes: {:?}", completed(&outcome));
+    let restarted_from = all.iter().find_map(|fact| match fact {
+        Fact::JobRestarted { checkpoint, .. } => Some(*checkpoint),
+        _ => None,
+    });
+    assert_eq!(restarted_from, Some(Some(CheckpointId(1))), "recovery uses the last checkpoint in the store");
+}
+
+#[test]
+fn a_crash_after_a_task_acknowledges_strikes_right_then() {
+    let crash = FaultSection {
+        task: Some("count[1]".to_string()),
+        after: Some(PhaseName::Acknowledged),
+        checkpoint: Some(3),
+        ..fault(FaultKindName::CrashTask, 0)
+    };
+    let outcome = survived(&wordcount_with(vec![crash]));
+    let all: Vec<&Fact> = facts(&outcome).collect();
+    let crashed = all.iter().position(|fact| matches!(fact, Fact::TaskCrashed { .. })).expect("it struck");
+    let acknowledged = all
+        .iter()
+        .rposition(|fact| matches!(fact, Fact::AcknowledgementReceived { checkpoint: CheckpointId(3), .. }))
+        .expect("checkpoint 3 was acknowledged");
+    assert!(acknowledged < crashed, "the crash follows the acknowledgement");
+    let time_of = |index: usize| outcome.facts.as_deref().expect("kept")[index].time;
+    assert_eq!(time_of(acknowledged), time_of(crashed), "at the same simulated instant");
+}
+
+#[test]
+fn storage_unavailable_makes_writes_fail_and_checkpoints_abort_then_heal() {
+    let outage = FaultSection { duration_ms: Some(12), ..fault(FaultKindName::StorageUnavailable, 10) };
+    let outcome = survived(&wordcount_with(vec![outage]));
+    assert!(facts(&outcome).any(|fact| matches!(fact, Fact::WriteFailed { .. })), "a write failed");
+    assert!(
+        facts(&outcome).any(|fact| matches!(
+            fact,
+            Fact::CheckpointAborted { reason: AbortReason::Declined | AbortReason::MetadataWriteFailed, .. }
+        )),
+        "a checkpoint aborted for it"
+    );
+    let healed = facts(&outcome).position(|fact| *fact == Fact::FaultsLifted).expect("the outage ended");
+    let completed_after = facts(&outcome).skip(healed).any(|fact| matches!(fact, Fact::CheckpointCompleted { .. }));
+    assert!(completed_after, "and a checkpoint completes after it");
+}
+
+#[test]
+fn slow_storage_makes_checkpoints_expire() {
+    let mut scenario = wordcount_with(vec![FaultSection {
+        duration_ms: Some(30),
+        factor: Some(50),
+        ..fault(FaultKindName::SlowStorage, 10)
+    }]);
+    scenario.checkpoint.timeout_ms = 40;
+    let outcome = survived(&scenario);
+    assert!(facts(&outcome).any(|fact| matches!(fact, Fact::FaultInjected { index: 0 })));
+    assert!(facts(&outcome).any(|fact| matches!(fact, Fact::CheckpointAborted { reason: AbortReason::Expired, .. })));
+}
+
+#[test]
+fn lost_control_messages_of_every_kind_are_survived() {
+    for kind in ControlMessage::ALL {
+        let lose = FaultSection { message: Some(kind), count: Some(2), ..fault(FaultKindName::LoseControlMessages, 5) };
+        // A storage outage makes tasks decline and the coordinator abort, so that every kind
+        // of control message is sent while some are being lost.
+        let outage = FaultSection { duration_ms: Some(8), ..fault(FaultKindName::StorageUnavailable, 19) };
+        let mut scenario = wordcount_with(vec![lose, outage]);
+        scenario.checkpoint.timeout_ms = 60;
+        let outcome = run_keeping_facts(&scenario, 1);
+        assert!(outcome.passed(), "{}: {:?}", kind.name(), outcome.verdict);
+        let lost = facts(&outcome)
+            .filter(|fact| matches!(fact, Fact::ControlMessageLost { kind: lost, .. } if *lost == kind as u8))
+            .count();
+        assert_eq!(lost, 2, "{}", kind.name());
+    }
+}
+
+#[test]
+fn a_latency_spike_delays_the_link_and_back_pressures() {
+    let spike = FaultSection {
+        task: Some("source[0]".to_string()),
+        to: Some("count[0]".to_string()),
+        extra_us: Some(8_000),
+        duration_ms: Some(20),
+        ..fault(FaultKindName::LatencySpike, 10)
+    };
+    let outcome = survived(&wordcount_with(vec![spike]));
+    assert!(facts(&outcome).any(|fact| matches!(fact, Fact::FaultInjected { index: 0 })));
+    let timed = outcome.facts.as_deref().expect("kept");
+    // Channel 0 is source[0] to count[0]: some message took over 8 ms.
+    let mut sent_at = std::collections::BTreeMap::new();
+    let mut slowest = 0;
+    for entry in timed {
+        match entry.fact {
+            Fact::MessageSent { channel, sequence, .. } if channel.0 == 0 => {
+                sent_at.insert(sequence, entry.time);
+            }
+            Fact::MessageArrived { channel, sequence } if channel.0 == 0 => {
+                slowest = slowest.max(entry.time.as_nanos() - sent_at[&sequence].as_nanos());
+            }
+            _ => {}
+        }
+    }
+    assert!(slowest >= 8_000_000, "slowest message on the link took {slowest} ns");
+}
+
+#[test]
+fn swarm_plans_differ_per_seed_and_are_stored_in_the_run() {
+    let mut scenario = wordcount_with(Vec::new());
+    scenario.swarm = Some(SwarmSection::default());
+    let plans: Vec<usize> = (0..12)
+        .map(|seed| {
+            let spec = snapsim::explore::run::RunSpec::new(scenario.clone(), snapsim::kernel::rng::Seed(seed));
+            spec.materialised_plan().expect("valid").faults.len()
+        })
+        .collect();
+    assert!(plans.contains(&0) && plans.iter().any(|&count| count > 2), "{plans:?}");
+}
+
+fn small_swarm(protocol: ProtocolKind) -> Scenario {
+    let mut scenario = wordcount_with(Vec::new());
+    scenario.workload.records_per_source_subtask = 1_200;
+    scenario.checkpoint.protocol = protocol;
+    scenario.checkpoint.timeout_ms = 100;
+    scenario.swarm = Some(SwarmSection { fault_phase_ms: 30, ..SwarmSection::default() });
+    scenario
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Exactly-once (no loss, for at-least-once) and liveness after healing, for every
+    /// protocol, under each seed's swarm plan.
+    #[test]
+    fn every_protocol_survives_swarm_plans(seed in seeds(), protocol in prop::sample::select(ProtocolKind::ALL.to_vec())) {
+        assert_exactly_once(&small_swarm(protocol), seed);
+    }
+}
