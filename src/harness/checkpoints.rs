@@ -63,15 +63,18 @@ impl SimWorld {
             TaskCommand::SetTimer { at } => scheduler.at(at, Event::ProtocolTimer { task, attempt: self.attempt }),
             TaskCommand::Decline { checkpoint } => {
                 self.tasks[task.index()].captured.remove(&checkpoint);
-                self.decline(task, checkpoint, scheduler);
+                // A protocol declines for task-side reasons (an input ended): not counted.
+                self.decline(task, checkpoint, false, scheduler);
             }
         }
     }
 
     /// Tells the coordinator `task` cannot complete `checkpoint`.
-    fn decline(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+    /// `counted`: a failure Flink's failure manager counts (a failed write), not a task-side
+    /// reason (an input ended, a finished task).
+    fn decline(&mut self, task: TaskId, checkpoint: CheckpointId, counted: bool, scheduler: &mut Scheduler<Event>) {
         let delay = self.control_latency();
-        let event = Event::DeclineReceived { task, checkpoint };
+        let event = Event::DeclineReceived { task, checkpoint, counted };
         self.send_control(ControlMessage::Decline, task, checkpoint, delay, event, scheduler);
     }
 
@@ -182,7 +185,7 @@ impl SimWorld {
             Err(WriteRefused) => {
                 self.record(Fact::WriteFailed { object: name });
                 match name {
-                    ObjectName::TaskState { checkpoint, task } => self.decline(task, checkpoint, scheduler),
+                    ObjectName::TaskState { checkpoint, task } => self.decline(task, checkpoint, true, scheduler),
                     ObjectName::Metadata { checkpoint } => {
                         self.tell_coordinator(CoordinatorInput::MetadataWriteFailed { checkpoint }, scheduler);
                     }
@@ -215,7 +218,7 @@ impl SimWorld {
         let runtime = &self.tasks[task.index()];
         if runtime.status == TaskStatus::Finished || runtime.outputs_closed {
             // A finished source (or an account done paying) cannot send a barrier any more.
-            self.decline(task, checkpoint, scheduler);
+            self.decline(task, checkpoint, false, scheduler);
             return;
         }
         self.run_protocol(task, TaskInput::Trigger { checkpoint }, scheduler);
@@ -248,9 +251,10 @@ impl SimWorld {
         &mut self,
         task: TaskId,
         checkpoint: CheckpointId,
+        counted: bool,
         scheduler: &mut Scheduler<Event>,
     ) {
-        self.tell_coordinator(CoordinatorInput::Decline { task, checkpoint }, scheduler);
+        self.tell_coordinator(CoordinatorInput::Decline { task, checkpoint, counted }, scheduler);
     }
 
     pub(super) fn on_trigger_timer(&mut self, generation: u64, scheduler: &mut Scheduler<Event>) {
@@ -304,15 +308,20 @@ impl SimWorld {
                 self.write_object(ObjectName::Metadata { checkpoint }, metadata.encode(), scheduler);
                 self.step_taken(Step::MetadataWriteBegun { checkpoint }, scheduler);
             }
-            CoordinatorCommand::Completed { checkpoint } => {
+            CoordinatorCommand::Completed { checkpoint, oldest_retained } => {
                 self.stats.checkpoints_completed += 1;
                 self.record(Fact::CheckpointCompleted { checkpoint });
-                // Retain only the latest completed checkpoint: recovery restores nothing older.
-                for object in self.storage.delete_where(|name| object_checkpoint(name) < checkpoint) {
+                // Checkpoints older than the retained ones are deleted (and with them the
+                // leftovers of older aborted ones); recovery restores only the latest.
+                for object in self.storage.delete_where(|name| object_checkpoint(name) < oldest_retained) {
                     self.record(Fact::ObjectDeleted { object });
                 }
                 self.close_bank_if_done(scheduler);
                 self.step_taken(Step::Completed { checkpoint }, scheduler);
+            }
+            CoordinatorCommand::FailJob { failures } => {
+                self.record(Fact::CheckpointFailuresExceeded { failures });
+                self.fail_over(scheduler);
             }
             CoordinatorCommand::Aborted { checkpoint, reason } => {
                 self.stats.checkpoints_aborted += 1;

@@ -142,7 +142,7 @@ pub enum Event {
     /// An acknowledgement reaches the coordinator.
     AcknowledgeReceived { task: TaskId, checkpoint: CheckpointId },
     /// A decline reaches the coordinator.
-    DeclineReceived { task: TaskId, checkpoint: CheckpointId },
+    DeclineReceived { task: TaskId, checkpoint: CheckpointId, counted: bool },
     /// A storage write becomes durable.
     WriteDone { write: WriteId, attempt: Attempt },
     /// A checkpoint's timeout elapses.
@@ -357,7 +357,9 @@ impl World for SimWorld {
             Event::AcknowledgeReceived { task, checkpoint } => {
                 self.on_acknowledge_received(task, checkpoint, scheduler)
             }
-            Event::DeclineReceived { task, checkpoint } => self.on_decline_received(task, checkpoint, scheduler),
+            Event::DeclineReceived { task, checkpoint, counted } => {
+                self.on_decline_received(task, checkpoint, counted, scheduler);
+            }
             Event::WriteDone { write, attempt } => self.on_write_done(write, attempt, scheduler),
             Event::CheckpointTimeout { checkpoint } => self.on_checkpoint_timeout(checkpoint, scheduler),
             Event::Fault { index } => self.on_fault(index, scheduler),

@@ -78,6 +78,8 @@ pub enum Fact {
     /// Every fault of the plan has struck and every fault window has closed: the run is
     /// healed from here on.
     FaultsLifted,
+    /// More consecutive checkpoints failed than tolerated: the job fails over.
+    CheckpointFailuresExceeded { failures: u32 },
 }
 
 /// What a sent message was, as far as the trace cares.
@@ -395,6 +397,10 @@ impl Fact {
                 push_u64(out, checkpoint.0);
             }
             Fact::FaultsLifted => out.push(29),
+            Fact::CheckpointFailuresExceeded { failures } => {
+                out.push(30);
+                push_u32(out, failures);
+            }
             Fact::RecoveredStateCarried { task, checkpoint, records } => {
                 out.push(28);
                 push_u32(out, task.0);

@@ -24,6 +24,13 @@ pub struct CheckpointConfig {
     pub timeout: SimDuration,
     /// At most this many checkpoints pending at once.
     pub max_concurrent: u32,
+    /// After a checkpoint completes, no trigger for this long.
+    pub min_pause: SimDuration,
+    /// Consecutive counted checkpoint failures tolerated before the job is failed over
+    /// (`None`: any number).
+    pub tolerable_failures: Option<u32>,
+    /// Completed checkpoints kept (at least 1): older ones are subsumed and deleted.
+    pub retained: u32,
     /// For `aligned-timeout`: how long a task aligns before switching to unaligned.
     pub aligned_timeout: SimDuration,
 }
@@ -44,8 +51,9 @@ pub enum CoordinatorInput {
     WindDown,
     /// A task acknowledged a checkpoint.
     Acknowledge { task: TaskId, checkpoint: CheckpointId },
-    /// A task declined a checkpoint.
-    Decline { task: TaskId, checkpoint: CheckpointId },
+    /// A task declined a checkpoint; `counted` if for a reason Flink's failure manager
+    /// counts (a failed state write), not a task-side one (an input ended, a finished task).
+    Decline { task: TaskId, checkpoint: CheckpointId, counted: bool },
     /// A checkpoint's timeout elapsed.
     Timeout { checkpoint: CheckpointId },
     /// A checkpoint's metadata became durable.
@@ -71,8 +79,11 @@ pub enum CoordinatorCommand {
     ArmTimeout { checkpoint: CheckpointId, at: SimTime },
     /// Write the metadata of `checkpoint`; report `MetadataDurable` when done.
     WriteMetadata { checkpoint: CheckpointId },
-    /// `checkpoint` is complete: recovery may use it from now on.
-    Completed { checkpoint: CheckpointId },
+    /// `checkpoint` is complete: recovery may use it from now on. Checkpoints older than
+    /// `oldest_retained` are no longer retained.
+    Completed { checkpoint: CheckpointId, oldest_retained: CheckpointId },
+    /// More consecutive checkpoint failures than tolerated: fail the job over.
+    FailJob { failures: u32 },
     /// `checkpoint` is abandoned; tasks should hear of it.
     Aborted { checkpoint: CheckpointId, reason: AbortReason },
 }
@@ -96,6 +107,12 @@ pub struct Coordinator {
     finished_tasks: usize,
     timer_generation: u64,
     winding_down: bool,
+    /// When the newest checkpoint completed (for the min pause).
+    last_completion: Option<SimTime>,
+    /// Counted failures since the last completion.
+    consecutive_failures: u32,
+    /// The retained completed checkpoints, oldest first.
+    retained: std::collections::VecDeque<CheckpointId>,
 }
 
 impl Coordinator {
@@ -112,6 +129,9 @@ impl Coordinator {
             finished_tasks: 0,
             timer_generation: 0,
             winding_down: false,
+            last_completion: None,
+            consecutive_failures: 0,
+            retained: std::collections::VecDeque::new(),
         }
     }
 
@@ -123,6 +143,7 @@ impl Coordinator {
         Coordinator {
             next_checkpoint: self.next_checkpoint,
             latest_completed: self.latest_completed,
+            retained: self.retained.clone(),
             // Timer generations keep rising, so a timer armed by the dead coordinator never
             // fires for the new one.
             timer_generation: self.timer_generation + 1,
@@ -167,9 +188,11 @@ impl Coordinator {
             }
             CoordinatorInput::SourceRecordsMilestone | CoordinatorInput::TriggerRequest => self.try_trigger(now, out),
             CoordinatorInput::Acknowledge { task, checkpoint } => self.on_acknowledge(task, checkpoint, out),
-            CoordinatorInput::Decline { checkpoint, .. } => self.abort(checkpoint, AbortReason::Declined, out),
-            CoordinatorInput::Timeout { checkpoint } => self.abort(checkpoint, AbortReason::Expired, out),
-            CoordinatorInput::MetadataDurable { checkpoint } => self.on_metadata_durable(checkpoint, out),
+            CoordinatorInput::Decline { checkpoint, counted, .. } => {
+                self.fail(checkpoint, AbortReason::Declined, counted, out);
+            }
+            CoordinatorInput::Timeout { checkpoint } => self.fail(checkpoint, AbortReason::Expired, true, out),
+            CoordinatorInput::MetadataDurable { checkpoint } => self.on_metadata_durable(now, checkpoint, out),
             CoordinatorInput::MetadataWriteFailed { checkpoint } => {
                 self.abort(checkpoint, AbortReason::MetadataWriteFailed, out);
             }
@@ -203,7 +226,8 @@ impl Coordinator {
     /// check skips this trigger; it is not a checkpoint failure.
     fn try_trigger(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
         let room = self.pending.len() < self.config.max_concurrent as usize;
-        if !self.job_running || self.finished_tasks > 0 || self.winding_down || !room {
+        let paused = self.last_completion.is_some_and(|completed| now < completed.after(self.config.min_pause));
+        if !self.job_running || self.finished_tasks > 0 || self.winding_down || !room || paused {
             return;
         }
         let checkpoint = CheckpointId(self.next_checkpoint);
@@ -232,17 +256,48 @@ impl Coordinator {
         }
     }
 
-    fn on_metadata_durable(&mut self, checkpoint: CheckpointId, out: &mut Vec<CoordinatorCommand>) {
+    fn on_metadata_durable(&mut self, now: SimTime, checkpoint: CheckpointId, out: &mut Vec<CoordinatorCommand>) {
         let Some(pending) = self.pending.remove(&checkpoint) else {
             return; // Aborted while its metadata was being written: it never completes.
         };
         assert!(pending.metadata_requested, "metadata durable before it was requested");
         assert!(self.latest_completed < Some(checkpoint), "completed ids must rise");
         self.latest_completed = Some(checkpoint);
-        out.push(CoordinatorCommand::Completed { checkpoint });
+        self.last_completion = Some(now);
+        self.consecutive_failures = 0;
+        self.retained.push_back(checkpoint);
+        while self.retained.len() > self.config.retained.max(1) as usize {
+            self.retained.pop_front();
+        }
+        let oldest_retained = *self.retained.front().expect("just pushed");
+        out.push(CoordinatorCommand::Completed { checkpoint, oldest_retained });
         let subsumed: Vec<CheckpointId> = self.pending.range(..checkpoint).map(|(&id, _)| id).collect();
         for older in subsumed {
             self.abort(older, AbortReason::Subsumed, out);
+        }
+    }
+
+    /// Aborts `checkpoint`; a `counted` failure (Flink's failure manager counts declines for
+    /// failed writes and expiries, once per checkpoint, and ignores checkpoints older than
+    /// the last success) past the tolerance fails the job over.
+    fn fail(
+        &mut self,
+        checkpoint: CheckpointId,
+        reason: AbortReason,
+        counted: bool,
+        out: &mut Vec<CoordinatorCommand>,
+    ) {
+        let was_pending = self.pending.contains_key(&checkpoint);
+        self.abort(checkpoint, reason, out);
+        if !was_pending || !counted || self.latest_completed.is_some_and(|latest| checkpoint < latest) {
+            return;
+        }
+        self.consecutive_failures += 1;
+        if let Some(tolerable) = self.config.tolerable_failures
+            && self.consecutive_failures > tolerable
+        {
+            out.push(CoordinatorCommand::FailJob { failures: self.consecutive_failures });
+            self.consecutive_failures = 0;
         }
     }
 

@@ -185,14 +185,20 @@ mod coordinator {
 
     /// Interval 10 ms, timeout 100 ms, 3 tasks.
     fn coordinator(max_concurrent: u32) -> Coordinator {
-        let config = CheckpointConfig {
+        Coordinator::new(config(max_concurrent), 3)
+    }
+
+    fn config(max_concurrent: u32) -> CheckpointConfig {
+        CheckpointConfig {
             interval: SimDuration::from_millis(10),
             every_source_records: Some(1_000),
             timeout: SimDuration::from_millis(100),
             max_concurrent,
             aligned_timeout: SimDuration::from_millis(5),
-        };
-        Coordinator::new(config, 3)
+            min_pause: SimDuration::ZERO,
+            tolerable_failures: None,
+            retained: 1,
+        }
     }
 
     /// Each input comes with the simulated time, in milliseconds, at which it happens.
@@ -213,7 +219,7 @@ mod coordinator {
     }
 
     fn declined(task: u32, checkpoint: u64) -> CoordinatorInput {
-        CoordinatorInput::Decline { task: TaskId(task), checkpoint: CheckpointId(checkpoint) }
+        CoordinatorInput::Decline { task: TaskId(task), checkpoint: CheckpointId(checkpoint), counted: true }
     }
 
     fn timed_out(checkpoint: u64) -> CoordinatorInput {
@@ -245,7 +251,10 @@ mod coordinator {
     }
 
     fn completed(checkpoint: u64) -> CoordinatorCommand {
-        CoordinatorCommand::Completed { checkpoint: CheckpointId(checkpoint) }
+        CoordinatorCommand::Completed {
+            checkpoint: CheckpointId(checkpoint),
+            oldest_retained: CheckpointId(checkpoint),
+        }
     }
 
     fn abort(checkpoint: u64, reason: AbortReason) -> CoordinatorCommand {
@@ -386,5 +395,60 @@ mod coordinator {
         let script = run(&mut coordinator, &inputs);
         // Before the job runs a milestone does nothing; max-concurrent 1 skips the second.
         assert_eq!(script, [NONE, vec![timer(10, 1)], vec![sources(1), timeout_at(1, 105)], NONE]);
+    }
+
+    /// Completes `checkpoint` (3 tasks) at `at_ms`.
+    fn complete(coordinator: &mut Coordinator, checkpoint: u64, at_ms: u64) -> Vec<Vec<CoordinatorCommand>> {
+        let inputs = [(at_ms, ack(0, checkpoint)), (at_ms, ack(1, checkpoint)), (at_ms, ack(2, checkpoint))];
+        run(coordinator, &inputs);
+        run(coordinator, &[(at_ms, durable(checkpoint))])
+    }
+
+    #[test]
+    fn no_trigger_within_the_min_pause_after_a_completion() {
+        let mut coordinator =
+            Coordinator::new(CheckpointConfig { min_pause: SimDuration::from_millis(15), ..config(1) }, 3);
+        run(&mut coordinator, &[(0, JobStarted), (10, fired(1))]);
+        complete(&mut coordinator, 1, 12);
+        let script = run(&mut coordinator, &[(20, fired(2)), (30, fired(3))]);
+        assert_eq!(script[0], [timer(30, 3)], "20 ms is within 15 ms of the completion at 12 ms: skipped");
+        assert_eq!(script[1], [sources(2), timeout_at(2, 130), timer(40, 4)]);
+    }
+
+    #[test]
+    fn counted_failures_past_the_tolerance_fail_the_job_and_others_do_not_count() {
+        let tolerant = CheckpointConfig { tolerable_failures: Some(1), ..config(1) };
+        let mut coordinator = Coordinator::new(tolerant, 3);
+        run(&mut coordinator, &[(0, JobStarted), (10, fired(1))]);
+        let uncounted = CoordinatorInput::Decline { task: TaskId(0), checkpoint: CheckpointId(1), counted: false };
+        let script = run(&mut coordinator, &[(11, uncounted), (20, fired(2)), (21, timed_out(2))]);
+        assert_eq!(script[0], [abort(1, AbortReason::Declined)], "an input that ended is not counted");
+        assert_eq!(script[2], [abort(2, AbortReason::Expired)], "one counted failure is tolerated");
+        let script = run(&mut coordinator, &[(30, fired(3)), (31, declined(1, 3))]);
+        let fail = CoordinatorCommand::FailJob { failures: 2 };
+        assert_eq!(script[1], [abort(3, AbortReason::Declined), fail], "the second in a row is not");
+        run(&mut coordinator, &[(40, fired(4)), (41, timed_out(4))]);
+        run(&mut coordinator, &[(50, fired(5))]);
+        complete(&mut coordinator, 5, 52);
+        let script = run(&mut coordinator, &[(60, fired(6)), (61, timed_out(6))]);
+        assert_eq!(script[1], [abort(6, AbortReason::Expired)], "a completion reset the count");
+    }
+
+    #[test]
+    fn the_last_k_completed_checkpoints_are_retained() {
+        let mut coordinator = Coordinator::new(CheckpointConfig { retained: 2, ..config(1) }, 3);
+        run(&mut coordinator, &[(0, JobStarted)]);
+        let mut oldest = Vec::new();
+        for checkpoint in 1..=4 {
+            run(&mut coordinator, &[(checkpoint * 10, fired(checkpoint))]);
+            let script = complete(&mut coordinator, checkpoint, checkpoint * 10 + 1);
+            let [CoordinatorCommand::Completed { oldest_retained, .. }] = script[0][..] else {
+                panic!("{script:?}");
+            };
+            oldest.push(oldest_retained.0);
+        }
+        assert_eq!(oldest, [1, 1, 2, 3]);
+        let recovered = coordinator.recovered();
+        assert_eq!(recovered.latest_completed(), Some(CheckpointId(4)), "the store survives a coordinator crash");
     }
 }

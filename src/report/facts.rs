@@ -81,6 +81,9 @@ fn describe_fault_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> String {
         Fact::FaultInjected { index } => format!("fault #{index} of the plan struck"),
         Fact::CoordinatorCrashed => "the coordinator crashed".to_string(),
         Fact::FaultsLifted => "every fault of the plan is over: the run is healed".to_string(),
+        Fact::CheckpointFailuresExceeded { failures } => {
+            format!("{failures} checkpoints failed in a row, more than tolerated: the job fails over")
+        }
         Fact::WriteFailed { object } => format!("writing {} failed", object_name(object, name)),
         Fact::ControlMessageLost { kind, task, checkpoint } => {
             let kind = crate::faults::ControlMessage::ALL.get(usize::from(kind)).map_or("control", |kind| kind.name());

@@ -238,6 +238,9 @@ impl Scenario {
         if checkpoint.timeout_ms == 0 {
             return Err(ScenarioError::at("checkpoint.timeout_ms", "must be at least 1"));
         }
+        if !(1..=1_000).contains(&checkpoint.retained) {
+            return Err(ScenarioError::at("checkpoint.retained", "must lie in 1..=1000"));
+        }
         if checkpoint.max_concurrent == 0 {
             return Err(ScenarioError::at("checkpoint.max_concurrent", "must be at least 1"));
         }
@@ -247,6 +250,9 @@ impl Scenario {
             timeout: millis("checkpoint.timeout_ms", checkpoint.timeout_ms)?,
             max_concurrent: checkpoint.max_concurrent,
             aligned_timeout: millis("checkpoint.aligned_timeout_ms", checkpoint.aligned_timeout_ms)?,
+            min_pause: millis("checkpoint.min_pause_ms", checkpoint.min_pause_ms)?,
+            tolerable_failures: checkpoint.tolerable_failures,
+            retained: checkpoint.retained,
         })
     }
 

@@ -194,6 +194,12 @@ pub struct CheckpointSection {
     pub max_concurrent: u32,
     /// With `aligned-timeout`: milliseconds of alignment before switching to unaligned.
     pub aligned_timeout_ms: u64,
+    /// Milliseconds after a completion before the next trigger.
+    pub min_pause_ms: u64,
+    /// Consecutive counted failures tolerated before the job fails over (absent: any).
+    pub tolerable_failures: Option<u32>,
+    /// Completed checkpoints kept.
+    pub retained: u32,
 }
 
 /// `[network]`.
@@ -356,6 +362,9 @@ impl Default for CheckpointSection {
             timeout_ms: 10_000,
             max_concurrent: 1,
             aligned_timeout_ms: 5,
+            min_pause_ms: 0,
+            tolerable_failures: None,
+            retained: 1,
         }
     }
 }

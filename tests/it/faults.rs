@@ -211,3 +211,64 @@ proptest! {
         assert_exactly_once(&small_swarm(protocol), seed);
     }
 }
+
+#[test]
+fn too_many_failed_checkpoints_in_a_row_fail_the_job_over_and_it_recovers() {
+    let outage = FaultSection { duration_ms: Some(45), ..fault(FaultKindName::StorageUnavailable, 15) };
+    let mut scenario = wordcount_with(vec![outage]);
+    scenario.checkpoint.tolerable_failures = Some(1);
+    let outcome = survived(&scenario);
+    assert!(facts(&outcome).any(|fact| matches!(fact, Fact::CheckpointFailuresExceeded { failures: 2 })));
+    assert_eq!(outcome.stats.recoveries, 1, "the failure manager's failover, and no crash");
+    // Without a tolerance, the same outage only aborts checkpoints.
+    scenario.checkpoint.tolerable_failures = None;
+    assert_eq!(survived(&scenario).stats.recoveries, 0);
+}
+
+#[test]
+fn the_last_k_completed_checkpoints_are_kept_and_the_latest_restored() {
+    let mut scenario = wordcount_with(vec![fault(FaultKindName::CrashTask, 32)]);
+    scenario.faults[0].task = Some("count[0]".to_string());
+    scenario.checkpoint.retained = 3;
+    scenario.checkpoint.interval_ms = 5;
+    let outcome = survived(&scenario);
+    let mut completed_so_far: Vec<u64> = Vec::new();
+    for fact in facts(&outcome) {
+        match fact {
+            Fact::CheckpointCompleted { checkpoint } => completed_so_far.push(checkpoint.0),
+            Fact::ObjectDeleted {
+                object: ObjectName::TaskState { checkpoint, .. } | ObjectName::Metadata { checkpoint },
+            } => {
+                let newest_three = &completed_so_far[completed_so_far.len().saturating_sub(3)..];
+                assert!(!newest_three.contains(&checkpoint.0), "{checkpoint} deleted while retained");
+            }
+            Fact::JobRestarted { checkpoint, .. } => {
+                assert_eq!(checkpoint.map(|id| id.0), completed_so_far.last().copied(), "the latest is restored");
+            }
+            _ => {}
+        }
+    }
+    assert!(completed_so_far.len() > 3);
+}
+
+#[test]
+fn no_checkpoint_is_triggered_within_the_min_pause() {
+    let mut scenario = wordcount_with(Vec::new());
+    scenario.checkpoint.interval_ms = 2;
+    scenario.checkpoint.min_pause_ms = 25;
+    let outcome = survived(&scenario);
+    let timed = outcome.facts.as_deref().expect("kept");
+    let mut last_completed = None;
+    for entry in timed {
+        match entry.fact {
+            Fact::CheckpointCompleted { .. } => last_completed = Some(entry.time),
+            Fact::CheckpointTriggered { .. } => {
+                if let Some(completed) = last_completed {
+                    assert!(entry.time.as_nanos() - completed.as_nanos() >= 25_000_000, "triggered at {}", entry.time);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(outcome.stats.checkpoints_completed >= 2);
+}
