@@ -34,7 +34,7 @@ use restore_equivalence::RestoreEquivalence;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A named invariant.
+/// A named invariant. New ones go last: run files store the variant's index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Invariant {
     /// Every source record's effect is in the surviving keyed state exactly once.
@@ -58,6 +58,9 @@ pub enum Invariant {
     /// in-flight transfers equal the money in the bank; at the end, the balances do (and
     /// each equals its expected value when every transfer is replayable).
     Conservation,
+    /// The job never fails for good: after every failure the restart strategy allows a
+    /// restart. A run whose strategy gives up ends with this verdict, never a pass.
+    RestartsExhausted,
 }
 
 impl Invariant {
@@ -71,6 +74,7 @@ impl Invariant {
             Invariant::RestoreEquivalence => "restore-equivalence",
             Invariant::Liveness => "liveness",
             Invariant::Conservation => "conservation",
+            Invariant::RestartsExhausted => "restarts-exhausted",
         }
     }
 }
@@ -236,6 +240,13 @@ impl Checks {
         };
         let money = self.conservation.as_mut().and_then(|conservation| conservation.observe(fact));
         let healed = self.healing.as_mut().and_then(|healing| healing.observe(time, fact));
+        let gave_up = match *fact {
+            Fact::JobFailed { failures } => Some((
+                Invariant::RestartsExhausted,
+                format!("the restart strategy gave up after {failures} failovers: the job failed for good"),
+            )),
+            _ => None,
+        };
         let found = [
             self.restore_equivalence.observe(fact),
             self.consistent_cut.observe(fact),
@@ -243,6 +254,7 @@ impl Checks {
             aggregate,
             money,
             healed,
+            gave_up,
         ]
         .into_iter()
         .flatten()

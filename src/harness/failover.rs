@@ -1,20 +1,47 @@
-//! Crash and restart: a failed task fails the whole job over; after the restart delay every
-//! task is restored as recovery plans it, and every channel is emptied.
+//! Crash and restart: a failed task fails the whole job over; the restart strategy decides
+//! whether and when it restarts (or fails it for good); at the restart every task is
+//! restored as recovery plans it, and every channel is emptied.
 
 use super::tasks::TaskStatus;
 use super::{Event, JobStatus, SimWorld};
 use crate::dataflow::record::Message;
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{Attempt, ChannelId, TaskId};
+use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
 use crate::protocol::coordinator::CoordinatorInput;
+use crate::recovery::restart::{RestartDecision, Restarts};
 use crate::recovery::snapshot_object::TaskSnapshot;
 use crate::recovery::{CheckpointMetadata, RestoreAction, plan_restore};
 
 impl SimWorld {
     /// Fails the job over: every task of the current attempt is gone, pending checkpoints
-    /// abort, and a restart is scheduled. A crash during a restart postpones it.
+    /// abort, and the restart strategy decides: a restart after its delay (a failure during a
+    /// restart postpones it), or the job fails for good.
     pub(super) fn fail_over(&mut self, scheduler: &mut Scheduler<Event>) {
+        let decision = self.restarts.on_failure(self.now, &mut self.restart_stream);
+        self.stop_the_job(scheduler);
+        match decision {
+            RestartDecision::RestartAfter(delay) => scheduler.after(delay, Event::Restart { attempt: self.attempt }),
+            RestartDecision::GiveUp => {
+                self.job = JobStatus::Failed;
+                self.record(Fact::JobFailed { failures: self.stats.recoveries });
+            }
+        }
+    }
+
+    /// The coordinator crashed: a new one redeploys the job at once from the durable store,
+    /// with a fresh restart strategy (as a new Flink JobMaster does), so the crash does not
+    /// count against the strategy.
+    pub(super) fn fail_over_to_new_coordinator(&mut self, scheduler: &mut Scheduler<Event>) {
+        self.stop_the_job(scheduler);
+        self.coordinator = self.coordinator.recovered();
+        self.restarts = Restarts::new(self.config.recovery.strategy);
+        scheduler.after(SimDuration::ZERO, Event::Restart { attempt: self.attempt });
+    }
+
+    /// Every task of the current attempt is gone and pending checkpoints abort.
+    fn stop_the_job(&mut self, scheduler: &mut Scheduler<Event>) {
         if self.job == JobStatus::Running {
             self.tell_coordinator(CoordinatorInput::JobFailed, scheduler);
         }
@@ -24,7 +51,6 @@ impl SimWorld {
         for runtime in &mut self.tasks {
             runtime.status = TaskStatus::Down;
         }
-        scheduler.after(self.config.recovery.restart_delay, Event::Restart { attempt: self.attempt });
     }
 
     pub(super) fn on_restart(&mut self, scheduler: &mut Scheduler<Event>) {

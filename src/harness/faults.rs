@@ -92,8 +92,7 @@ impl SimWorld {
             }
             Fault::CrashCoordinator => {
                 self.record(Fact::CoordinatorCrashed);
-                self.fail_over(scheduler);
-                self.coordinator = self.coordinator.recovered();
+                self.fail_over_to_new_coordinator(scheduler);
             }
             Fault::StorageUnavailable { duration } => {
                 self.record(Fact::FaultInjected { index });

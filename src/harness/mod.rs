@@ -168,6 +168,8 @@ enum JobStatus {
     Running,
     Restarting,
     Finished,
+    /// The restart strategy gave up: the job failed for good.
+    Failed,
 }
 
 /// Which protocol every task runs: a built-in one, or a user's.
@@ -234,6 +236,10 @@ pub struct SimWorld {
     lose_control: [u32; 4],
     /// Faults of the plan not yet over (struck, and their window closed).
     faults_outstanding: usize,
+    /// The restart strategy and the failures it has seen.
+    restarts: crate::recovery::restart::Restarts,
+    /// Draws restart-delay jitter.
+    restart_stream: SimRng,
     stats: RunStats,
     scratch: Scratch,
 }
@@ -285,6 +291,8 @@ impl SimWorld {
             armed_faults: Vec::new(),
             lose_control: [0; 4],
             faults_outstanding: config.faults.faults.len(),
+            restarts: crate::recovery::restart::Restarts::new(config.recovery.strategy),
+            restart_stream: SimRng::open(seed, Stream::Restarts),
             stats: RunStats::default(),
             scratch: Scratch::default(),
             config,
@@ -383,7 +391,7 @@ impl World for SimWorld {
     }
 
     fn is_finished(&self) -> bool {
-        self.job == JobStatus::Finished || self.checks.violation().is_some()
+        matches!(self.job, JobStatus::Finished | JobStatus::Failed) || self.checks.violation().is_some()
     }
 }
 

@@ -32,11 +32,20 @@ pub enum Stream {
     Scheduling = 5,
     /// Which bank account initiates each periodic snapshot.
     Initiators = 6,
+    /// The jitter of restart delays.
+    Restarts = 7,
 }
 
 /// Every stream of a run, in a fixed order, for the golden test.
-pub const ALL_STREAMS: [Stream; 6] =
-    [Stream::Workload, Stream::Network, Stream::Storage, Stream::Faults, Stream::Scheduling, Stream::Initiators];
+pub const ALL_STREAMS: [Stream; 7] = [
+    Stream::Workload,
+    Stream::Network,
+    Stream::Storage,
+    Stream::Faults,
+    Stream::Scheduling,
+    Stream::Initiators,
+    Stream::Restarts,
+];
 
 /// A seeded random stream; it hands out integers only.
 #[derive(Clone, Debug)]

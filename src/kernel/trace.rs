@@ -80,6 +80,8 @@ pub enum Fact {
     FaultsLifted,
     /// More consecutive checkpoints failed than tolerated: the job fails over.
     CheckpointFailuresExceeded { failures: u32 },
+    /// The restart strategy gave up after `failures` failovers: the job failed for good.
+    JobFailed { failures: u64 },
 }
 
 /// What a sent message was, as far as the trace cares.
@@ -400,6 +402,10 @@ impl Fact {
             Fact::CheckpointFailuresExceeded { failures } => {
                 out.push(30);
                 push_u32(out, failures);
+            }
+            Fact::JobFailed { failures } => {
+                out.push(31);
+                push_u64(out, failures);
             }
             Fact::RecoveredStateCarried { task, checkpoint, records } => {
                 out.push(28);

@@ -6,21 +6,21 @@
 //! and performs no effect. The planted recovery bugs live here. Unit tests in
 //! `recovery/tests.rs`.
 
+pub mod restart;
 pub mod snapshot_object;
 
 #[cfg(test)]
 mod tests;
 
 use crate::kernel::ids::{CheckpointId, TaskId};
-use crate::kernel::time::SimDuration;
 use crate::kernel::trace::ObjectName;
 use crate::plant::PlantedBug;
 
 /// Restart settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecoveryConfig {
-    /// Time from a failure to the restart of the job.
-    pub restart_delay: SimDuration,
+    /// Whether and when the job restarts after a failure.
+    pub strategy: restart::RestartStrategy,
 }
 
 /// What one task loads at a restart.

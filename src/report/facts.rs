@@ -81,6 +81,9 @@ fn describe_fault_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> String {
         Fact::FaultInjected { index } => format!("fault #{index} of the plan struck"),
         Fact::CoordinatorCrashed => "the coordinator crashed".to_string(),
         Fact::FaultsLifted => "every fault of the plan is over: the run is healed".to_string(),
+        Fact::JobFailed { failures } => {
+            format!("the restart strategy gave up after {failures} failovers: the job failed for good")
+        }
         Fact::CheckpointFailuresExceeded { failures } => {
             format!("{failures} checkpoints failed in a row, more than tolerated: the job fails over")
         }

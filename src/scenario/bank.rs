@@ -15,7 +15,6 @@ use crate::harness::bank::{BankConfig, ScriptedAction, ScriptedEvent};
 use crate::kernel::ids::VertexId;
 use crate::kernel::time::SimTime;
 use crate::protocol::ProtocolKind;
-use crate::recovery::RecoveryConfig;
 
 /// The most accounts a bank may have (it has accounts × (accounts − 1) channels).
 const ACCOUNTS_MAX: u32 = 1_000;
@@ -79,9 +78,7 @@ impl Scenario {
             checkpoint: self.compile_checkpoint_allowing_no_interval()?,
             network: self.compile_network()?,
             storage: self.compile_storage()?,
-            recovery: RecoveryConfig {
-                restart_delay: millis("recovery.restart_delay_ms", self.recovery.restart_delay_ms)?,
-            },
+            recovery: self.compile_recovery()?,
             faults: self.compile_faults(&graph)?,
             protocol: self.checkpoint.protocol,
             bank: Some(BankConfig { opening_balances, script: self.compile_script(bank.accounts)? }),

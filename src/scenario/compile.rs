@@ -4,7 +4,7 @@
 //! `ScenarioError` naming the field (`edges[1].to`, `faults[0].task`).
 
 use super::ScenarioError;
-use super::file::{KeyDistributionName, Scenario};
+use super::file::{KeyDistributionName, RestartStrategyName, Scenario};
 use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, Partitioning, TaskRef, VertexKind, VertexSpec};
 use crate::dataflow::keyed::default_max_parallelism;
 use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
@@ -15,6 +15,7 @@ use crate::kernel::time::{NANOS_PER_MICRO, NANOS_PER_MILLI, SimDuration, SimTime
 use crate::net::NetworkConfig;
 use crate::protocol::coordinator::CheckpointConfig;
 use crate::recovery::RecoveryConfig;
+use crate::recovery::restart::RestartStrategy;
 use crate::storage::StorageConfig;
 
 /// A validated scenario, ready to run.
@@ -58,9 +59,7 @@ impl Scenario {
             checkpoint: self.compile_checkpoint()?,
             network: self.compile_network()?,
             storage: self.compile_storage()?,
-            recovery: RecoveryConfig {
-                restart_delay: millis("recovery.restart_delay_ms", self.recovery.restart_delay_ms)?,
-            },
+            recovery: self.compile_recovery()?,
             faults: self.compile_faults(&graph)?,
             protocol: self.checkpoint.protocol,
             bank: None,
@@ -284,6 +283,44 @@ impl Scenario {
             write_latency_min: micros("storage.write_latency_us_min", storage.write_latency_us_min)?,
             write_latency_max: micros("storage.write_latency_us_max", storage.write_latency_us_max)?,
         })
+    }
+
+    pub(super) fn compile_recovery(&self) -> Result<RecoveryConfig, ScenarioError> {
+        let recovery = &self.recovery;
+        let delay = millis("recovery.restart_delay_ms", recovery.restart_delay_ms)?;
+        let strategy = match recovery.strategy {
+            RestartStrategyName::None => RestartStrategy::None,
+            RestartStrategyName::FixedDelay => {
+                RestartStrategy::FixedDelay { delay, max_attempts: recovery.max_attempts }
+            }
+            RestartStrategyName::ExponentialDelay => {
+                if !(100..=10_000).contains(&recovery.backoff_multiplier_percent) {
+                    let message = "must lie in 100..=10000 (1x to 100x)";
+                    return Err(ScenarioError::at("recovery.backoff_multiplier_percent", message));
+                }
+                if recovery.jitter_percent > 100 {
+                    return Err(ScenarioError::at("recovery.jitter_percent", "must be at most 100"));
+                }
+                let max = millis("recovery.max_backoff_ms", recovery.max_backoff_ms)?;
+                if max < delay {
+                    return Err(ScenarioError::at("recovery.max_backoff_ms", "must be at least restart_delay_ms"));
+                }
+                RestartStrategy::ExponentialDelay {
+                    initial: delay,
+                    max,
+                    multiplier_percent: recovery.backoff_multiplier_percent,
+                    jitter_percent: recovery.jitter_percent,
+                    reset_after: millis("recovery.reset_backoff_after_ms", recovery.reset_backoff_after_ms)?,
+                    max_attempts: recovery.max_attempts,
+                }
+            }
+            RestartStrategyName::FailureRate => RestartStrategy::FailureRate {
+                max_failures: recovery.max_failures_per_interval,
+                interval: millis("recovery.failure_rate_interval_ms", recovery.failure_rate_interval_ms)?,
+                delay,
+            },
+        };
+        Ok(RecoveryConfig { strategy })
     }
 
     pub(super) fn compile_budget(&self) -> Result<Budget, ScenarioError> {

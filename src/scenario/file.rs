@@ -228,8 +228,39 @@ pub struct StorageSection {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecoverySection {
-    /// Milliseconds from a failure to the restart.
+    /// `fixed-delay`, `exponential-delay`, `failure-rate` or `none`.
+    pub strategy: RestartStrategyName,
+    /// Milliseconds from a failure to the restart (exponential-delay: the first backoff).
     pub restart_delay_ms: u64,
+    /// fixed-delay, exponential-delay: restarts allowed (absent: any number).
+    pub max_attempts: Option<u32>,
+    /// exponential-delay: the longest backoff.
+    pub max_backoff_ms: u64,
+    /// exponential-delay: each failure multiplies the backoff by this / 100.
+    pub backoff_multiplier_percent: u32,
+    /// exponential-delay: each delay varies by up to this percentage either way.
+    pub jitter_percent: u32,
+    /// exponential-delay: after this long without a failure the backoff starts over.
+    pub reset_backoff_after_ms: u64,
+    /// failure-rate: more failures than this within the interval fail the job.
+    pub max_failures_per_interval: u32,
+    /// failure-rate: the interval.
+    pub failure_rate_interval_ms: u64,
+}
+
+/// A restart strategy's name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartStrategyName {
+    /// Restart after a fixed delay.
+    #[default]
+    FixedDelay,
+    /// Restart after a growing, jittered backoff.
+    ExponentialDelay,
+    /// Restart unless failures come too often.
+    FailureRate,
+    /// Never restart.
+    None,
 }
 
 /// `[budget]`.
@@ -383,7 +414,17 @@ impl Default for StorageSection {
 
 impl Default for RecoverySection {
     fn default() -> Self {
-        RecoverySection { restart_delay_ms: 100 }
+        RecoverySection {
+            strategy: RestartStrategyName::FixedDelay,
+            restart_delay_ms: 100,
+            max_attempts: None,
+            max_backoff_ms: 60_000,
+            backoff_multiplier_percent: 150,
+            jitter_percent: 10,
+            reset_backoff_after_ms: 3_600_000,
+            max_failures_per_interval: 1,
+            failure_rate_interval_ms: 60_000,
+        }
     }
 }
 

@@ -20,8 +20,8 @@ mod tests;
 pub use compile::CompiledScenario;
 pub use file::{
     BankSection, BudgetSection, CheckpointSection, EdgeSection, FaultKindName, FaultSection, KeyDistributionName,
-    NetworkSection, PhaseName, RecoverySection, Scenario, ScriptEventSection, ScriptKindName, StorageSection,
-    SwarmSection, VertexSection, WorkloadSection,
+    NetworkSection, PhaseName, RecoverySection, RestartStrategyName, Scenario, ScriptEventSection, ScriptKindName,
+    StorageSection, SwarmSection, VertexSection, WorkloadSection,
 };
 
 use std::fmt;

@@ -6,6 +6,7 @@ use crate::dataflow::source::KeyDistribution;
 use crate::faults::Fault;
 use crate::kernel::ids::TaskId;
 use crate::kernel::time::{SimDuration, SimTime};
+use crate::recovery::restart::RestartStrategy;
 
 /// The shipped word-count scenario.
 const WORDCOUNT: &str = include_str!("../../sims/wordcount.toml");
@@ -169,7 +170,7 @@ fn wordcount_compiles_to_named_tasks_and_a_resolved_fault_plan() {
         (us(50), us(800), 16)
     );
     assert_eq!((world.storage.write_latency_min, world.storage.write_latency_max), (us(500), us(4000)));
-    assert_eq!(world.recovery.restart_delay, ms(10));
+    assert_eq!(world.recovery.strategy, RestartStrategy::FixedDelay { delay: ms(10), max_attempts: None });
     assert_eq!(compiled.budget.events_max, 10_000_000);
     assert_eq!(compiled.budget.time_max, SimTime::ZERO.after(ms(60_000)));
 }
@@ -209,7 +210,7 @@ fn defaults_apply_when_optional_sections_are_absent() {
         (us(100), us(1_000), 32)
     );
     assert_eq!((world.storage.write_latency_min, world.storage.write_latency_max), (ms(1), ms(10)));
-    assert_eq!(world.recovery.restart_delay, ms(100));
+    assert_eq!(world.recovery.strategy, RestartStrategy::FixedDelay { delay: ms(100), max_attempts: None });
     assert_eq!(compiled.budget.events_max, 100_000_000);
     assert_eq!(compiled.budget.time_max, SimTime::ZERO.after(ms(3_600_000)));
     assert!(world.faults.faults.is_empty());
@@ -373,6 +374,11 @@ const RANGE_CASES: &[Case] = &[
     ("buffer_capacity 0", Edit::Append("[network]\nbuffer_capacity = 0"), Some("network.buffer_capacity"), "must be at least 1"),
     ("write latency min > max", Edit::Append("[storage]\nwrite_latency_us_min = 10\nwrite_latency_us_max = 5"), Some("storage.write_latency_us_min"), "must not exceed storage.write_latency_us_max"),
     ("restart delay too large", Edit::Append("[recovery]\nrestart_delay_ms = 1000000000001"), Some("recovery.restart_delay_ms"), "too large"),
+    ("a multiplier below 1x", Edit::Append("[recovery]\nstrategy = \"exponential-delay\"\nbackoff_multiplier_percent = 50"), Some("recovery.backoff_multiplier_percent"), "must lie in 100..=10000"),
+    ("jitter above 100%", Edit::Append("[recovery]\nstrategy = \"exponential-delay\"\njitter_percent = 101"), Some("recovery.jitter_percent"), "at most 100"),
+    ("a max backoff below the first", Edit::Append("[recovery]\nstrategy = \"exponential-delay\"\nrestart_delay_ms = 50\nmax_backoff_ms = 10"), Some("recovery.max_backoff_ms"), "at least restart_delay_ms"),
+    ("an unknown strategy", Edit::Append("[recovery]\nstrategy = \"linear\""), Some("recovery.strategy"), "unknown variant `linear`"),
+    ("no checkpoint retained", Edit::Append("[checkpoint]\nretained = 0"), Some("checkpoint.retained"), "must lie in 1..=1000"),
     ("events_max 0", Edit::Append("[budget]\nevents_max = 0"), Some("budget.events_max"), "must be at least 1"),
     ("time_ms_max too large", Edit::Append("[budget]\ntime_ms_max = 1000000000001"), Some("budget.time_ms_max"), "too large"),
 ];

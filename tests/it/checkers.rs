@@ -226,3 +226,17 @@ fn no_checkpoint_soon_enough_after_the_faults_are_over_is_a_liveness_failure() {
     scenario.budget.heal_checkpoint_ms = 0;
     assert!(run(&scenario, 1, &[]).passed(), "0 switches the check off");
 }
+
+#[test]
+fn a_restart_strategy_that_gives_up_fails_the_run_with_its_own_verdict() {
+    // Word count crashes twice; a fixed delay with one attempt restarts once, then gives up.
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.recovery.max_attempts = Some(1);
+    let outcome = run(&scenario, 1, &[]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::RestartsExhausted);
+    assert!(found.detail.contains("gave up after 2 failovers"), "{}", found.detail);
+    assert!(matches!(found.fact, Some(Fact::JobFailed { failures: 2 })));
+    scenario.recovery.max_attempts = Some(2);
+    assert!(run(&scenario, 1, &[]).passed(), "two attempts suffice");
+}

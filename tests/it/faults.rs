@@ -272,3 +272,61 @@ fn no_checkpoint_is_triggered_within_the_min_pause() {
     }
     assert!(outcome.stats.checkpoints_completed >= 2);
 }
+
+fn restart_times(outcome: &Outcome) -> Vec<(u64, u64)> {
+    // (failure time, restart time) in milliseconds, pairing each restart with the failure
+    // before it.
+    let mut pairs = Vec::new();
+    let mut failed_at = None;
+    for entry in outcome.facts.as_deref().expect("kept") {
+        match entry.fact {
+            Fact::TaskCrashed { .. } | Fact::CoordinatorCrashed => failed_at = Some(entry.time.as_nanos() / 1_000_000),
+            Fact::JobRestarted { .. } => {
+                pairs.push((failed_at.expect("a restart follows a failure"), entry.time.as_nanos() / 1_000_000));
+            }
+            _ => {}
+        }
+    }
+    pairs
+}
+
+fn crashes(at_ms: &[u64]) -> Vec<FaultSection> {
+    at_ms
+        .iter()
+        .map(|&at| FaultSection { task: Some("count[1]".to_string()), ..fault(FaultKindName::CrashTask, at) })
+        .collect()
+}
+
+#[test]
+fn exponential_delay_backs_off_between_restarts() {
+    let mut scenario = wordcount_with(crashes(&[5, 30, 80]));
+    scenario.recovery.strategy = snapsim::scenario::RestartStrategyName::ExponentialDelay;
+    scenario.recovery.restart_delay_ms = 4;
+    scenario.recovery.backoff_multiplier_percent = 300;
+    scenario.recovery.jitter_percent = 0;
+    let outcome = survived(&scenario);
+    let delays: Vec<u64> = restart_times(&outcome).iter().map(|(failed, restarted)| restarted - failed).collect();
+    assert_eq!(delays, [4, 12, 36]);
+}
+
+#[test]
+fn failure_rate_gives_up_when_failures_come_too_often() {
+    let mut scenario = wordcount_with(crashes(&[5, 20, 35]));
+    scenario.recovery.strategy = snapsim::scenario::RestartStrategyName::FailureRate;
+    scenario.recovery.restart_delay_ms = 2;
+    scenario.recovery.max_failures_per_interval = 2;
+    scenario.recovery.failure_rate_interval_ms = 100;
+    let outcome = run_keeping_facts(&scenario, 1);
+    let snapsim::explore::run::Verdict::Fail(found) = &outcome.verdict else { panic!("{:?}", outcome.verdict) };
+    assert_eq!(found.invariant, snapsim::check::Invariant::RestartsExhausted);
+    scenario.recovery.failure_rate_interval_ms = 20;
+    survived(&scenario);
+}
+
+#[test]
+fn a_coordinator_crash_is_recovered_at_once_whatever_the_restart_strategy() {
+    let mut scenario = wordcount_with(vec![fault(FaultKindName::CrashCoordinator, 25)]);
+    scenario.recovery.strategy = snapsim::scenario::RestartStrategyName::None;
+    let outcome = survived(&scenario);
+    assert_eq!(restart_times(&outcome), [(25, 25)], "a new coordinator redeploys the job at once");
+}
