@@ -41,7 +41,8 @@ impl RunSpec {
             let mut compiled = self.scenario.compile()?;
             if let Some(swarm) = &compiled.world.swarm {
                 // The scenario's own faults, and this seed's swarm draw.
-                let (_, drawn) = draw_plan(self.seed, swarm, &SwarmTargets::of(&compiled.world.graph));
+                let targets = SwarmTargets::of(&compiled.world.graph, compiled.world.workers);
+                let (_, drawn) = draw_plan(self.seed, swarm, &targets);
                 let mut faults = std::mem::take(&mut compiled.world.faults.faults);
                 faults.extend(drawn.faults);
                 compiled.world.faults = FaultPlan::new(faults);

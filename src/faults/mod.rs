@@ -38,6 +38,15 @@ pub enum Fault {
     /// Every message sent from `from` to `to` in the window takes `extra` longer (a latency
     /// spike; a long one is a slow link that fills buffers and back-pressures).
     LatencySpike { from: TaskRef, to: TaskRef, extra: SimDuration, duration: SimDuration },
+    /// Every task placed on `worker` dies at once; the job fails over.
+    CrashWorker { worker: u32 },
+    /// The network between workers `a` and `b` is cut for `duration` (from `a` to `b` only
+    /// if `one_way`). A channel across it breaks, which fails the job over (Flink fails the
+    /// tasks on both ends of a broken connection; a channel never drops a message silently),
+    /// and every restart while the cut lasts fails again.
+    Partition { a: u32, b: u32, one_way: bool, duration: SimDuration },
+    /// The next `count` control messages of `kind` take `extra` longer.
+    DelayControlMessages { kind: ControlMessage, count: u32, extra: SimDuration },
 }
 
 /// A control message between the coordinator and the tasks.
@@ -111,7 +120,8 @@ impl ScheduledFault {
         match self.fault {
             Fault::StorageUnavailable { duration }
             | Fault::SlowStorage { duration, .. }
-            | Fault::LatencySpike { duration, .. } => self.at.after(duration),
+            | Fault::LatencySpike { duration, .. }
+            | Fault::Partition { duration, .. } => self.at.after(duration),
             _ => self.at,
         }
     }

@@ -32,17 +32,26 @@ pub enum FaultKind {
     LoseControlMessages,
     /// `Fault::LatencySpike`.
     LatencySpike,
+    /// `Fault::CrashWorker`.
+    CrashWorker,
+    /// `Fault::Partition`.
+    Partition,
+    /// `Fault::DelayControlMessages`.
+    DelayControlMessages,
 }
 
 impl FaultKind {
     /// Every kind, in the order the swarm draws them.
-    pub const ALL: [FaultKind; 6] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::CrashTask,
         FaultKind::CrashCoordinator,
         FaultKind::StorageUnavailable,
         FaultKind::SlowStorage,
         FaultKind::LoseControlMessages,
         FaultKind::LatencySpike,
+        FaultKind::CrashWorker,
+        FaultKind::Partition,
+        FaultKind::DelayControlMessages,
     ];
 
     /// The kind's name in scenarios and reports.
@@ -54,6 +63,9 @@ impl FaultKind {
             FaultKind::SlowStorage => "slow-storage",
             FaultKind::LoseControlMessages => "lose-control-messages",
             FaultKind::LatencySpike => "latency-spike",
+            FaultKind::CrashWorker => "crash-worker",
+            FaultKind::Partition => "partition",
+            FaultKind::DelayControlMessages => "delay-control-messages",
         }
     }
 
@@ -66,6 +78,9 @@ impl FaultKind {
             Fault::SlowStorage { .. } => FaultKind::SlowStorage,
             Fault::LoseControlMessages { .. } => FaultKind::LoseControlMessages,
             Fault::LatencySpike { .. } => FaultKind::LatencySpike,
+            Fault::CrashWorker { .. } => FaultKind::CrashWorker,
+            Fault::Partition { .. } => FaultKind::Partition,
+            Fault::DelayControlMessages { .. } => FaultKind::DelayControlMessages,
         }
     }
 }
@@ -81,18 +96,22 @@ pub struct SwarmConfig {
     pub kinds: Vec<FaultKind>,
 }
 
-/// What faults may name: the job's tasks, and its links (sender, receiver) with a channel.
+/// What faults may name: the job's tasks, its links (sender, receiver) with a channel, and
+/// how many workers run them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SwarmTargets {
     /// Every task.
     pub tasks: Vec<TaskRef>,
     /// Every pair of tasks joined by a channel, sender first.
     pub links: Vec<(TaskRef, TaskRef)>,
+    /// Workers `0..workers`.
+    pub workers: u32,
 }
 
 impl SwarmTargets {
-    /// Every task of `graph` and every linked pair, in `TaskId` and channel order.
-    pub fn of(graph: &JobGraph) -> SwarmTargets {
+    /// Every task of `graph` and every linked pair, in `TaskId` and channel order, on
+    /// `workers` workers.
+    pub fn of(graph: &JobGraph, workers: u32) -> SwarmTargets {
         let tasks: Vec<TaskRef> = graph
             .vertices
             .iter()
@@ -108,7 +127,7 @@ impl SwarmTargets {
             .map(|channel| (tasks[channel.sender.index()], tasks[channel.receiver.index()]))
             .collect();
         links.dedup();
-        SwarmTargets { tasks, links }
+        SwarmTargets { tasks, links, workers }
     }
 }
 
@@ -162,6 +181,8 @@ fn kind_has_targets(kind: FaultKind, targets: &SwarmTargets) -> bool {
     match kind {
         FaultKind::CrashTask => !targets.tasks.is_empty(),
         FaultKind::LatencySpike => !targets.links.is_empty(),
+        FaultKind::CrashWorker => targets.workers > 0,
+        FaultKind::Partition => targets.workers > 1,
         _ => true,
     }
 }
@@ -193,6 +214,24 @@ fn draw_fault(
             let (from, to) = targets.links[pick(rng, targets.links.len())];
             let extra = SimDuration::from_nanos(rng.in_range(100_000, 20_000_000));
             Fault::LatencySpike { from, to, extra, duration: window(rng) }
+        }
+        FaultKind::CrashWorker => {
+            Fault::CrashWorker { worker: u32::try_from(rng.below(u64::from(targets.workers))).expect("a worker") }
+        }
+        FaultKind::Partition => {
+            let a = u32::try_from(rng.below(u64::from(targets.workers))).expect("a worker");
+            let other = u32::try_from(rng.below(u64::from(targets.workers - 1))).expect("a worker");
+            let b = if other >= a { other + 1 } else { other };
+            Fault::Partition { a, b, one_way: rng.chance(1, 2), duration: window(rng) }
+        }
+        FaultKind::DelayControlMessages => {
+            let kind = ControlMessage::ALL[pick(rng, ControlMessage::ALL.len())];
+            let count = u32::try_from(rng.in_range(1, 3)).expect("below 4");
+            Fault::DelayControlMessages {
+                kind,
+                count,
+                extra: SimDuration::from_nanos(rng.in_range(100_000, 30_000_000)),
+            }
         }
     };
     let after = match kind {

@@ -16,6 +16,7 @@ fn targets() -> SwarmTargets {
     SwarmTargets {
         tasks: vec![task(0, 0), task(0, 1), task(1, 0), task(1, 1), task(2, 0)],
         links: vec![(task(0, 0), task(1, 0)), (task(0, 1), task(1, 1)), (task(1, 0), task(2, 0))],
+        workers: 3,
     }
 }
 

@@ -55,6 +55,11 @@ impl SimWorld {
 
     pub(super) fn on_restart(&mut self, scheduler: &mut Scheduler<Event>) {
         assert_eq!(self.job, JobStatus::Restarting, "a restart needs a failed job");
+        if self.break_cut_channel() {
+            // Deploying across a partition fails at once: another failure for the strategy.
+            self.fail_over(scheduler);
+            return;
+        }
         let latest = self.coordinator.latest_completed();
         let metadata = latest.map(|checkpoint| {
             let bytes =

@@ -8,12 +8,28 @@
 //! when every fault of the plan has struck and every window has closed; a phase-triggered
 //! fault whose step never comes keeps the run from healing.
 
-use super::{Event, SimWorld};
+use super::{Event, JobStatus, SimWorld};
 use crate::faults::{ControlMessage, Fault, Phase};
 use crate::kernel::Scheduler;
-use crate::kernel::ids::{CheckpointId, TaskId};
-use crate::kernel::time::SimDuration;
+use crate::kernel::ids::{ChannelId, CheckpointId, TaskId};
+use crate::kernel::time::{SimDuration, SimTime};
 use crate::kernel::trace::Fact;
+
+/// An active network partition between two workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Cut {
+    a: u32,
+    b: u32,
+    one_way: bool,
+    until: SimTime,
+}
+
+impl Cut {
+    /// Whether a channel from a task on worker `from` to one on worker `to` crosses it.
+    fn separates(&self, from: u32, to: u32) -> bool {
+        (from == self.a && to == self.b) || (!self.one_way && from == self.b && to == self.a)
+    }
+}
 
 /// A protocol step that just happened, as phase-triggered faults wait for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +133,30 @@ impl SimWorld {
                     }
                 }
             }
+            Fault::CrashWorker { worker } => {
+                self.record(Fact::WorkerCrashed { worker });
+                let on_worker: Vec<TaskId> = (0..self.tasks.len())
+                    .map(TaskId::from_index)
+                    .filter(|task| self.config.placement[task.index()] == worker)
+                    .collect();
+                for &task in &on_worker {
+                    self.record(Fact::TaskCrashed { task });
+                }
+                if !on_worker.is_empty() {
+                    self.fail_over(scheduler);
+                }
+            }
+            Fault::Partition { a, b, one_way, duration } => {
+                self.record(Fact::FaultInjected { index });
+                self.partitions.push(Cut { a, b, one_way, until: self.now.after(duration) });
+                if self.job == JobStatus::Running && self.break_cut_channel() {
+                    self.fail_over(scheduler);
+                }
+            }
+            Fault::DelayControlMessages { kind, count, extra } => {
+                self.record(Fact::FaultInjected { index });
+                self.delay_control[kind as usize] = (count, extra);
+            }
         }
         if window == SimDuration::ZERO {
             self.fault_lifted();
@@ -125,8 +165,27 @@ impl SimWorld {
         }
     }
 
-    /// Sends a control message after `delay` — unless the plan loses it. The latency is
-    /// drawn either way, so a lost message shifts no later draw.
+    /// Records the first channel an active partition cuts, if any, and says whether there
+    /// was one: a broken connection fails the tasks on both ends.
+    pub(super) fn break_cut_channel(&mut self) -> bool {
+        let now = self.now;
+        self.partitions.retain(|cut| cut.until > now);
+        let placement = &self.config.placement;
+        let cut = self.topology.channels.iter().position(|spec| {
+            let (from, to) = (placement[spec.sender.index()], placement[spec.receiver.index()]);
+            self.partitions.iter().any(|cut| cut.separates(from, to))
+        });
+        match cut {
+            Some(channel) => {
+                self.record(Fact::ChannelBroken { channel: ChannelId::from_index(channel) });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends a control message after `delay` — unless the plan loses it or delays it. The
+    /// latency is drawn either way, so a lost message shifts no later draw.
     pub(super) fn send_control(
         &mut self,
         kind: ControlMessage,
@@ -142,6 +201,15 @@ impl SimWorld {
             self.record(Fact::ControlMessageLost { kind: kind as u8, task, checkpoint });
             return;
         }
+        let (to_delay, extra) = &mut self.delay_control[kind as usize];
+        let delay = if *to_delay > 0 {
+            *to_delay -= 1;
+            let extra = *extra;
+            self.record(Fact::ControlMessageDelayed { kind: kind as u8, task, checkpoint });
+            delay.plus(extra)
+        } else {
+            delay
+        };
         scheduler.after(delay, event);
     }
 }

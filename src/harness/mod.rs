@@ -60,6 +60,10 @@ pub struct WorldConfig {
     /// Once every fault is lifted, a checkpoint must complete within this (zero: not
     /// checked).
     pub heal_checkpoint_within: SimDuration,
+    /// The worker each task runs on (by `TaskId`), and how many workers there are.
+    pub placement: Vec<u32>,
+    /// Workers `0..workers`.
+    pub workers: u32,
 }
 
 /// A user's protocol factory, shared by every task of a run.
@@ -236,6 +240,10 @@ pub struct SimWorld {
     lose_control: [u32; 4],
     /// Faults of the plan not yet over (struck, and their window closed).
     faults_outstanding: usize,
+    /// Per `ControlMessage` kind: how many more the plan delays, and by how much.
+    delay_control: [(u32, SimDuration); 4],
+    /// Network partitions in force (expired ones are dropped when next looked at).
+    partitions: Vec<faults::Cut>,
     /// The restart strategy and the failures it has seen.
     restarts: crate::recovery::restart::Restarts,
     /// Draws restart-delay jitter.
@@ -291,6 +299,8 @@ impl SimWorld {
             armed_faults: Vec::new(),
             lose_control: [0; 4],
             faults_outstanding: config.faults.faults.len(),
+            delay_control: [(0, SimDuration::ZERO); 4],
+            partitions: Vec::new(),
             restarts: crate::recovery::restart::Restarts::new(config.recovery.strategy),
             restart_stream: SimRng::open(seed, Stream::Restarts),
             stats: RunStats::default(),

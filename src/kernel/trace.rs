@@ -82,6 +82,12 @@ pub enum Fact {
     CheckpointFailuresExceeded { failures: u32 },
     /// The restart strategy gave up after `failures` failovers: the job failed for good.
     JobFailed { failures: u64 },
+    /// A worker crashed (each task on it is recorded as crashed too).
+    WorkerCrashed { worker: u32 },
+    /// A control message was delayed in transit (see `ControlMessageLost` for the fields).
+    ControlMessageDelayed { kind: u8, task: TaskId, checkpoint: CheckpointId },
+    /// A network partition broke `channel`'s connection: the tasks on both ends fail.
+    ChannelBroken { channel: ChannelId },
 }
 
 /// What a sent message was, as far as the trace cares.
@@ -406,6 +412,20 @@ impl Fact {
             Fact::JobFailed { failures } => {
                 out.push(31);
                 push_u64(out, failures);
+            }
+            Fact::WorkerCrashed { worker } => {
+                out.push(32);
+                push_u32(out, worker);
+            }
+            Fact::ControlMessageDelayed { kind, task, checkpoint } => {
+                out.push(33);
+                out.push(kind);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+            }
+            Fact::ChannelBroken { channel } => {
+                out.push(34);
+                push_u32(out, channel.0);
             }
             Fact::RecoveredStateCarried { task, checkpoint, records } => {
                 out.push(28);

@@ -88,6 +88,12 @@ fn describe_fault_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> String {
             format!("{failures} checkpoints failed in a row, more than tolerated: the job fails over")
         }
         Fact::WriteFailed { object } => format!("writing {} failed", object_name(object, name)),
+        Fact::WorkerCrashed { worker } => format!("worker {worker} crashed"),
+        Fact::ChannelBroken { channel } => format!("a partition broke {channel}: the tasks on both ends fail"),
+        Fact::ControlMessageDelayed { kind, task, checkpoint } => {
+            let kind = crate::faults::ControlMessage::ALL.get(usize::from(kind)).map_or("control", |kind| kind.name());
+            format!("the {kind} message of {checkpoint} to or from {} was delayed", name(task))
+        }
         Fact::ControlMessageLost { kind, task, checkpoint } => {
             let kind = crate::faults::ControlMessage::ALL.get(usize::from(kind)).map_or("control", |kind| kind.name());
             format!("the {kind} message of {checkpoint} to or from {} was lost", name(task))

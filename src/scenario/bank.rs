@@ -84,6 +84,8 @@ impl Scenario {
             bank: Some(BankConfig { opening_balances, script: self.compile_script(bank.accounts)? }),
             swarm: self.compile_swarm()?,
             heal_checkpoint_within: millis("budget.heal_checkpoint_ms", self.budget.heal_checkpoint_ms)?,
+            placement: self.compile_placement(bank.accounts as usize)?,
+            workers: self.cluster.workers,
             graph,
         };
         let task_names = (0..bank.accounts).map(|index| format!("{ACCOUNT_VERTEX}[{index}]")).collect();

@@ -65,6 +65,8 @@ impl Scenario {
             bank: None,
             swarm: self.compile_swarm()?,
             heal_checkpoint_within: millis("budget.heal_checkpoint_ms", self.budget.heal_checkpoint_ms)?,
+            placement: self.compile_placement(task_names.len())?,
+            workers: self.cluster.workers,
             graph,
         };
         Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })

@@ -8,7 +8,7 @@ use crate::dataflow::graph::{JobGraph, TaskRef};
 use crate::faults::swarm::SwarmConfig;
 use crate::faults::{Fault, FaultPlan, Phase, ScheduledFault};
 use crate::kernel::ids::CheckpointId;
-use crate::kernel::time::SimTime;
+use crate::kernel::time::{SimDuration, SimTime};
 
 /// The largest slow-storage factor and lost-message count: beyond them a fault is an outage,
 /// which other kinds model.
@@ -21,9 +21,29 @@ impl Scenario {
             .faults
             .iter()
             .enumerate()
-            .map(|(index, fault)| compile_fault(graph, index, fault))
+            .map(|(index, fault)| compile_fault(graph, self.cluster.workers, index, fault))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(FaultPlan::new(faults))
+    }
+
+    /// The worker of every task (`TaskId` order): the scenario's placement, or round robin.
+    pub(super) fn compile_placement(&self, task_count: usize) -> Result<Vec<u32>, ScenarioError> {
+        let cluster = &self.cluster;
+        if !(1..=10_000).contains(&cluster.workers) {
+            return Err(ScenarioError::at("cluster.workers", "must lie in 1..=10000"));
+        }
+        let Some(placement) = &cluster.placement else {
+            return Ok((0..task_count).map(|task| (task % cluster.workers as usize) as u32).collect());
+        };
+        if placement.len() != task_count {
+            let message = format!("places {} tasks, but the job has {task_count}", placement.len());
+            return Err(ScenarioError::at("cluster.placement", message));
+        }
+        if let Some(index) = placement.iter().position(|&worker| worker >= cluster.workers) {
+            let message = format!("no worker {}: the cluster has {}", placement[index], cluster.workers);
+            return Err(ScenarioError::at(format!("cluster.placement[{index}]"), message));
+        }
+        Ok(placement.clone())
     }
 
     /// The swarm settings, if the scenario has `[swarm]`.
@@ -43,7 +63,12 @@ impl Scenario {
     }
 }
 
-fn compile_fault(graph: &JobGraph, index: usize, section: &FaultSection) -> Result<ScheduledFault, ScenarioError> {
+fn compile_fault(
+    graph: &JobGraph,
+    workers: u32,
+    index: usize,
+    section: &FaultSection,
+) -> Result<ScheduledFault, ScenarioError> {
     let field = |name: &str| format!("faults[{index}].{name}");
     let kind = section.kind.name();
     let needs = |name: &str| ScenarioError::at(field(name), format!("a {kind} fault needs it"));
@@ -80,11 +105,7 @@ fn compile_fault(graph: &JobGraph, index: usize, section: &FaultSection) -> Resu
         }
         FaultKindName::LoseControlMessages => {
             used.extend(["message", "count"]);
-            let kind = section.message.ok_or_else(|| needs("message"))?;
-            let count = section.count.unwrap_or(1);
-            if !(1..=COUNT_MAX).contains(&count) {
-                return Err(ScenarioError::at(field("count"), format!("must lie in 1..={COUNT_MAX}")));
-            }
+            let (kind, count) = control_messages(section, &field)?;
             Fault::LoseControlMessages { kind, count }
         }
         FaultKindName::LatencySpike => {
@@ -92,6 +113,16 @@ fn compile_fault(graph: &JobGraph, index: usize, section: &FaultSection) -> Resu
             let (from, to) = (task_at("task", &section.task)?, task_at("to", &section.to)?);
             let extra = micros(&field("extra_us"), section.extra_us.ok_or_else(|| needs("extra_us"))?)?;
             Fault::LatencySpike { from, to, extra, duration: duration()? }
+        }
+        FaultKindName::CrashWorker | FaultKindName::Partition => {
+            used.extend(["worker", "to_worker", "one_way", "duration_ms"]);
+            compile_worker_fault(section, workers, &field, duration)?
+        }
+        FaultKindName::DelayControlMessages => {
+            used.extend(["message", "count", "extra_us"]);
+            let (kind, count) = control_messages(section, &field)?;
+            let extra = micros(&field("extra_us"), section.extra_us.ok_or_else(|| needs("extra_us"))?)?;
+            Fault::DelayControlMessages { kind, count, extra }
         }
     };
     let after = match section.after {
@@ -104,6 +135,52 @@ fn compile_fault(graph: &JobGraph, index: usize, section: &FaultSection) -> Resu
     refuse_stray_fields(section, &used)
         .map_err(|name| ScenarioError::at(field(name), format!("does not apply to a {kind} fault")))?;
     Ok(ScheduledFault { at, fault, after })
+}
+
+/// Which control messages, and how many (default 1).
+fn control_messages(
+    section: &FaultSection,
+    field: &dyn Fn(&str) -> String,
+) -> Result<(crate::faults::ControlMessage, u32), ScenarioError> {
+    let needs = format!("a {} fault needs it", section.kind.name());
+    let kind = section.message.ok_or_else(|| ScenarioError::at(field("message"), needs))?;
+    let count = section.count.unwrap_or(1);
+    if !(1..=COUNT_MAX).contains(&count) {
+        return Err(ScenarioError::at(field("count"), format!("must lie in 1..={COUNT_MAX}")));
+    }
+    Ok((kind, count))
+}
+
+/// A fault on workers: a crash of one, or a partition between two.
+fn compile_worker_fault(
+    section: &FaultSection,
+    workers: u32,
+    field: &dyn Fn(&str) -> String,
+    duration: impl Fn() -> Result<SimDuration, ScenarioError>,
+) -> Result<Fault, ScenarioError> {
+    let kind = section.kind.name();
+    let worker_at = |name: &str, worker: Option<u32>| -> Result<u32, ScenarioError> {
+        let worker = worker.ok_or_else(|| ScenarioError::at(field(name), format!("a {kind} fault needs it")))?;
+        if worker >= workers {
+            return Err(ScenarioError::at(field(name), format!("no worker {worker}: the cluster has {workers}")));
+        }
+        Ok(worker)
+    };
+    if section.kind == FaultKindName::CrashWorker {
+        if let Some(name) = [("to_worker", section.to_worker.is_some()), ("one_way", section.one_way.is_some())]
+            .into_iter()
+            .chain([("duration_ms", section.duration_ms.is_some())])
+            .find_map(|(name, set)| set.then_some(name))
+        {
+            return Err(ScenarioError::at(field(name), format!("does not apply to a {kind} fault")));
+        }
+        return Ok(Fault::CrashWorker { worker: worker_at("worker", section.worker)? });
+    }
+    let (a, b) = (worker_at("worker", section.worker)?, worker_at("to_worker", section.to_worker)?);
+    if a == b {
+        return Err(ScenarioError::at(field("to_worker"), "a partition needs two different workers"));
+    }
+    Ok(Fault::Partition { a, b, one_way: section.one_way.unwrap_or(false), duration: duration()? })
 }
 
 /// The protocol step a crash waits for.
@@ -149,6 +226,9 @@ fn refuse_stray_fields(section: &FaultSection, used: &[&str]) -> Result<(), &'st
         ("after", section.after.is_some()),
         ("checkpoint", section.checkpoint.is_some()),
         ("phase_task", section.phase_task.is_some()),
+        ("worker", section.worker.is_some()),
+        ("to_worker", section.to_worker.is_some()),
+        ("one_way", section.one_way.is_some()),
     ];
     match present.into_iter().find(|&(name, set)| set && !used.contains(&name)) {
         Some((name, _)) => Err(name),

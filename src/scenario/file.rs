@@ -52,6 +52,26 @@ pub struct Scenario {
     /// Swarm fault plans, drawn per seed.
     #[serde(default)]
     pub swarm: Option<SwarmSection>,
+    /// Workers, and which tasks run on each.
+    #[serde(default)]
+    pub cluster: ClusterSection,
+}
+
+/// `[cluster]`: the simulated workers (Flink's TaskManagers) the tasks are placed on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSection {
+    /// How many workers.
+    pub workers: u32,
+    /// The worker of each task, in task order (vertices in order, subtasks within each);
+    /// absent: round robin.
+    pub placement: Option<Vec<u32>>,
+}
+
+impl Default for ClusterSection {
+    fn default() -> Self {
+        ClusterSection { workers: 2, placement: None }
+    }
 }
 
 /// `[bank]`: N accounts, each paying a replayable series of random transfers to the others.
@@ -318,6 +338,15 @@ pub struct FaultSection {
     /// For `state-captured` and `acknowledged`: the task whose step it is (default: `task`).
     #[serde(default)]
     pub phase_task: Option<String>,
+    /// crash-worker: the worker; partition: one side.
+    #[serde(default)]
+    pub worker: Option<u32>,
+    /// partition: the other side.
+    #[serde(default)]
+    pub to_worker: Option<u32>,
+    /// partition: cut only the direction from `worker` to `to_worker`.
+    #[serde(default)]
+    pub one_way: Option<bool>,
 }
 
 /// A fault kind's name: the swarm's kinds.

@@ -80,6 +80,7 @@ impl ScenarioBuilder {
             bank: None,
             script: Vec::new(),
             swarm: None,
+            cluster: crate::scenario::ClusterSection::default(),
         })
     }
 

@@ -330,3 +330,57 @@ fn a_coordinator_crash_is_recovered_at_once_whatever_the_restart_strategy() {
     let outcome = survived(&scenario);
     assert_eq!(restart_times(&outcome), [(25, 25)], "a new coordinator redeploys the job at once");
 }
+
+#[test]
+fn a_worker_crash_takes_every_task_placed_on_it() {
+    // Round robin over 3 workers: worker 1 runs tasks 1, 4 and 7.
+    let mut scenario = wordcount_with(vec![FaultSection { worker: Some(1), ..fault(FaultKindName::CrashWorker, 20) }]);
+    scenario.cluster.workers = 3;
+    let outcome = survived(&scenario);
+    let all: Vec<&Fact> = facts(&outcome).collect();
+    let at = all.iter().position(|fact| matches!(fact, Fact::WorkerCrashed { worker: 1 })).expect("it struck");
+    let crashed: Vec<u32> = all[at + 1..at + 4]
+        .iter()
+        .map(|fact| match fact {
+            Fact::TaskCrashed { task } => task.0,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(crashed, [1, 4, 7]);
+    assert_eq!(outcome.stats.recoveries, 1, "one failover for the whole worker");
+}
+
+#[test]
+fn a_partition_breaks_the_channels_across_it_and_every_restart_fails_until_it_heals() {
+    let cut = FaultSection {
+        worker: Some(0),
+        to_worker: Some(1),
+        duration_ms: Some(35),
+        ..fault(FaultKindName::Partition, 10)
+    };
+    let mut scenario = wordcount_with(vec![cut.clone()]);
+    scenario.recovery.restart_delay_ms = 10;
+    let outcome = survived(&scenario);
+    let broken = facts(&outcome).filter(|fact| matches!(fact, Fact::ChannelBroken { .. })).count();
+    assert!(broken >= 3, "at the cut, then at each restart within it: {broken}");
+    assert_eq!(outcome.stats.recoveries as usize, broken);
+    // A one-way cut from worker 0 to worker 1 still breaks channels that way round.
+    let mut one_way = wordcount_with(vec![FaultSection { one_way: Some(true), ..cut }]);
+    one_way.recovery.restart_delay_ms = 10;
+    assert!(facts(&survived(&one_way)).any(|fact| matches!(fact, Fact::ChannelBroken { .. })));
+}
+
+#[test]
+fn delayed_control_messages_arrive_late_and_are_survived() {
+    for kind in [ControlMessage::Trigger, ControlMessage::Acknowledgement] {
+        let delay = FaultSection {
+            message: Some(kind),
+            count: Some(3),
+            extra_us: Some(15_000),
+            ..fault(FaultKindName::DelayControlMessages, 5)
+        };
+        let outcome = survived(&wordcount_with(vec![delay]));
+        let delayed = facts(&outcome).filter(|fact| matches!(fact, Fact::ControlMessageDelayed { .. })).count();
+        assert_eq!(delayed, 3, "{}", kind.name());
+    }
+}
