@@ -195,7 +195,9 @@ impl SimWorld {
     }
 
     pub(super) fn on_write_done(&mut self, write: WriteId, attempt: Attempt, scheduler: &mut Scheduler<Event>) {
-        let (object, bytes) = self.storage.complete_write(write);
+        let Some((object, bytes)) = self.storage.complete_write(write) else {
+            return; // Torn by a crash of its writer: it never becomes durable.
+        };
         self.record(Fact::ObjectDurable { object, bytes });
         match object {
             ObjectName::TaskState { checkpoint, task } => {

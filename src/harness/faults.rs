@@ -13,7 +13,7 @@ use crate::faults::{ControlMessage, Fault, Phase};
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{ChannelId, CheckpointId, TaskId};
 use crate::kernel::time::{SimDuration, SimTime};
-use crate::kernel::trace::Fact;
+use crate::kernel::trace::{Fact, ObjectName};
 
 /// An active network partition between two workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,10 +104,14 @@ impl SimWorld {
             Fault::CrashTask { task } => {
                 let task = self.config.graph.task_id(task).expect("fault plans are validated against the graph");
                 self.record(Fact::TaskCrashed { task });
+                self.tear_writes_of(
+                    |name| matches!(name, ObjectName::TaskState { task: writer, .. } if *writer == task),
+                );
                 self.fail_over(scheduler);
             }
             Fault::CrashCoordinator => {
                 self.record(Fact::CoordinatorCrashed);
+                self.tear_writes_of(|name| matches!(name, ObjectName::Metadata { .. }));
                 self.fail_over_to_new_coordinator(scheduler);
             }
             Fault::StorageUnavailable { duration } => {
@@ -142,6 +146,9 @@ impl SimWorld {
                 for &task in &on_worker {
                     self.record(Fact::TaskCrashed { task });
                 }
+                let placement = &self.config.placement;
+                let doomed: Vec<bool> = (0..self.tasks.len()).map(|task| placement[task] == worker).collect();
+                self.tear_writes_of(|name| matches!(name, ObjectName::TaskState { task, .. } if doomed[task.index()]));
                 if !on_worker.is_empty() {
                     self.fail_over(scheduler);
                 }
@@ -162,6 +169,13 @@ impl SimWorld {
             self.fault_lifted();
         } else {
             scheduler.after(window, Event::FaultLifted);
+        }
+    }
+
+    /// A writer crashed: its writes in progress are left torn in storage.
+    fn tear_writes_of(&mut self, writer: impl Fn(&ObjectName) -> bool) {
+        for object in self.storage.tear_pending(writer) {
+            self.record(Fact::ObjectTorn { object });
         }
     }
 

@@ -88,6 +88,9 @@ pub enum Fact {
     ControlMessageDelayed { kind: u8, task: TaskId, checkpoint: CheckpointId },
     /// A network partition broke `channel`'s connection: the tasks on both ends fail.
     ChannelBroken { channel: ChannelId },
+    /// The writer of `object` crashed mid-write: it is left torn in storage (its checksum
+    /// exposes it) and never becomes durable.
+    ObjectTorn { object: ObjectName },
 }
 
 /// What a sent message was, as far as the trace cares.
@@ -426,6 +429,10 @@ impl Fact {
             Fact::ChannelBroken { channel } => {
                 out.push(34);
                 push_u32(out, channel.0);
+            }
+            Fact::ObjectTorn { object } => {
+                out.push(35);
+                object.encode(out);
             }
             Fact::RecoveredStateCarried { task, checkpoint, records } => {
                 out.push(28);

@@ -101,7 +101,7 @@ impl CheckpointMetadata {
     }
 
     /// Little-endian bytes: the checkpoint id, the task count, then each task's
-    /// (checkpoint, task) pair.
+    /// (checkpoint, task) pair; sealed with a checksum.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16 + self.task_states.len() * 12);
         out.extend_from_slice(&self.checkpoint.0.to_le_bytes());
@@ -113,11 +113,12 @@ impl CheckpointMetadata {
             out.extend_from_slice(&checkpoint.0.to_le_bytes());
             out.extend_from_slice(&task.0.to_le_bytes());
         }
-        out
+        snapshot_object::seal(out)
     }
 
-    /// Reads back what `encode` wrote; `None` if the bytes are malformed.
+    /// Reads back what `encode` wrote; `None` if the bytes are malformed or torn.
     pub fn decode(bytes: &[u8]) -> Option<CheckpointMetadata> {
+        let bytes = snapshot_object::unseal(bytes)?;
         let word = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?));
         let checkpoint = CheckpointId(word(0)?);
         let count = usize::try_from(word(8)?).ok()?;

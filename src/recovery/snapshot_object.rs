@@ -4,8 +4,10 @@
 //! Layout (little-endian): the operator-state length (u64), the operator-state bytes, the
 //! number of input rows (u64), then 40-byte rows — input index (or, for output rows, channel
 //! id), source task, source offset, key, value — first the input channel state, then the
-//! output channel state. Recovery loads the state, re-sends the output rows on their
-//! channels, and replays the input rows, in order, before any new input.
+//! output channel state; last, the XXH3-64 checksum of everything before it, so that an
+//! object torn by a crash mid-write is refused, never loaded. Recovery loads the state,
+//! re-sends the output rows on their channels, and replays the input rows, in order, before
+//! any new input.
 
 use crate::dataflow::record::Record;
 use crate::kernel::ids::{RecordId, TaskId};
@@ -40,11 +42,13 @@ impl TaskSnapshot {
                 out.extend_from_slice(&word.to_le_bytes());
             }
         }
-        out
+        seal(out)
     }
 
-    /// Reads back what `encode` wrote; `None` if the bytes are malformed.
+    /// Reads back what `encode` wrote; `None` if the bytes are malformed or torn (the
+    /// checksum does not match).
     pub fn decode(bytes: &[u8]) -> Option<TaskSnapshot> {
+        let bytes = unseal(bytes)?;
         let word_at = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at.checked_add(8)?)?.try_into().ok()?));
         let length = usize::try_from(word_at(0)?).ok()?;
         let state = bytes.get(8..8usize.checked_add(length)?)?.to_vec();
@@ -66,4 +70,18 @@ impl TaskSnapshot {
         let output_state = decoded.split_off(input_rows);
         Some(TaskSnapshot { state, channel_state: decoded, output_state })
     }
+}
+
+/// Appends the XXH3-64 checksum of `bytes`.
+pub fn seal(mut bytes: Vec<u8>) -> Vec<u8> {
+    let checksum = xxhash_rust::xxh3::xxh3_64(&bytes);
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
+/// The contents of sealed `bytes`, or `None` if they are torn or corrupted.
+pub fn unseal(bytes: &[u8]) -> Option<&[u8]> {
+    let split = bytes.len().checked_sub(8)?;
+    let (contents, checksum) = bytes.split_at(split);
+    (xxhash_rust::xxh3::xxh3_64(contents).to_le_bytes() == checksum).then_some(contents)
 }

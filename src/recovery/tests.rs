@@ -71,3 +71,21 @@ fn a_task_snapshot_round_trips_with_channel_state_and_refuses_damage() {
     let empty = TaskSnapshot::default();
     assert_eq!(TaskSnapshot::decode(&empty.encode()), Some(empty));
 }
+
+#[test]
+fn a_torn_or_corrupted_object_is_refused_by_its_checksum() {
+    use crate::dataflow::record::Record;
+    use crate::kernel::ids::RecordId;
+    use crate::recovery::snapshot_object::TaskSnapshot;
+    let record = Record { id: RecordId { source: crate::kernel::ids::TaskId(0), offset: 3 }, key: 1, value: 2 };
+    let snapshot =
+        TaskSnapshot { state: vec![1, 2, 3, 4, 5, 6, 7, 8], channel_state: vec![(0, record)], output_state: vec![] };
+    let bytes = snapshot.encode();
+    assert_eq!(TaskSnapshot::decode(&bytes), Some(snapshot));
+    assert_eq!(TaskSnapshot::decode(&bytes[..bytes.len() / 2]), None, "torn: half of it");
+    let mut flipped = bytes.clone();
+    flipped[3] ^= 1;
+    assert_eq!(TaskSnapshot::decode(&flipped), None, "one bit flipped");
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(2), 3).encode();
+    assert_eq!(CheckpointMetadata::decode(&metadata[..metadata.len() / 2]), None);
+}

@@ -89,6 +89,7 @@ fn describe_fault_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> String {
         }
         Fact::WriteFailed { object } => format!("writing {} failed", object_name(object, name)),
         Fact::WorkerCrashed { worker } => format!("worker {worker} crashed"),
+        Fact::ObjectTorn { object } => format!("{} was left torn by its writer's crash", object_name(object, name)),
         Fact::ChannelBroken { channel } => format!("a partition broke {channel}: the tasks on both ends fail"),
         Fact::ControlMessageDelayed { kind, task, checkpoint } => {
             let kind = crate::faults::ControlMessage::ALL.get(usize::from(kind)).map_or("control", |kind| kind.name());

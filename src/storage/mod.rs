@@ -95,13 +95,31 @@ impl Storage {
         Ok((write, now.after(SimDuration::from_nanos(delay))))
     }
 
-    /// Completes a pending write: the object is durable from now on. Returns its name and size.
-    pub fn complete_write(&mut self, write: WriteId) -> (ObjectName, u64) {
-        let (name, bytes) = self.pending.remove(&write).expect("a write completes once");
+    /// Completes a pending write: the object is durable from now on. Returns its name and
+    /// size, or `None` if the write was torn before it could complete.
+    pub fn complete_write(&mut self, write: WriteId) -> Option<(ObjectName, u64)> {
+        let (name, bytes) = self.pending.remove(&write)?;
         let size = bytes.len() as u64;
         self.bytes_written += size;
         self.durable.insert(name, bytes);
-        (name, size)
+        Some((name, size))
+    }
+
+    /// The writer of every pending write that `doomed` selects crashed mid-write: each
+    /// object is left in storage torn — its first half only, which its checksum exposes —
+    /// and the write never completes. Returns their names in write order.
+    pub fn tear_pending(&mut self, doomed: impl Fn(&ObjectName) -> bool) -> Vec<ObjectName> {
+        let writes: Vec<WriteId> =
+            self.pending.iter().filter(|(_, (name, _))| doomed(name)).map(|(&id, _)| id).collect();
+        writes
+            .into_iter()
+            .map(|write| {
+                let (name, mut bytes) = self.pending.remove(&write).expect("selected above");
+                bytes.truncate(bytes.len() / 2);
+                self.durable.insert(name, bytes);
+                name
+            })
+            .collect()
     }
 
     /// The bytes of a durable object.

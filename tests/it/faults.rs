@@ -384,3 +384,37 @@ fn delayed_control_messages_arrive_late_and_are_survived() {
         assert_eq!(delayed, 3, "{}", kind.name());
     }
 }
+
+#[test]
+fn a_crash_mid_write_leaves_a_torn_object_that_is_never_restored() {
+    // The coordinator crashes while the metadata of checkpoint 2 is being written, and
+    // count[1] while its state for checkpoint 3 is.
+    let coordinator = FaultSection {
+        after: Some(PhaseName::MetadataWriteBegun),
+        checkpoint: Some(2),
+        ..fault(FaultKindName::CrashCoordinator, 0)
+    };
+    let task = FaultSection {
+        task: Some("count[1]".to_string()),
+        after: Some(PhaseName::StateCaptured),
+        checkpoint: Some(3),
+        ..fault(FaultKindName::CrashTask, 0)
+    };
+    let outcome = survived(&wordcount_with(vec![coordinator, task]));
+    let torn: Vec<ObjectName> = facts(&outcome)
+        .filter_map(|fact| match fact {
+            Fact::ObjectTorn { object } => Some(*object),
+            _ => None,
+        })
+        .collect();
+    assert!(torn.contains(&ObjectName::Metadata { checkpoint: CheckpointId(2) }), "{torn:?}");
+    assert!(torn.iter().any(|object| matches!(object, ObjectName::TaskState { checkpoint: CheckpointId(3), .. })));
+    for fact in facts(&outcome) {
+        if let Fact::TaskRestored { checkpoint: Some(checkpoint), .. } = fact {
+            assert!(![2, 3].contains(&checkpoint.0), "restored from a torn checkpoint {checkpoint}");
+        }
+        if let Fact::ObjectDurable { object, .. } = fact {
+            assert!(!torn.contains(object), "{object:?} was torn, yet became durable");
+        }
+    }
+}
