@@ -137,22 +137,7 @@ impl SimWorld {
                     }
                 }
             }
-            Fault::CrashWorker { worker } => {
-                self.record(Fact::WorkerCrashed { worker });
-                let on_worker: Vec<TaskId> = (0..self.tasks.len())
-                    .map(TaskId::from_index)
-                    .filter(|task| self.config.placement[task.index()] == worker)
-                    .collect();
-                for &task in &on_worker {
-                    self.record(Fact::TaskCrashed { task });
-                }
-                let placement = &self.config.placement;
-                let doomed: Vec<bool> = (0..self.tasks.len()).map(|task| placement[task] == worker).collect();
-                self.tear_writes_of(|name| matches!(name, ObjectName::TaskState { task, .. } if doomed[task.index()]));
-                if !on_worker.is_empty() {
-                    self.fail_over(scheduler);
-                }
-            }
+            Fault::CrashWorker { worker } => self.crash_worker(worker, scheduler),
             Fault::Partition { a, b, one_way, duration } => {
                 self.record(Fact::FaultInjected { index });
                 self.partitions.push(Cut { a, b, one_way, until: self.now.after(duration) });
@@ -169,6 +154,19 @@ impl SimWorld {
             self.fault_lifted();
         } else {
             scheduler.after(window, Event::FaultLifted);
+        }
+    }
+
+    /// Every task on `worker` dies at once: one failover.
+    fn crash_worker(&mut self, worker: u32, scheduler: &mut Scheduler<Event>) {
+        self.record(Fact::WorkerCrashed { worker });
+        let on_worker: Vec<bool> = self.config.placement.iter().map(|&placed| placed == worker).collect();
+        for (index, _) in on_worker.iter().enumerate().filter(|(_, on)| **on) {
+            self.record(Fact::TaskCrashed { task: TaskId::from_index(index) });
+        }
+        self.tear_writes_of(|name| matches!(name, ObjectName::TaskState { task, .. } if on_worker[task.index()]));
+        if on_worker.contains(&true) {
+            self.fail_over(scheduler);
         }
     }
 
