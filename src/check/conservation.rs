@@ -11,6 +11,7 @@
 //! Judged from facts: `MessageSent` (a transfer's amount), `BalanceCaptured`,
 //! `ChannelStateRecorded`, `CheckpointCompleted` and `FinalBalance`.
 
+use super::per_checkpoint::PerCheckpoint;
 use super::{BankExpectation, Invariant};
 use crate::kernel::ids::{CheckpointId, TaskId};
 use crate::kernel::trace::{Fact, MessageTag};
@@ -30,14 +31,14 @@ pub struct Conservation {
     expected: BankExpectation,
     /// Per channel, by sequence number: the amount of each transfer (0 for markers).
     amounts: Vec<Vec<i64>>,
-    pending: BTreeMap<CheckpointId, RecordedMoney>,
+    pending: PerCheckpoint<RecordedMoney>,
     final_balances: BTreeMap<TaskId, i64>,
 }
 
 impl Conservation {
     /// A checker for a bank holding `expected`.
     pub fn new(expected: BankExpectation) -> Conservation {
-        Conservation { expected, amounts: Vec::new(), pending: BTreeMap::new(), final_balances: BTreeMap::new() }
+        Conservation { expected, amounts: Vec::new(), pending: PerCheckpoint::new(), final_balances: BTreeMap::new() }
     }
 
     /// Observes one fact; returns the violation it reveals, if any.
@@ -56,7 +57,7 @@ impl Conservation {
                 None
             }
             Fact::BalanceCaptured { checkpoint, balance, .. } => {
-                let recorded = self.pending.entry(checkpoint).or_default();
+                let recorded = self.pending.entry(checkpoint);
                 recorded.balances += balance;
                 recorded.accounts += 1;
                 None
@@ -68,28 +69,19 @@ impl Conservation {
                     .and_then(|amounts| amounts.get(usize::try_from(sequence).ok()?))
                     .copied()
                     .unwrap_or(0);
-                let recorded = self.pending.entry(checkpoint).or_default();
+                let recorded = self.pending.entry(checkpoint);
                 recorded.in_flight += amount;
                 recorded.transfers += 1;
-                None
-            }
-            Fact::CheckpointCompleted { checkpoint } => {
-                let recorded = self.pending.remove(&checkpoint).unwrap_or_default();
-                self.judge(checkpoint, recorded)
-            }
-            Fact::CheckpointAborted { checkpoint, .. } => {
-                self.pending.remove(&checkpoint);
-                None
-            }
-            Fact::JobRestarted { .. } => {
-                self.pending.clear();
                 None
             }
             Fact::FinalBalance { task, balance } => {
                 self.final_balances.insert(task, balance);
                 None
             }
-            _ => None,
+            _ => {
+                let (checkpoint, recorded) = self.pending.settle(fact)?;
+                self.judge(checkpoint, recorded)
+            }
         }
     }
 

@@ -14,6 +14,7 @@
 //! says about itself is consulted. A violation names the checkpoint, the channel and the
 //! message.
 
+use super::per_checkpoint::PerCheckpoint;
 use super::{Invariant, JobShape};
 use crate::kernel::ids::{ChannelId, CheckpointId, TaskId};
 use crate::kernel::trace::Fact;
@@ -56,7 +57,7 @@ pub struct ConsistentCut {
     /// channels, not every channel of the job).
     outputs_of: Vec<Vec<ChannelId>>,
     inputs_of: Vec<Vec<ChannelId>>,
-    pending: BTreeMap<CheckpointId, CutCapture>,
+    pending: PerCheckpoint<CutCapture>,
 }
 
 impl ConsistentCut {
@@ -69,7 +70,7 @@ impl ConsistentCut {
             outputs_of[sender.index()].push(ChannelId::from_index(index));
             inputs_of[receiver.index()].push(ChannelId::from_index(index));
         }
-        ConsistentCut { shape, orphans_allowed, channels, outputs_of, inputs_of, pending: BTreeMap::new() }
+        ConsistentCut { shape, orphans_allowed, channels, outputs_of, inputs_of, pending: PerCheckpoint::new() }
     }
 
     /// Observes one fact; returns the violation it reveals, if any.
@@ -98,7 +99,7 @@ impl ConsistentCut {
                 None
             }
             Fact::ChannelStateRecorded { checkpoint, channel, sequence, .. } => {
-                let capture = self.pending.entry(checkpoint).or_default();
+                let capture = self.pending.entry(checkpoint);
                 // Recorded twice (say by sender and receiver), it would be replayed twice.
                 let fresh = capture.recorded.entry(channel).or_default().insert(sequence);
                 (!fresh).then(|| {
@@ -109,24 +110,15 @@ impl ConsistentCut {
                     (Invariant::ConsistentCut, detail)
                 })
             }
-            Fact::CheckpointCompleted { checkpoint } => {
-                let capture = self.pending.remove(&checkpoint).unwrap_or_default();
+            _ => {
+                let (checkpoint, capture) = self.pending.settle(fact)?;
                 self.judge(checkpoint, &capture).map(|detail| (Invariant::ConsistentCut, detail))
             }
-            Fact::CheckpointAborted { checkpoint, .. } => {
-                self.pending.remove(&checkpoint);
-                None
-            }
-            Fact::JobRestarted { .. } => {
-                self.pending.clear();
-                None
-            }
-            _ => None,
         }
     }
 
     fn capture(&mut self, task: TaskId, checkpoint: CheckpointId) {
-        let capture = self.pending.entry(checkpoint).or_default();
+        let capture = self.pending.entry(checkpoint);
         capture.captured.insert(task);
         let no_channels = Vec::new();
         for &channel in self.outputs_of.get(task.index()).unwrap_or(&no_channels) {

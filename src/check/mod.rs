@@ -15,6 +15,7 @@ pub mod exactly_once_state;
 pub mod final_aggregate;
 pub mod healing;
 pub mod no_loss_state;
+pub mod per_checkpoint;
 pub mod restore_equivalence;
 
 #[cfg(test)]

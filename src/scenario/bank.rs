@@ -10,7 +10,6 @@ use super::compile::{CompiledScenario, RECORDS_PER_SPLIT_MAX, SOURCE_RECORDS_MAX
 use super::file::{BankSection, Scenario, ScriptKindName, WorkloadSection};
 use crate::dataflow::graph::{EdgeSpec, JobGraph, Partitioning, VertexKind, VertexSpec};
 use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
-use crate::harness::WorldConfig;
 use crate::harness::bank::{BankConfig, ScriptedAction, ScriptedEvent};
 use crate::kernel::ids::VertexId;
 use crate::kernel::time::SimTime;
@@ -67,27 +66,16 @@ impl Scenario {
             edges: vec![EdgeSpec { from: VertexId(0), to: VertexId(0), partitioning: Partitioning::Direct }],
         };
         graph.validate().map_err(|error| ScenarioError::at("bank", error.message))?;
-        let world = WorldConfig {
-            workload: WorkloadSpec {
-                records_per_source_subtask: bank.transfers_per_account,
-                // A transfer's key is its payee among the other accounts.
-                key_count: u64::from(bank.accounts - 1),
-                key_distribution: KeyDistribution::Uniform,
-                value_max: bank.amount_max,
-            },
-            checkpoint: self.compile_checkpoint_allowing_no_interval()?,
-            network: self.compile_network()?,
-            storage: self.compile_storage()?,
-            recovery: self.compile_recovery()?,
-            faults: self.compile_faults(&graph)?,
-            protocol: self.checkpoint.protocol,
-            bank: Some(BankConfig { opening_balances, script: self.compile_script(bank.accounts)? }),
-            swarm: self.compile_swarm()?,
-            heal_checkpoint_within: millis("budget.heal_checkpoint_ms", self.budget.heal_checkpoint_ms)?,
-            placement: self.compile_placement(bank.accounts as usize)?,
-            workers: self.cluster.workers,
-            graph,
+        let workload = WorkloadSpec {
+            records_per_source_subtask: bank.transfers_per_account,
+            // A transfer's key is its payee among the other accounts.
+            key_count: u64::from(bank.accounts - 1),
+            key_distribution: KeyDistribution::Uniform,
+            value_max: bank.amount_max,
         };
+        let config = BankConfig { opening_balances, script: self.compile_script(bank.accounts)? };
+        let world =
+            self.assemble_world(graph, workload, self.compile_checkpoint_allowing_no_interval()?, Some(config))?;
         let task_names = (0..bank.accounts).map(|index| format!("{ACCOUNT_VERTEX}[{index}]")).collect();
         Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
     }

@@ -54,22 +54,35 @@ impl Scenario {
         }
         let graph = self.compile_graph()?;
         let task_names = task_names(&graph);
-        let world = WorldConfig {
-            workload: self.compile_workload()?,
-            checkpoint: self.compile_checkpoint()?,
+        let world = self.assemble_world(graph, self.compile_workload()?, self.compile_checkpoint()?, None)?;
+        Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
+    }
+
+    /// The configuration around a validated graph, workload and checkpoint settings: the
+    /// sections a job and a bank share.
+    pub(super) fn assemble_world(
+        &self,
+        graph: JobGraph,
+        workload: WorkloadSpec,
+        checkpoint: CheckpointConfig,
+        bank: Option<crate::harness::bank::BankConfig>,
+    ) -> Result<WorldConfig, ScenarioError> {
+        let task_count = graph.vertices.iter().map(|vertex| vertex.parallelism as usize).sum();
+        Ok(WorldConfig {
+            workload,
+            checkpoint,
             network: self.compile_network()?,
             storage: self.compile_storage()?,
             recovery: self.compile_recovery()?,
             faults: self.compile_faults(&graph)?,
             protocol: self.checkpoint.protocol,
-            bank: None,
+            bank,
             swarm: self.compile_swarm()?,
             heal_checkpoint_within: millis("budget.heal_checkpoint_ms", self.budget.heal_checkpoint_ms)?,
-            placement: self.compile_placement(task_names.len())?,
+            placement: self.compile_placement(task_count)?,
             workers: self.cluster.workers,
             graph,
-        };
-        Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
+        })
     }
 
     fn compile_graph(&self) -> Result<JobGraph, ScenarioError> {
