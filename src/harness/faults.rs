@@ -5,8 +5,9 @@
 //! Crashes fail the job over (`failover.rs`); a coordinator crash also replaces the
 //! coordinator with one recovered from the durable metadata store. Storage and network
 //! faults open windows in `storage/` and `net/`. The run heals — fact `FaultsLifted` —
-//! when every fault of the plan has struck and every window has closed; a phase-triggered
-//! fault whose step never comes keeps the run from healing.
+//! when every fault of the plan has struck, every window has closed and every lost or
+//! delayed control message it promised has been lost or delayed; a phase-triggered fault
+//! whose step never comes (or messages that are never sent) keeps the run from healing.
 
 use super::{Event, JobStatus, SimWorld};
 use crate::faults::{ControlMessage, Fault, Phase};
@@ -150,10 +151,20 @@ impl SimWorld {
                 self.delay_control[kind as usize] = (count, extra);
             }
         }
-        if window == SimDuration::ZERO {
+        match scheduled.fault {
+            // Over once its messages have been lost or delayed (see `send_control`).
+            Fault::LoseControlMessages { kind, .. } => self.control_faults_pending[0][kind as usize] += 1,
+            Fault::DelayControlMessages { kind, .. } => self.control_faults_pending[1][kind as usize] += 1,
+            _ if window == SimDuration::ZERO => self.fault_lifted(),
+            _ => scheduler.after(window, Event::FaultLifted),
+        }
+    }
+
+    /// The faults losing (`effect` 0) or delaying (1) control messages of `kind` have used
+    /// up their counts: they are over.
+    fn control_faults_used_up(&mut self, effect: usize, kind: ControlMessage) {
+        for _ in 0..std::mem::take(&mut self.control_faults_pending[effect][kind as usize]) {
             self.fault_lifted();
-        } else {
-            scheduler.after(window, Event::FaultLifted);
         }
     }
 
@@ -210,14 +221,21 @@ impl SimWorld {
         let to_lose = &mut self.lose_control[kind as usize];
         if *to_lose > 0 {
             *to_lose -= 1;
+            let used_up = *to_lose == 0;
             self.record(Fact::ControlMessageLost { kind: kind as u8, task, checkpoint });
+            if used_up {
+                self.control_faults_used_up(0, kind);
+            }
             return;
         }
         let (to_delay, extra) = &mut self.delay_control[kind as usize];
         let delay = if *to_delay > 0 {
             *to_delay -= 1;
-            let extra = *extra;
+            let (extra, used_up) = (*extra, *to_delay == 0);
             self.record(Fact::ControlMessageDelayed { kind: kind as u8, task, checkpoint });
+            if used_up {
+                self.control_faults_used_up(1, kind);
+            }
             delay.plus(extra)
         } else {
             delay

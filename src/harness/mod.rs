@@ -240,6 +240,9 @@ pub struct SimWorld {
     lose_control: [u32; 4],
     /// Faults of the plan not yet over (struck, and their window closed).
     faults_outstanding: usize,
+    /// Control-message faults struck whose messages are still to lose ([0]) or delay ([1]),
+    /// per `ControlMessage` kind.
+    control_faults_pending: [[u32; 4]; 2],
     /// Per `ControlMessage` kind: how many more the plan delays, and by how much.
     delay_control: [(u32, SimDuration); 4],
     /// Network partitions in force (expired ones are dropped when next looked at).
@@ -299,6 +302,7 @@ impl SimWorld {
             armed_faults: Vec::new(),
             lose_control: [0; 4],
             faults_outstanding: config.faults.faults.len(),
+            control_faults_pending: [[0; 4]; 2],
             delay_control: [(0, SimDuration::ZERO); 4],
             partitions: Vec::new(),
             restarts: crate::recovery::restart::Restarts::new(config.recovery.strategy),
@@ -432,7 +436,9 @@ fn checks(
     if config.heal_checkpoint_within == SimDuration::ZERO {
         return checks;
     }
-    checks.with_healing(config.heal_checkpoint_within)
+    // A checkpoint pending at healing may have been poisoned by a fault (a lost
+    // acknowledgement) and is only abandoned at its timeout: progress is due after that.
+    checks.with_healing(config.checkpoint.timeout.plus(config.heal_checkpoint_within))
 }
 
 /// The static shape the checkers need.

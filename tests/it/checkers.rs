@@ -214,10 +214,11 @@ fn an_account_that_keeps_its_live_balance_after_a_crash_breaks_conservation() {
 
 #[test]
 fn no_checkpoint_soon_enough_after_the_faults_are_over_is_a_liveness_failure() {
-    // Word count checkpoints every 20 ms; demanding one within 1 ms of the last crash (and
-    // its 10 ms restart) cannot be met.
+    // Word count checkpoints every 20 ms; demanding one within the checkpoint timeout (cut to
+    // 5 ms) plus 1 ms of the last crash (and its 10 ms restart) cannot be met.
     let mut scenario = load("sims/wordcount.toml");
     scenario.budget.heal_checkpoint_ms = 1;
+    scenario.checkpoint.timeout_ms = 5;
     let outcome = run(&scenario, 1, &[]);
     let found = violation(&outcome);
     assert_eq!(found.invariant, Invariant::Liveness);
