@@ -140,9 +140,10 @@ impl Outcome {
     }
 }
 
-/// Validates `scenario` and runs it with `seed`: the library entry point for property tests.
+/// Validates `scenario` and runs it with `seed` (and, with `[swarm]`, the seed's swarm
+/// plan): the library entry point for property tests.
 pub fn check(scenario: &Scenario, seed: Seed) -> Result<Outcome, ScenarioError> {
-    Ok(run_compiled(&scenario.compile()?, seed, &RunOptions::default()))
+    run_spec(&RunSpec::new(scenario.clone(), seed), false)
 }
 
 /// Like `check`, with an explicit fault plan in place of the scenario's faults.
@@ -171,7 +172,8 @@ pub fn run_spec(spec: &RunSpec, keep_facts: bool) -> Result<Outcome, ScenarioErr
     Ok(run_compiled(&spec.compile()?, spec.seed, &options))
 }
 
-/// Runs a compiled scenario with `seed`.
+/// Runs a compiled scenario with `seed`, with exactly the faults `compiled` holds:
+/// `RunSpec::compile` is where a seed's swarm plan is drawn and added.
 pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOptions) -> Outcome {
     let oracle = compute_oracle(&compiled.world, seed);
     let source_records = oracle.source_records;

@@ -1,7 +1,7 @@
 //! Shared helpers: the shipped scenarios and one-call runs.
 
 use snapsim::check::Invariant;
-use snapsim::explore::run::{Outcome, run_compiled};
+use snapsim::explore::run::{Outcome, RunSpec, run_compiled};
 use snapsim::harness::RunOptions;
 use snapsim::kernel::rng::Seed;
 use snapsim::plant::PlantedBug;
@@ -39,9 +39,14 @@ pub fn compile(scenario: &Scenario) -> CompiledScenario {
     scenario.compile().unwrap_or_else(|error| panic!("{error}"))
 }
 
+/// `scenario` validated for a run with `seed`: with `[swarm]`, the seed's plan drawn.
+fn compile_for(scenario: &Scenario, seed: u64) -> CompiledScenario {
+    RunSpec::new(scenario.clone(), Seed(seed)).compile().unwrap_or_else(|error| panic!("{error}"))
+}
+
 /// Runs `scenario` with `seed`, keeping every fact.
 pub fn run_keeping_facts(scenario: &Scenario, seed: u64) -> Outcome {
-    run_compiled(&compile(scenario), Seed(seed), &RunOptions { keep_facts: true, ..RunOptions::default() })
+    run_compiled(&compile_for(scenario, seed), Seed(seed), &RunOptions { keep_facts: true, ..RunOptions::default() })
 }
 
 /// Runs `scenario` with `seed` and `plants`.
@@ -52,5 +57,5 @@ pub fn run(scenario: &Scenario, seed: u64, plants: &[PlantedBug]) -> Outcome {
 /// Runs `scenario` with `seed` and `plants`, with the `disabled` invariants not judged.
 pub fn run_judged_without(scenario: &Scenario, seed: u64, plants: &[PlantedBug], disabled: &[Invariant]) -> Outcome {
     let options = RunOptions { plants: plants.to_vec(), disabled_checks: disabled.to_vec(), ..RunOptions::default() };
-    run_compiled(&compile(scenario), Seed(seed), &options)
+    run_compiled(&compile_for(scenario, seed), Seed(seed), &options)
 }
