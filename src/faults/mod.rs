@@ -169,9 +169,4 @@ impl FaultPlan {
         let phased = if phased > 0 { format!(", {phased} waiting for a protocol step") } else { String::new() };
         format!("{} in the plan: {}{phased}", self.faults.len(), kinds.join(", "))
     }
-
-    /// When the last fault's effect is over: from then on the run is healed.
-    pub fn healed_at(&self) -> SimTime {
-        self.faults.iter().map(ScheduledFault::lifted_at).max().unwrap_or(SimTime::ZERO)
-    }
 }

@@ -77,13 +77,14 @@ fn the_plan_of_seed_1_is_pinned() {
 }
 
 #[test]
-fn a_plan_heals_when_its_last_window_closes() {
+fn a_plan_is_sorted_and_a_window_is_lifted_when_it_closes() {
     let at = |millis| SimTime::ZERO.after(SimDuration::from_millis(millis));
     let plan = FaultPlan::new(vec![
         ScheduledFault::at(at(30), Fault::CrashCoordinator),
         ScheduledFault::at(at(10), Fault::StorageUnavailable { duration: SimDuration::from_millis(25) }),
     ]);
     assert_eq!(plan.faults[0].at, at(10), "sorted by time");
-    assert_eq!(plan.healed_at(), at(35));
-    assert_eq!(FaultPlan::default().healed_at(), SimTime::ZERO);
+    assert_eq!(plan.faults[0].lifted_at(), at(35));
+    assert_eq!(plan.faults[1].lifted_at(), at(30), "a crash is over when it strikes");
+    assert_eq!(plan.summary(), "2 in the plan: crash-coordinator x1, storage-unavailable x1");
 }
