@@ -82,6 +82,21 @@ fn load_scenario(path: &std::path::Path) -> Result<(Scenario, CompiledScenario),
 
 /// Parses `--plant` names, then reads and validates the scenario: the start of every
 /// command that runs a scenario file (exit code in `Err`).
+/// What `run` and `sweep` share about how each seed runs.
+#[derive(Debug, clap::Args)]
+pub struct RunChoices {
+    /// Plant a deliberate bug, to see the checkers catch it (repeatable).
+    #[arg(long = "plant", value_name = "NAME")]
+    pub plants: Vec<String>,
+    /// Run each seed twice and fail one whose runs differ, naming the first diverging fact.
+    #[arg(long, env = "SNAPSIM_CHECK_DETERMINISM")]
+    pub check_determinism: bool,
+    /// Draw a swarm fault plan for every seed (as a `[swarm]` section with its defaults
+    /// would, unless the scenario has one).
+    #[arg(long, env = "SNAPSIM_SWARM")]
+    pub swarm: bool,
+}
+
 /// The scenario with a default `[swarm]` section if `swarm` is asked for and it has none.
 fn with_swarm(mut scenario: crate::scenario::Scenario, swarm: bool) -> crate::scenario::Scenario {
     if swarm && scenario.swarm.is_none() {

@@ -18,26 +18,18 @@ pub struct RunArgs {
     /// The run's root seed; every random draw derives from it.
     #[arg(long, env = "SNAPSIM_SEED", default_value_t = 1)]
     seed: u64,
-    /// Plant a deliberate bug, to see the checkers catch it (repeatable).
-    #[arg(long = "plant", value_name = "NAME")]
-    plants: Vec<String>,
-    /// Run the seed twice and fail, naming the first diverging fact, if the runs differ.
-    #[arg(long, env = "SNAPSIM_CHECK_DETERMINISM")]
-    check_determinism: bool,
-    /// Draw a swarm fault plan for every seed (as a `[swarm]` section with its defaults
-    /// would, unless the scenario has one).
-    #[arg(long, env = "SNAPSIM_SWARM")]
-    swarm: bool,
+    #[command(flatten)]
+    choices: super::RunChoices,
 }
 
 /// Runs the scenario once and prints the report; returns the exit code.
 pub fn run(args: &RunArgs) -> u8 {
     let source = args.scenario.display().to_string();
-    let (scenario, compiled, plants) = match super::load_spec(&args.scenario, &args.plants) {
+    let (scenario, compiled, plants) = match super::load_spec(&args.scenario, &args.choices.plants) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let scenario = super::with_swarm(scenario, args.swarm);
+    let scenario = super::with_swarm(scenario, args.choices.swarm);
     let spec = RunSpec { plants: plants.clone(), ..RunSpec::new(scenario, Seed(args.seed)) };
     install_quiet_panic_hook();
     let guarded = match run_guarded(&spec, false) {
@@ -55,7 +47,7 @@ pub fn run(args: &RunArgs) -> u8 {
         None => print!("{}", render_panic_report(spec.seed, &guarded.verdict, &context)),
     }
     let mut passed = guarded.verdict.failure_class().is_none();
-    if args.check_determinism {
+    if args.choices.check_determinism {
         match check_determinism(&spec) {
             Ok(None) => println!("{:<13}the same seed ran twice with the same trace hash", "determinism"),
             Ok(Some(divergence)) => {

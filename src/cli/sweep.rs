@@ -46,16 +46,8 @@ pub struct SweepArgs {
     /// JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it.
     #[arg(long, env = "SNAPSIM_SHARD", value_name = "K/N")]
     shard: Option<String>,
-    /// Plant a deliberate bug (repeatable).
-    #[arg(long = "plant", value_name = "NAME")]
-    plants: Vec<String>,
-    /// Run every seed twice and fail a seed whose runs differ.
-    #[arg(long, env = "SNAPSIM_CHECK_DETERMINISM")]
-    check_determinism: bool,
-    /// Draw a swarm fault plan for every seed (as a `[swarm]` section with its defaults
-    /// would, unless the scenario has one).
-    #[arg(long, env = "SNAPSIM_SWARM")]
-    swarm: bool,
+    #[command(flatten)]
+    choices: super::RunChoices,
     /// Print plain progress lines even on a terminal.
     #[arg(long)]
     no_progress: bool,
@@ -77,7 +69,7 @@ struct Collector<'a> {
 /// Runs the sweep; returns the exit code.
 pub fn sweep(args: &SweepArgs) -> u8 {
     let source = args.scenario.display().to_string();
-    let (scenario, compiled, plants) = match super::load_spec(&args.scenario, &args.plants) {
+    let (scenario, compiled, plants) = match super::load_spec(&args.scenario, &args.choices.plants) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -97,14 +89,14 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     if jobs == 0 {
         return bad_input("--jobs: must be at least 1");
     }
-    let scenario = super::with_swarm(scenario, args.swarm);
+    let scenario = super::with_swarm(scenario, args.choices.swarm);
     let template = RunSpec { plants, ..RunSpec::new(scenario, Seed(0)) };
     let plan = SweepPlan {
         template: template.clone(),
         seeds: args.seeds,
         shard,
         stop_on_failure: args.stop_on_failure,
-        check_determinism: args.check_determinism,
+        check_determinism: args.choices.check_determinism,
     };
     let total = plan.seeds_in_shard().count() as u64;
     let collector = Collector {

@@ -52,11 +52,6 @@ impl Account {
         self.balance
     }
 
-    /// The offset of the next transfer of the series.
-    pub fn next_transfer(&self) -> u64 {
-        self.next_transfer
-    }
-
     /// Whether every transfer of the series has been paid.
     pub fn is_done_paying(&self) -> bool {
         self.next_transfer >= self.transfers

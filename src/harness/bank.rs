@@ -15,9 +15,9 @@ use super::{Event, JobStatus, SimWorld};
 use crate::dataflow::operator::TaskLogic;
 use crate::dataflow::record::{Message, Record};
 use crate::kernel::Scheduler;
-use crate::kernel::ids::{ChannelId, RecordId, TaskId};
+use crate::kernel::ids::{RecordId, TaskId};
 use crate::kernel::time::{SimDuration, SimTime};
-use crate::kernel::trace::{Fact, MessageTag};
+use crate::kernel::trace::Fact;
 use crate::protocol::coordinator::CoordinatorInput;
 
 /// A bank scenario's settings beyond the job graph.
@@ -173,25 +173,7 @@ impl SimWorld {
         let transfer = Record { id: RecordId { source: task, offset }, key: payee_index(from, to), value: amount };
         let gate = &self.topology.tasks[task.index()].outputs[0];
         let channel = gate.channels[usize::try_from(transfer.key).expect("fits usize")];
-        match latency {
-            Some(latency) => self.send_with_latency(task, channel, transfer, latency, scheduler),
-            None => self.send(task, channel, Message::Record(transfer), scheduler),
-        }
-    }
-
-    fn send_with_latency(
-        &mut self,
-        task: TaskId,
-        channel: ChannelId,
-        transfer: Record,
-        latency: SimDuration,
-        scheduler: &mut Scheduler<Event>,
-    ) {
-        let sequence = self.network.enqueue_with_latency(channel.index(), Message::Record(transfer), latency);
-        let message = MessageTag::Transfer { record: transfer.id, amount: transfer.value };
-        self.record(Fact::MessageSent { channel, sequence, message });
-        self.tasks[task.index()].outbox_len += 1;
-        self.pump(channel, scheduler);
+        self.send_with_latency(task, channel, Message::Record(transfer), latency, scheduler);
     }
 
     /// The account that initiates the snapshot being triggered: the scripted one, or one

@@ -16,6 +16,38 @@ use crate::kernel::ids::{ChannelId, CheckpointId, TaskId};
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::kernel::trace::{Fact, ObjectName};
 
+/// What the plan still does to the control messages of one kind, for one effect (lose or
+/// delay).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct ControlEffect {
+    /// Messages still to lose or delay.
+    remaining: u32,
+    /// The extra latency of a delay.
+    extra: SimDuration,
+    /// Faults that contributed: all are over when `remaining` reaches zero.
+    faults: u32,
+}
+
+impl ControlEffect {
+    /// Applies the effect to one message, if any remains: its extra latency, and how many
+    /// faults are over with it.
+    fn take_one(&mut self) -> Option<(SimDuration, u32)> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let lifted = if self.remaining == 0 { std::mem::take(&mut self.faults) } else { 0 };
+        Some((self.extra, lifted))
+    }
+}
+
+/// The control-message faults in force, per `ControlMessage` kind.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ControlFaults {
+    lose: [ControlEffect; 4],
+    delay: [ControlEffect; 4],
+}
+
 /// An active network partition between two workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Cut {
@@ -125,7 +157,9 @@ impl SimWorld {
             }
             Fault::LoseControlMessages { kind, count } => {
                 self.record(Fact::FaultInjected { index });
-                self.lose_control[kind as usize] += count;
+                let effect = &mut self.control_faults.lose[kind as usize];
+                effect.remaining += count;
+                effect.faults += 1;
             }
             Fault::LatencySpike { from, to, extra, duration } => {
                 self.record(Fact::FaultInjected { index });
@@ -148,23 +182,18 @@ impl SimWorld {
             }
             Fault::DelayControlMessages { kind, count, extra } => {
                 self.record(Fact::FaultInjected { index });
-                self.delay_control[kind as usize] = (count, extra);
+                let effect = &mut self.control_faults.delay[kind as usize];
+                // The latest delay fault of a kind sets the count and the extra latency.
+                effect.remaining = count;
+                effect.extra = extra;
+                effect.faults += 1;
             }
         }
         match scheduled.fault {
             // Over once its messages have been lost or delayed (see `send_control`).
-            Fault::LoseControlMessages { kind, .. } => self.control_faults_pending[0][kind as usize] += 1,
-            Fault::DelayControlMessages { kind, .. } => self.control_faults_pending[1][kind as usize] += 1,
+            Fault::LoseControlMessages { .. } | Fault::DelayControlMessages { .. } => {}
             _ if window == SimDuration::ZERO => self.fault_lifted(),
             _ => scheduler.after(window, Event::FaultLifted),
-        }
-    }
-
-    /// The faults losing (`effect` 0) or delaying (1) control messages of `kind` have used
-    /// up their counts: they are over.
-    fn control_faults_used_up(&mut self, effect: usize, kind: ControlMessage) {
-        for _ in 0..std::mem::take(&mut self.control_faults_pending[effect][kind as usize]) {
-            self.fault_lifted();
         }
     }
 
@@ -218,27 +247,18 @@ impl SimWorld {
         event: Event,
         scheduler: &mut Scheduler<Event>,
     ) {
-        let to_lose = &mut self.lose_control[kind as usize];
-        if *to_lose > 0 {
-            *to_lose -= 1;
-            let used_up = *to_lose == 0;
+        if let Some((_, lifted)) = self.control_faults.lose[kind as usize].take_one() {
             self.record(Fact::ControlMessageLost { kind: kind as u8, task, checkpoint });
-            if used_up {
-                self.control_faults_used_up(0, kind);
-            }
+            (0..lifted).for_each(|_| self.fault_lifted());
             return;
         }
-        let (to_delay, extra) = &mut self.delay_control[kind as usize];
-        let delay = if *to_delay > 0 {
-            *to_delay -= 1;
-            let (extra, used_up) = (*extra, *to_delay == 0);
-            self.record(Fact::ControlMessageDelayed { kind: kind as u8, task, checkpoint });
-            if used_up {
-                self.control_faults_used_up(1, kind);
+        let delay = match self.control_faults.delay[kind as usize].take_one() {
+            Some((extra, lifted)) => {
+                self.record(Fact::ControlMessageDelayed { kind: kind as u8, task, checkpoint });
+                (0..lifted).for_each(|_| self.fault_lifted());
+                delay.plus(extra)
             }
-            delay.plus(extra)
-        } else {
-            delay
+            None => delay,
         };
         scheduler.after(delay, event);
     }

@@ -236,15 +236,10 @@ pub struct SimWorld {
     initiator_stream: SimRng,
     /// Phase-triggered faults armed and waiting for their step (plan indexes).
     armed_faults: Vec<u32>,
-    /// Per `ControlMessage` kind: how many more the plan loses.
-    lose_control: [u32; 4],
+    /// The control-message faults in force: messages still to lose or delay, per kind.
+    control_faults: faults::ControlFaults,
     /// Faults of the plan not yet over (struck, and their window closed).
     faults_outstanding: usize,
-    /// Control-message faults struck whose messages are still to lose ([0]) or delay ([1]),
-    /// per `ControlMessage` kind.
-    control_faults_pending: [[u32; 4]; 2],
-    /// Per `ControlMessage` kind: how many more the plan delays, and by how much.
-    delay_control: [(u32, SimDuration); 4],
     /// Network partitions in force (expired ones are dropped when next looked at).
     partitions: Vec<faults::Cut>,
     /// The restart strategy and the failures it has seen.
@@ -300,10 +295,8 @@ impl SimWorld {
             next_initiator: None,
             initiator_stream: SimRng::open(seed, Stream::Initiators),
             armed_faults: Vec::new(),
-            lose_control: [0; 4],
+            control_faults: faults::ControlFaults::default(),
             faults_outstanding: config.faults.faults.len(),
-            control_faults_pending: [[0; 4]; 2],
-            delay_control: [(0, SimDuration::ZERO); 4],
             partitions: Vec::new(),
             restarts: crate::recovery::restart::Restarts::new(config.recovery.strategy),
             restart_stream: SimRng::open(seed, Stream::Restarts),

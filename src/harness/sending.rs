@@ -7,6 +7,7 @@ use super::{Event, SimWorld};
 use crate::dataflow::record::{Message, Record};
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{ChannelId, TaskId};
+use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, MessageTag};
 use crate::recovery::TaskRole;
 
@@ -41,7 +42,22 @@ impl SimWorld {
         message: Message,
         scheduler: &mut Scheduler<Event>,
     ) {
-        let sequence = self.network.enqueue(channel.index(), message);
+        self.send_with_latency(task, channel, message, None, scheduler);
+    }
+
+    /// `send`, with `latency` (if given) replacing the drawn one: a scripted event.
+    pub(super) fn send_with_latency(
+        &mut self,
+        task: TaskId,
+        channel: ChannelId,
+        message: Message,
+        latency: Option<SimDuration>,
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        let sequence = match latency {
+            Some(latency) => self.network.enqueue_with_latency(channel.index(), message, latency),
+            None => self.network.enqueue(channel.index(), message),
+        };
         let tag = match message {
             Message::Record(record) if self.roles[task.index()] == TaskRole::Account => {
                 MessageTag::Transfer { record: record.id, amount: record.value }

@@ -21,10 +21,9 @@ pub struct ChandyLamport {
     /// Snapshots in progress: which inputs have delivered their marker.
     in_progress: BTreeMap<CheckpointId, Vec<bool>>,
     /// Snapshots this task has started and not yet seen aborted: a marker of one of them
-    /// that is no longer in progress is late, not new.
+    /// that is no longer in progress is late, not new; a trigger older than the newest is
+    /// stale.
     started: BTreeSet<CheckpointId>,
-    /// The newest snapshot this task started by trigger or marker.
-    newest_started: Option<CheckpointId>,
     /// Every snapshot up to this one was abandoned.
     aborted_up_to: Option<CheckpointId>,
     /// Record channel state (false only in a planted bug).
@@ -38,7 +37,6 @@ impl ChandyLamport {
             ended: vec![false; input_count as usize],
             in_progress: BTreeMap::new(),
             started: BTreeSet::new(),
-            newest_started: None,
             aborted_up_to: None,
             records_channels: true,
         }
@@ -73,7 +71,6 @@ impl ChandyLamport {
     /// Records state, sends markers, and starts recording every other open input.
     fn start(&mut self, checkpoint: CheckpointId, first_input: Option<u32>, out: &mut Vec<TaskCommand>) {
         self.started.insert(checkpoint);
-        self.newest_started = self.newest_started.max(Some(checkpoint));
         out.push(TaskCommand::Snapshot { checkpoint });
         let arrived: Vec<bool> = self.ended.clone();
         if self.records_channels {
@@ -108,7 +105,7 @@ impl TaskProtocol for ChandyLamport {
             TaskInput::Trigger { checkpoint } => {
                 // Any task may initiate (a source of a job, any account of the bank). A
                 // trigger older than a snapshot already started here is stale.
-                if !self.is_obsolete(checkpoint) && self.newest_started.is_none_or(|newest| checkpoint > newest) {
+                if !self.is_obsolete(checkpoint) && self.started.last().is_none_or(|&newest| checkpoint > newest) {
                     self.start(checkpoint, None, out);
                     self.persist_if_complete(checkpoint, out);
                 }
