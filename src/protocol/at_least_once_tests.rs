@@ -1,17 +1,12 @@
 //! At-least-once barrier tracking, input by input.
 
 use super::at_least_once::AtLeastOnce;
-use super::test_support::steps;
+use super::test_support::{barrier, persist, snapshot, steps};
 use super::{TaskCommand, TaskInput};
 use crate::kernel::ids::CheckpointId;
 
-fn barrier(input: u32, checkpoint: u64) -> TaskInput {
-    TaskInput::Barrier { input, checkpoint: CheckpointId(checkpoint) }
-}
-
 fn snapshot_and_persist(checkpoint: u64) -> Vec<TaskCommand> {
-    let checkpoint = CheckpointId(checkpoint);
-    vec![TaskCommand::Snapshot { checkpoint }, TaskCommand::Persist { checkpoint }]
+    vec![snapshot(checkpoint), persist(checkpoint)]
 }
 
 #[test]

@@ -1,25 +1,8 @@
 //! Chandy-Lamport, input by input: the exact commands for each marker, end and abort.
 
 use super::chandy_lamport::ChandyLamport;
-use super::test_support::steps;
+use super::test_support::{barrier as marker, id, persist, snapshot, steps};
 use super::{TaskCommand, TaskInput};
-use crate::kernel::ids::CheckpointId;
-
-fn id(checkpoint: u64) -> CheckpointId {
-    CheckpointId(checkpoint)
-}
-
-fn marker(input: u32, checkpoint: u64) -> TaskInput {
-    TaskInput::Barrier { input, checkpoint: id(checkpoint) }
-}
-
-fn snapshot(checkpoint: u64) -> TaskCommand {
-    TaskCommand::Snapshot { checkpoint: id(checkpoint) }
-}
-
-fn persist(checkpoint: u64) -> TaskCommand {
-    TaskCommand::Persist { checkpoint: id(checkpoint) }
-}
 
 fn start(input: u32, checkpoint: u64) -> TaskCommand {
     TaskCommand::StartRecording { input, checkpoint: id(checkpoint) }

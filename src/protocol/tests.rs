@@ -1,20 +1,10 @@
 //! Protocol unit tests: aligned barriers and the coordinator, input by input.
 
-/// Feeds `inputs` one at a time to `handle`; returns the commands each input produced, so a
-/// test reads as a script: inputs on one side, the exact commands of each step on the other.
-fn steps<I: Copy, C>(inputs: &[I], mut handle: impl FnMut(I, &mut Vec<C>)) -> Vec<Vec<C>> {
-    inputs
-        .iter()
-        .map(|&input| {
-            let mut out = Vec::new();
-            handle(input, &mut out);
-            out
-        })
-        .collect()
-}
+use super::test_support::script as steps;
 
 mod aligned {
     use super::super::aligned::AlignedBarriers;
+    use super::super::test_support::{barrier, persist, snapshot};
     use super::super::{TaskCommand, TaskInput, TaskProtocol};
     use super::steps;
     use crate::kernel::ids::CheckpointId;
@@ -31,10 +21,6 @@ mod aligned {
         TaskInput::Trigger { checkpoint: CheckpointId(checkpoint) }
     }
 
-    fn barrier(input: u32, checkpoint: u64) -> TaskInput {
-        TaskInput::Barrier { input, checkpoint: CheckpointId(checkpoint) }
-    }
-
     fn ended(input: u32) -> TaskInput {
         TaskInput::InputEnded { input }
     }
@@ -49,14 +35,6 @@ mod aligned {
 
     fn block(input: u32, checkpoint: u64) -> TaskCommand {
         TaskCommand::BlockInput { input, checkpoint: CheckpointId(checkpoint) }
-    }
-
-    fn snapshot(checkpoint: u64) -> TaskCommand {
-        TaskCommand::Snapshot { checkpoint: CheckpointId(checkpoint) }
-    }
-
-    fn persist(checkpoint: u64) -> TaskCommand {
-        TaskCommand::Persist { checkpoint: CheckpointId(checkpoint) }
     }
 
     fn decline(checkpoint: u64) -> TaskCommand {

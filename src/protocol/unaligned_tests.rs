@@ -1,17 +1,8 @@
 //! Unaligned checkpoints, input by input.
 
-use super::test_support::steps;
+use super::test_support::{barrier, id, steps};
 use super::unaligned::UnalignedBarriers;
 use super::{TaskCommand, TaskInput, TaskProtocol};
-use crate::kernel::ids::CheckpointId;
-
-fn id(checkpoint: u64) -> CheckpointId {
-    CheckpointId(checkpoint)
-}
-
-fn barrier(input: u32, checkpoint: u64) -> TaskInput {
-    TaskInput::Barrier { input, checkpoint: id(checkpoint) }
-}
 
 #[test]
 fn barriers_are_priority_events() {
