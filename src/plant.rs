@@ -37,10 +37,14 @@ pub enum PlantedBug {
     /// draws), so the same seed runs differently twice: what the determinism self-check
     /// exists to catch.
     LeakProcessState,
+    /// Region failover redeploys the failed region with empty state instead of restoring
+    /// the latest checkpoint (FLINK-10712): sources start over from offset 0 and keyed
+    /// state is lost, inside that region only.
+    RegionRestartWithoutState,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 8] = [
+pub const ALL_PLANTS: [PlantedBug; 9] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -49,6 +53,7 @@ pub const ALL_PLANTS: [PlantedBug; 8] = [
     PlantedBug::SkipChannelState,
     PlantedBug::BreakFifo,
     PlantedBug::LeakProcessState,
+    PlantedBug::RegionRestartWithoutState,
 ];
 
 impl PlantedBug {
@@ -63,6 +68,7 @@ impl PlantedBug {
             PlantedBug::SkipChannelState => "skip-channel-state",
             PlantedBug::BreakFifo => "break-fifo",
             PlantedBug::LeakProcessState => "leak-process-state",
+            PlantedBug::RegionRestartWithoutState => "region-restart-without-state",
         }
     }
 
@@ -77,15 +83,19 @@ impl PlantedBug {
             PlantedBug::SkipChannelState => "Chandy-Lamport snapshots record no channel state",
             PlantedBug::BreakFifo => "channels may deliver a message before earlier ones",
             PlantedBug::LeakProcessState => "a process-wide counter leaks into every run",
+            PlantedBug::RegionRestartWithoutState => {
+                "region failover redeploys the failed region with empty state (FLINK-10712)"
+            }
         }
     }
 
     /// Whether the bug lives in recovery, and so does nothing unless something fails.
     pub fn needs_a_failure(self) -> bool {
         match self {
-            PlantedBug::ForgetSourceRewind | PlantedBug::SkipKeyedStateRestore | PlantedBug::RestoreNeighbourState => {
-                true
-            }
+            PlantedBug::ForgetSourceRewind
+            | PlantedBug::SkipKeyedStateRestore
+            | PlantedBug::RestoreNeighbourState
+            | PlantedBug::RegionRestartWithoutState => true,
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState

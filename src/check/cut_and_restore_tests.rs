@@ -14,7 +14,7 @@ const CHANNEL: ChannelId = ChannelId(0);
 const CHECKPOINT: CheckpointId = CheckpointId(1);
 
 fn judge(facts: &[Fact]) -> Option<Violation> {
-    let shape = JobShape { task_count: 2, channel_ends: vec![(P, Q)] };
+    let shape = JobShape { task_count: 2, channel_ends: vec![(P, Q)], regions: vec![vec![P, Q]] };
     let disabled = vec![Invariant::ExactlyOnceState, Invariant::FinalAggregate];
     let mut checks = Checks::new(ExpectedTotals::default(), shape, crate::protocol::Guarantee::ExactlyOnce, disabled);
     for (index, fact) in facts.iter().enumerate() {
@@ -168,7 +168,7 @@ fn a_restore_left_unfinished_at_the_end_is_caught() {
 fn a_restore_from_another_checkpoint_than_the_restart_is_caught() {
     let other = Fact::TaskRestored { task: P, checkpoint: Some(CheckpointId(2)), digest: 10 };
     let facts = [restart_history(), vec![other]].concat();
-    assert_violation(judge(&facts), Invariant::RestoreEquivalence, "while the job restarted from");
+    assert_violation(judge(&facts), Invariant::RestoreEquivalence, "while it restarted from");
 }
 
 #[test]
@@ -182,7 +182,7 @@ fn a_fresh_start_that_loads_state_is_caught() {
 /// q. `facts` is judged with one of consistent-cut and conservation switched off, so each
 /// must reject the paper's two wrong recordings on its own.
 fn judge_token(facts: &[Fact], judged: Invariant) -> Option<Violation> {
-    let shape = JobShape { task_count: 2, channel_ends: vec![(P, Q)] };
+    let shape = JobShape { task_count: 2, channel_ends: vec![(P, Q)], regions: vec![vec![P, Q]] };
     let expected = ExpectedTotals {
         bank: Some(super::BankExpectation { total: 1, final_balances: None }),
         ..ExpectedTotals::default()
@@ -251,4 +251,63 @@ fn the_papers_correct_token_recordings_pass() {
             assert_eq!(judge_token(&facts, judged), None, "{judged}");
         }
     }
+}
+
+/// Region failover: p and q in two pipelined regions (no channel between them).
+fn judge_regions(facts: &[Fact]) -> Option<Violation> {
+    let shape = JobShape { task_count: 2, channel_ends: Vec::new(), regions: vec![vec![P], vec![Q]] };
+    let disabled = vec![Invariant::ExactlyOnceState, Invariant::FinalAggregate];
+    let mut checks = Checks::new(ExpectedTotals::default(), shape, crate::protocol::Guarantee::ExactlyOnce, disabled);
+    for (index, fact) in facts.iter().enumerate() {
+        checks.observe(SimTime::from_nanos(index as u64), index as u64, fact);
+    }
+    checks.finish(RunEnd { stop: Stop::Finished, time: SimTime::from_nanos(facts.len() as u64) });
+    checks.take_violation()
+}
+
+fn region_restart(region: u32) -> Fact {
+    Fact::RegionRestarted { region, attempt: Attempt(1), checkpoint: Some(CHECKPOINT) }
+}
+
+/// p reads offset 0 and captures at offset 1; q captures; p's region (0) restarts.
+fn region_history() -> Vec<Fact> {
+    vec![read(0), captured(P, 10), captured(Q, 20), read(1), region_restart(0)]
+}
+
+#[test]
+fn a_region_restart_restores_its_tasks_while_the_others_run_on() {
+    let q_reads = Fact::SourceRead { task: Q, offset: 7 };
+    let facts = [region_history(), vec![q_reads, restored(P, 10), read(1)]].concat();
+    assert_eq!(judge_regions(&facts), None);
+}
+
+#[test]
+fn a_task_of_a_restarted_region_that_acts_before_its_restore_is_caught() {
+    let facts = [region_history(), vec![read(1)]].concat();
+    assert_violation(judge_regions(&facts), Invariant::RestoreEquivalence, "without restoring");
+}
+
+#[test]
+fn a_task_restored_outside_the_restarted_region_is_caught() {
+    let facts = [region_history(), vec![restored(P, 10), restored(Q, 20)]].concat();
+    assert_violation(judge_regions(&facts), Invariant::RestoreEquivalence, "without a restart");
+}
+
+#[test]
+fn a_region_restarted_twice_before_its_restore_is_caught() {
+    let facts = [region_history(), vec![region_restart(0)]].concat();
+    assert_violation(judge_regions(&facts), Invariant::RestoreEquivalence, "region 0 restarted again");
+}
+
+#[test]
+fn a_region_restarted_fresh_instead_of_from_its_checkpoint_is_caught() {
+    let fresh = Fact::TaskRestored { task: P, checkpoint: None, digest: 0 };
+    let facts = [region_history(), vec![fresh]].concat();
+    assert_violation(judge_regions(&facts), Invariant::RestoreEquivalence, "while it restarted from");
+}
+
+#[test]
+fn a_restart_of_a_region_the_job_does_not_have_is_caught() {
+    let facts = [region_history()[..4].to_vec(), vec![region_restart(5)]].concat();
+    assert_violation(judge_regions(&facts), Invariant::RestoreEquivalence, "no such pipelined region");
 }

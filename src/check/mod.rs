@@ -176,6 +176,8 @@ pub struct JobShape {
     pub task_count: usize,
     /// Per channel (by `ChannelId`): its sending and receiving task.
     pub channel_ends: Vec<(TaskId, TaskId)>,
+    /// Per pipelined region (by number, as `RegionRestarted` names it): its tasks.
+    pub regions: Vec<Vec<TaskId>>,
 }
 
 /// How the run loop ended, as the end-of-run checks need it.

@@ -3,14 +3,16 @@
 //! reached when it captured that state.
 //!
 //! Judged from facts: `StateCaptured` digests and the `SourceRead` offsets before a capture
-//! on one side; `JobRestarted`, `TaskRestored` digests and the first `SourceRead` after a
-//! restore on the other. A task that acts again after a restart (reads, applies, sends)
-//! without a `TaskRestored` is a violation too, as is a run that ends with one missing.
+//! on one side; `JobRestarted` (every task) or `RegionRestarted` (the region's tasks, from
+//! the job's shape), `TaskRestored` digests and the first `SourceRead` after a restore on
+//! the other. A task that acts again after a restart (reads, applies, sends) without a
+//! `TaskRestored` is a violation too, as is a run that ends with one missing. Tasks outside
+//! a restarted region keep running untouched.
 
 use super::{Invariant, JobShape};
 use crate::kernel::ids::{CheckpointId, TaskId};
 use crate::kernel::trace::{Fact, ObjectName};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// The restore-equivalence checker.
@@ -20,8 +22,9 @@ pub struct RestoreEquivalence {
     captured: BTreeMap<(CheckpointId, TaskId), (u64, u64)>,
     /// Per task: the offset its next source read must have.
     next_read: Vec<u64>,
-    /// The checkpoint of the restart in progress, and the tasks not restored yet.
-    restoring: Option<(Option<CheckpointId>, BTreeSet<TaskId>)>,
+    /// The tasks a restart in progress has not restored yet, each with the checkpoint its
+    /// job or region restarted from.
+    restoring: BTreeMap<TaskId, Option<CheckpointId>>,
     /// Per task restored from a checkpoint: the offset its first read must have.
     expected_read: BTreeMap<TaskId, u64>,
 }
@@ -34,7 +37,7 @@ impl RestoreEquivalence {
             shape,
             captured: BTreeMap::new(),
             next_read,
-            restoring: None,
+            restoring: BTreeMap::new(),
             expected_read: BTreeMap::new(),
         }
     }
@@ -52,7 +55,14 @@ impl RestoreEquivalence {
                 self.captured.remove(&(checkpoint, task));
                 None
             }
-            Fact::JobRestarted { checkpoint, .. } => self.on_restart(checkpoint),
+            Fact::JobRestarted { checkpoint, .. } => {
+                let every_task: Vec<TaskId> = (0..self.shape.task_count).map(TaskId::from_index).collect();
+                self.on_restart("the job", &every_task, checkpoint)
+            }
+            Fact::RegionRestarted { region, checkpoint, .. } => match self.shape.regions.get(region as usize) {
+                Some(members) => self.on_restart(&format!("region {region}"), &members.clone(), checkpoint),
+                None => Some(format!("region {region} restarted, but the job has no such pipelined region")),
+            },
             Fact::TaskRestored { task, checkpoint, digest } => self.on_restored(task, checkpoint, digest),
             Fact::SourceRead { task, offset } => self.acted(task).or_else(|| self.on_read(task, offset)),
             Fact::RecordApplied { task, .. } => self.acted(task),
@@ -64,33 +74,29 @@ impl RestoreEquivalence {
 
     /// The end-of-run check: no restart may be left with a task never restored.
     pub fn finish(&self) -> Option<(Invariant, String)> {
-        let (_, pending) = self.restoring.as_ref()?;
-        let task = pending.first()?;
-        Some((Invariant::RestoreEquivalence, format!("the job restarted, but {task} was never restored")))
+        let task = self.restoring.keys().next()?;
+        Some((Invariant::RestoreEquivalence, format!("{task} was restarted, but never restored")))
     }
 
-    fn on_restart(&mut self, checkpoint: Option<CheckpointId>) -> Option<String> {
-        if let Some((_, pending)) = &self.restoring
-            && let Some(task) = pending.first()
-        {
-            return Some(format!("the job restarted again before {task} was restored"));
+    /// `what` (the job, or a region) restarted `tasks` from `checkpoint`.
+    fn on_restart(&mut self, what: &str, tasks: &[TaskId], checkpoint: Option<CheckpointId>) -> Option<String> {
+        if let Some(task) = tasks.iter().find(|task| self.restoring.contains_key(task)) {
+            return Some(format!("{what} restarted again before {task} was restored"));
         }
-        let pending: BTreeSet<TaskId> = (0..self.shape.task_count).map(TaskId::from_index).collect();
-        self.restoring = (!pending.is_empty()).then_some((checkpoint, pending));
-        self.expected_read.clear();
+        for &task in tasks {
+            self.restoring.insert(task, checkpoint);
+            self.expected_read.remove(&task);
+        }
         None
     }
 
     fn on_restored(&mut self, task: TaskId, checkpoint: Option<CheckpointId>, digest: u64) -> Option<String> {
-        let Some((restart_checkpoint, pending)) = &mut self.restoring else {
+        let Some(restart_checkpoint) = self.restoring.remove(&task) else {
             return Some(format!("{task} restored state without a restart"));
         };
-        if checkpoint != *restart_checkpoint {
-            return Some(format!("{task} restored {checkpoint:?} while the job restarted from {restart_checkpoint:?}"));
-        }
-        pending.remove(&task);
-        if pending.is_empty() {
-            self.restoring = None;
+        if checkpoint != restart_checkpoint {
+            let (loaded, wanted) = (described(checkpoint), described(restart_checkpoint));
+            return Some(format!("{task} restored {loaded} while it restarted from {wanted}"));
         }
         let Some(checkpoint) = checkpoint else {
             self.set_next_read(task, 0);
@@ -108,8 +114,7 @@ impl RestoreEquivalence {
 
     /// A task that does anything after a restart must have been restored first.
     fn acted(&self, task: TaskId) -> Option<String> {
-        let (_, pending) = self.restoring.as_ref()?;
-        pending.contains(&task).then(|| format!("{task} ran after the restart without restoring its state"))
+        self.restoring.contains_key(&task).then(|| format!("{task} ran after the restart without restoring its state"))
     }
 
     fn set_next_read(&mut self, task: TaskId, offset: u64) {
@@ -128,4 +133,9 @@ impl RestoreEquivalence {
             )
         })
     }
+}
+
+/// A restore's origin in words: a checkpoint, or a fresh start.
+fn described(checkpoint: Option<CheckpointId>) -> String {
+    checkpoint.map_or_else(|| "nothing (a fresh start)".to_string(), |checkpoint| checkpoint.to_string())
 }

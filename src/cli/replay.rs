@@ -158,6 +158,8 @@ fn is_milestone(fact: &Fact) -> bool {
             | Fact::CheckpointAborted { .. }
             | Fact::TaskCrashed { .. }
             | Fact::JobRestarted { .. }
+            | Fact::RegionFailedOver { .. }
+            | Fact::RegionRestarted { .. }
             | Fact::TaskRestored { .. }
     )
 }
@@ -199,7 +201,9 @@ fn mentions_checkpoint(fact: &Fact, id: u64) -> bool {
         Fact::ObjectDurable { object, .. } | Fact::ObjectDeleted { object } => match object {
             ObjectName::TaskState { checkpoint, .. } | ObjectName::Metadata { checkpoint } => Some(checkpoint),
         },
-        Fact::JobRestarted { checkpoint, .. } | Fact::TaskRestored { checkpoint, .. } => checkpoint,
+        Fact::JobRestarted { checkpoint, .. }
+        | Fact::RegionRestarted { checkpoint, .. }
+        | Fact::TaskRestored { checkpoint, .. } => checkpoint,
         _ => None,
     };
     checkpoint.is_some_and(|checkpoint| checkpoint.0 == id)

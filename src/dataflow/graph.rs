@@ -154,6 +154,14 @@ pub struct Topology {
     pub channels: Vec<ChannelSpec>,
 }
 
+impl Topology {
+    /// The pipelined regions: subtasks joined by channels fail over together.
+    pub fn regions(&self) -> super::regions::Regions {
+        let ends = self.channels.iter().map(|channel| (channel.sender, channel.receiver));
+        super::regions::Regions::of(self.tasks.len(), ends)
+    }
+}
+
 impl JobGraph {
     /// The task `reference` names, if the vertex exists and has that subtask.
     pub fn task_id(&self, reference: TaskRef) -> Option<TaskId> {

@@ -10,6 +10,7 @@ pub mod join;
 pub mod keyed;
 pub mod operator;
 pub mod record;
+pub mod regions;
 pub mod sink;
 pub mod source;
 pub mod state_codec;

@@ -244,3 +244,31 @@ fn a_join_needs_two_hash_inputs_from_two_vertices() {
     let rebalanced = join_graph(vec![edge(0, 2, Partitioning::Hash), edge(1, 2, Partitioning::Rebalance)]);
     assert_eq!(rebalanced.validate().map_err(|error| error.part), Err(GraphPart::Edge(1)));
 }
+
+mod regions {
+    use crate::dataflow::regions::Regions;
+    use crate::kernel::ids::TaskId;
+
+    fn task(index: usize) -> TaskId {
+        TaskId::from_index(index)
+    }
+
+    #[test]
+    fn subtasks_joined_by_channels_share_a_region_numbered_by_its_lowest_task() {
+        // 0→3, 1→4 (two forward chains), 2 alone, 5→1 joins 5 to the second chain.
+        let regions = Regions::of(6, [(task(0), task(3)), (task(1), task(4)), (task(5), task(1))]);
+        assert_eq!(regions.count(), 3);
+        assert_eq!(regions.members(0), &[task(0), task(3)]);
+        assert_eq!(regions.members(1), &[task(1), task(4), task(5)]);
+        assert_eq!(regions.members(2), &[task(2)]);
+        assert_eq!(regions.of_task(task(5)), 1);
+    }
+
+    #[test]
+    fn an_all_to_all_exchange_makes_one_region() {
+        let ends = (0..2).flat_map(|sender| (2..5).map(move |receiver| (task(sender), task(receiver))));
+        let regions = Regions::of(5, ends);
+        assert_eq!(regions.count(), 1);
+        assert_eq!(regions.members(0).len(), 5);
+    }
+}

@@ -26,8 +26,9 @@ use std::fmt;
 pub const RUN_FILE_MAGIC: [u8; 8] = *b"SNAPRUN\0";
 
 /// The format version this build writes and reads. 2: scenarios gained `bank` and
-/// `script` (the bank scenario), and facts the bank's kinds.
-pub const RUN_FILE_VERSION: u32 = 2;
+/// `script` (the bank scenario), and facts the bank's kinds. 3: `[recovery]` gained
+/// `failover`, and facts the region failover kinds.
+pub const RUN_FILE_VERSION: u32 = 3;
 
 /// The usual file name ending.
 pub const RUN_FILE_EXTENSION: &str = "snaprun";

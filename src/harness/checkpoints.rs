@@ -60,7 +60,9 @@ impl SimWorld {
                 let event = Event::AcknowledgeReceived { task, checkpoint };
                 self.send_control(ControlMessage::Acknowledgement, task, checkpoint, delay, event, scheduler);
             }
-            TaskCommand::SetTimer { at } => scheduler.at(at, Event::ProtocolTimer { task, attempt: self.attempt }),
+            TaskCommand::SetTimer { at } => {
+                scheduler.at(at, Event::ProtocolTimer { task, attempt: self.tasks[task.index()].attempt })
+            }
             TaskCommand::Decline { checkpoint } => {
                 self.tasks[task.index()].captured.remove(&checkpoint);
                 // A protocol declines for task-side reasons (an input ended): not counted.
@@ -140,7 +142,8 @@ impl SimWorld {
             );
             let message = MessageTag::Barrier { checkpoint };
             self.record(Fact::MessageSent { channel, sequence: sent.sequence, message });
-            scheduler.at(sent.arrival, Event::Arrival { channel, sequence: sent.sequence, attempt: self.attempt });
+            let attempt = self.tasks[self.receiver_of(channel).index()].attempt;
+            scheduler.at(sent.arrival, Event::Arrival { channel, sequence: sent.sequence, attempt });
             for (sequence, message) in overtaken {
                 if let Message::Record(record) = message {
                     let snapshot = self.tasks[task.index()].captured.get_mut(&checkpoint).expect("captured above");
@@ -181,7 +184,14 @@ impl SimWorld {
     /// declines its checkpoint, the coordinator aborts one whose metadata it was.
     fn write_object(&mut self, name: ObjectName, bytes: Vec<u8>, scheduler: &mut Scheduler<Event>) {
         match self.storage.begin_write(name, bytes, self.now, &mut self.storage_stream) {
-            Ok((write, durable_at)) => scheduler.at(durable_at, Event::WriteDone { write, attempt: self.attempt }),
+            Ok((write, durable_at)) => {
+                // A task's write carries its writer's attempt; the coordinator's, the job's.
+                let attempt = match name {
+                    ObjectName::TaskState { task, .. } => self.tasks[task.index()].attempt,
+                    ObjectName::Metadata { .. } => self.attempt,
+                };
+                scheduler.at(durable_at, Event::WriteDone { write, attempt });
+            }
             Err(WriteRefused) => {
                 self.record(Fact::WriteFailed { object: name });
                 match name {
@@ -201,7 +211,7 @@ impl SimWorld {
         self.record(Fact::ObjectDurable { object, bytes });
         match object {
             ObjectName::TaskState { checkpoint, task } => {
-                if self.is_current(attempt) {
+                if self.is_live(task, attempt) {
                     self.run_protocol(task, TaskInput::StatePersisted { checkpoint }, scheduler);
                 }
             }
@@ -288,7 +298,7 @@ impl SimWorld {
                 // one after a control-message latency.
                 let delay = if self.next_initiator.is_some() { SimDuration::ZERO } else { self.control_latency() };
                 let task = self.initiator();
-                let event = Event::TriggerReceived { task, checkpoint, attempt: self.attempt };
+                let event = Event::TriggerReceived { task, checkpoint, attempt: self.tasks[task.index()].attempt };
                 self.send_control(ControlMessage::Trigger, task, checkpoint, delay, event, scheduler);
             }
             CoordinatorCommand::TriggerSources { checkpoint } => {
@@ -297,7 +307,8 @@ impl SimWorld {
                     if self.roles[index] == TaskRole::Source {
                         let delay = self.control_latency();
                         let task = TaskId::from_index(index);
-                        let event = Event::TriggerReceived { task, checkpoint, attempt: self.attempt };
+                        let event =
+                            Event::TriggerReceived { task, checkpoint, attempt: self.tasks[task.index()].attempt };
                         self.send_control(ControlMessage::Trigger, task, checkpoint, delay, event, scheduler);
                     }
                 }
@@ -331,9 +342,12 @@ impl SimWorld {
                 self.close_bank_if_done(scheduler);
                 if self.job == super::JobStatus::Running {
                     for index in 0..self.tasks.len() {
+                        if self.tasks[index].status == TaskStatus::Down {
+                            continue; // Its region failed over: it hears of nothing until restored.
+                        }
                         let delay = self.control_latency();
                         let task = TaskId::from_index(index);
-                        let event = Event::AbortReceived { task, checkpoint, attempt: self.attempt };
+                        let event = Event::AbortReceived { task, checkpoint, attempt: self.tasks[index].attempt };
                         self.send_control(ControlMessage::AbortNotice, task, checkpoint, delay, event, scheduler);
                     }
                 }

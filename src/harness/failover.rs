@@ -1,20 +1,114 @@
-//! Crash and restart: a failed task fails the whole job over; the restart strategy decides
-//! whether and when it restarts (or fails it for good); at the restart every task is
-//! restored as recovery plans it, and every channel is emptied.
+//! Crash and restart. Under the `region` failover strategy a failed task fails over only
+//! its pipelined region (`dataflow/regions.rs`): the region's tasks go down, the rest keep
+//! running, and at the region's restart its tasks are restored and its channels emptied.
+//! Under `full` — and whenever the failed regions are the whole job, the coordinator
+//! crashed, or too many checkpoints failed — the whole job fails over: every task is
+//! restored and every channel emptied. Either way the restart strategy decides whether and
+//! when the restart comes (or fails the job for good).
 
 use super::tasks::TaskStatus;
 use super::{Event, JobStatus, SimWorld};
+use crate::dataflow::graph::ChannelSpec;
 use crate::dataflow::record::Message;
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{Attempt, ChannelId, TaskId};
 use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
+use crate::plant::PlantedBug;
 use crate::protocol::coordinator::CoordinatorInput;
 use crate::recovery::restart::{RestartDecision, Restarts};
 use crate::recovery::snapshot_object::TaskSnapshot;
-use crate::recovery::{CheckpointMetadata, RestoreAction, plan_restore};
+use crate::recovery::{CheckpointMetadata, FailoverStrategy, RestoreAction, plan_restore};
 
 impl SimWorld {
+    /// `failed` tasks failed (crashed, or lost a connection): their regions fail over, or
+    /// the whole job does.
+    pub(super) fn fail_tasks(&mut self, failed: &[TaskId], scheduler: &mut Scheduler<Event>) {
+        match self.regions_to_fail(failed) {
+            Some(regions) => self.fail_over_regions(&regions, scheduler),
+            None => self.fail_over(scheduler),
+        }
+    }
+
+    /// The regions a failure of `failed` restarts, or `None` for the whole job: under full
+    /// failover, while the whole job is restarting, or when they are every region anyway.
+    fn regions_to_fail(&self, failed: &[TaskId]) -> Option<Vec<u32>> {
+        if self.config.recovery.failover == FailoverStrategy::Full || self.job != JobStatus::Running {
+            return None;
+        }
+        let mut regions: Vec<u32> = failed.iter().map(|&task| self.regions.of_task(task)).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        (regions.len() < self.regions.count()).then_some(regions)
+    }
+
+    /// Region failover: the tasks of `regions` go down (pending checkpoints abort) while the
+    /// others keep running; the restart strategy decides when the regions restart — each
+    /// on its own, so that a later failure of one postpones only that one.
+    fn fail_over_regions(&mut self, regions: &[u32], scheduler: &mut Scheduler<Event>) {
+        let decision = self.restarts.on_failure(self.now, &mut self.restart_stream);
+        self.stats.recoveries += 1;
+        self.attempt = Attempt(self.attempt.0 + 1);
+        for &region in regions {
+            self.record(Fact::RegionFailedOver { region, attempt: self.attempt });
+            for &task in self.regions.members(region) {
+                let runtime = &mut self.tasks[task.index()];
+                if runtime.status == TaskStatus::Finished {
+                    self.finished_tasks -= 1;
+                }
+                runtime.status = TaskStatus::Down;
+                runtime.attempt = self.attempt;
+            }
+        }
+        self.tell_coordinator(CoordinatorInput::RegionFailed, scheduler);
+        match decision {
+            RestartDecision::RestartAfter(delay) => {
+                for &region in regions {
+                    scheduler.after(delay, Event::RegionRestart { region, attempt: self.attempt });
+                }
+            }
+            RestartDecision::GiveUp => {
+                self.job = JobStatus::Failed;
+                self.record(Fact::JobFailed { failures: self.stats.recoveries });
+            }
+        }
+    }
+
+    /// Restarts `region` from the latest completed checkpoint — unless it failed again
+    /// since (`attempt` is no longer its tasks'), or the whole job failed over meanwhile.
+    pub(super) fn on_region_restart(&mut self, region: u32, attempt: Attempt, scheduler: &mut Scheduler<Event>) {
+        let members = self.regions.members(region).to_vec();
+        if self.job != JobStatus::Running || members.iter().any(|task| self.tasks[task.index()].attempt != attempt) {
+            return;
+        }
+        let in_region = |spec: &ChannelSpec| members.contains(&spec.sender);
+        if let Some(channel) = self.first_cut_channel(in_region) {
+            // Deploying across a partition fails at once: another failure for the strategy.
+            self.record(Fact::ChannelBroken { channel });
+            self.fail_over_regions(&[region], scheduler);
+            return;
+        }
+        let latest = self.coordinator.latest_completed();
+        self.record(Fact::RegionRestarted { region, attempt, checkpoint: latest });
+        let metadata = if self.plants.contains(&PlantedBug::RegionRestartWithoutState) {
+            None // FLINK-10712: the region is redeployed with empty state.
+        } else {
+            self.latest_metadata()
+        };
+        self.reset_channels(|spec| members.contains(&spec.sender));
+        let plan = plan_restore(metadata.as_ref(), &self.roles, &self.plants);
+        for &task in &members {
+            self.restore_task(task, plan[task.index()]);
+        }
+        self.resend_output_state(&members, scheduler);
+        let all_running = self.tasks.iter().all(|runtime| runtime.status != TaskStatus::Down);
+        let finished_tasks = self.finished_tasks;
+        self.tell_coordinator(CoordinatorInput::RegionRestarted { all_running, finished_tasks }, scheduler);
+        for &task in &members {
+            self.try_work(task, scheduler);
+        }
+    }
+
     /// Fails the job over: every task of the current attempt is gone, pending checkpoints
     /// abort, and the restart strategy decides: a restart after its delay (a failure during a
     /// restart postpones it), or the job fails for good.
@@ -50,46 +144,66 @@ impl SimWorld {
         self.job = JobStatus::Restarting;
         for runtime in &mut self.tasks {
             runtime.status = TaskStatus::Down;
+            runtime.attempt = self.attempt;
         }
     }
 
     pub(super) fn on_restart(&mut self, scheduler: &mut Scheduler<Event>) {
         assert_eq!(self.job, JobStatus::Restarting, "a restart needs a failed job");
-        if self.break_cut_channel() {
+        if let Some(channel) = self.first_cut_channel(|_| true) {
             // Deploying across a partition fails at once: another failure for the strategy.
+            self.record(Fact::ChannelBroken { channel });
             self.fail_over(scheduler);
             return;
         }
         let latest = self.coordinator.latest_completed();
-        let metadata = latest.map(|checkpoint| {
-            let bytes =
-                self.storage.read(&ObjectName::Metadata { checkpoint }).expect("completed metadata is retained");
-            CheckpointMetadata::decode(bytes).expect("metadata written by the harness decodes")
-        });
+        let metadata = self.latest_metadata();
         self.record(Fact::JobRestarted { attempt: self.attempt, checkpoint: latest });
-        for channel in 0..self.network.channel_count() {
-            let discarded = self.network.reset(channel);
-            if discarded > 0 {
-                self.record(Fact::ChannelReset { channel: ChannelId::from_index(channel), discarded });
-            }
-        }
+        self.reset_channels(|_| true);
         let plan = plan_restore(metadata.as_ref(), &self.roles, &self.plants);
         for (index, action) in plan.into_iter().enumerate() {
             self.restore_task(TaskId::from_index(index), action);
         }
         self.job = JobStatus::Running;
-        // Output channel state goes out first, ahead of anything the tasks produce anew.
-        for index in 0..self.tasks.len() {
-            let task = TaskId::from_index(index);
-            for (channel, record) in std::mem::take(&mut self.tasks[index].resend) {
-                self.send(task, channel, Message::Record(record), scheduler);
-            }
-        }
+        let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
+        self.resend_output_state(&every_task, scheduler);
         self.finished_tasks = 0;
         self.source_records_since_milestone = 0;
         self.tell_coordinator(CoordinatorInput::JobRestarted, scheduler);
         for task in 0..self.tasks.len() {
             self.try_work(TaskId::from_index(task), scheduler);
+        }
+    }
+
+    /// The metadata of the latest completed checkpoint, read back from storage.
+    fn latest_metadata(&self) -> Option<CheckpointMetadata> {
+        self.coordinator.latest_completed().map(|checkpoint| {
+            let bytes =
+                self.storage.read(&ObjectName::Metadata { checkpoint }).expect("completed metadata is retained");
+            CheckpointMetadata::decode(bytes).expect("metadata written by the harness decodes")
+        })
+    }
+
+    /// Empties every channel `which` selects, dropping what the failed attempt left in it.
+    fn reset_channels(&mut self, which: impl Fn(&ChannelSpec) -> bool) {
+        for channel in 0..self.network.channel_count() {
+            if !which(&self.topology.channels[channel]) {
+                continue;
+            }
+            let discarded = self.network.reset(channel);
+            if discarded > 0 {
+                self.record(Fact::ChannelReset { channel: ChannelId::from_index(channel), discarded });
+            }
+        }
+    }
+
+    /// Sends the restored output channel state of `tasks` first, ahead of anything they
+    /// produce anew.
+    fn resend_output_state(&mut self, tasks: &[TaskId], scheduler: &mut Scheduler<Event>) {
+        for &task in tasks {
+            for (channel, record) in std::mem::take(&mut self.tasks[task.index()].resend) {
+                self.send(task, channel, Message::Record(record), scheduler);
+            }
         }
     }
 

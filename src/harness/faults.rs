@@ -9,12 +9,15 @@
 //! delayed control message it promised has been lost or delayed; a phase-triggered fault
 //! whose step never comes (or messages that are never sent) keeps the run from healing.
 
+use super::tasks::TaskStatus;
 use super::{Event, JobStatus, SimWorld};
+use crate::dataflow::graph::ChannelSpec;
 use crate::faults::{ControlMessage, Fault, Phase};
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{ChannelId, CheckpointId, TaskId};
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::kernel::trace::{Fact, ObjectName};
+use crate::recovery::FailoverStrategy;
 
 /// What the plan still does to the control messages of one kind, for one effect (lose or
 /// delay).
@@ -140,7 +143,7 @@ impl SimWorld {
                 self.tear_writes_of(
                     |name| matches!(name, ObjectName::TaskState { task: writer, .. } if *writer == task),
                 );
-                self.fail_over(scheduler);
+                self.fail_tasks(&[task], scheduler);
             }
             Fault::CrashCoordinator => {
                 self.record(Fact::CoordinatorCrashed);
@@ -176,8 +179,8 @@ impl SimWorld {
             Fault::Partition { a, b, one_way, duration } => {
                 self.record(Fact::FaultInjected { index });
                 self.partitions.push(Cut { a, b, one_way, until: self.now.after(duration) });
-                if self.job == JobStatus::Running && self.break_cut_channel() {
-                    self.fail_over(scheduler);
+                if self.job == JobStatus::Running {
+                    self.break_cut_connections(scheduler);
                 }
             }
             Fault::DelayControlMessages { kind, count, extra } => {
@@ -201,12 +204,14 @@ impl SimWorld {
     fn crash_worker(&mut self, worker: u32, scheduler: &mut Scheduler<Event>) {
         self.record(Fact::WorkerCrashed { worker });
         let on_worker: Vec<bool> = self.config.placement.iter().map(|&placed| placed == worker).collect();
-        for (index, _) in on_worker.iter().enumerate().filter(|(_, on)| **on) {
-            self.record(Fact::TaskCrashed { task: TaskId::from_index(index) });
+        let crashed: Vec<TaskId> =
+            (0..on_worker.len()).filter(|&index| on_worker[index]).map(TaskId::from_index).collect();
+        for &task in &crashed {
+            self.record(Fact::TaskCrashed { task });
         }
         self.tear_writes_of(|name| matches!(name, ObjectName::TaskState { task, .. } if on_worker[task.index()]));
-        if on_worker.contains(&true) {
-            self.fail_over(scheduler);
+        if !crashed.is_empty() {
+            self.fail_tasks(&crashed, scheduler);
         }
     }
 
@@ -217,22 +222,51 @@ impl SimWorld {
         }
     }
 
-    /// Records the first channel an active partition cuts, if any, and says whether there
-    /// was one: a broken connection fails the tasks on both ends.
-    pub(super) fn break_cut_channel(&mut self) -> bool {
+    /// The first channel among those `which` selects that an active partition cuts, if any
+    /// (expired partitions are dropped first).
+    pub(super) fn first_cut_channel(&mut self, which: impl Fn(&ChannelSpec) -> bool) -> Option<ChannelId> {
+        self.drop_expired_partitions();
+        let cut = self.topology.channels.iter().position(|spec| which(spec) && self.is_cut(spec));
+        cut.map(ChannelId::from_index)
+    }
+
+    fn drop_expired_partitions(&mut self) {
         let now = self.now;
         self.partitions.retain(|cut| cut.until > now);
+    }
+
+    /// Whether an active partition separates the workers of the channel's two ends.
+    fn is_cut(&self, spec: &ChannelSpec) -> bool {
         let placement = &self.config.placement;
-        let cut = self.topology.channels.iter().position(|spec| {
-            let (from, to) = (placement[spec.sender.index()], placement[spec.receiver.index()]);
-            self.partitions.iter().any(|cut| cut.separates(from, to))
-        });
-        match cut {
-            Some(channel) => {
-                self.record(Fact::ChannelBroken { channel: ChannelId::from_index(channel) });
-                true
+        let (from, to) = (placement[spec.sender.index()], placement[spec.receiver.index()]);
+        self.partitions.iter().any(|cut| cut.separates(from, to))
+    }
+
+    /// A broken connection fails the tasks on both ends: each running region (under full
+    /// failover, the job) with a channel an active partition cuts fails over, its first cut
+    /// channel recorded as broken.
+    fn break_cut_connections(&mut self, scheduler: &mut Scheduler<Event>) {
+        self.drop_expired_partitions();
+        let full = self.config.recovery.failover == FailoverStrategy::Full;
+        let mut units_seen = Vec::new();
+        let mut broken = Vec::new();
+        for (index, spec) in self.topology.channels.iter().enumerate() {
+            let unit = if full { 0 } else { self.regions.of_task(spec.sender) };
+            let down = self.tasks[spec.sender.index()].status == TaskStatus::Down;
+            if down || units_seen.contains(&unit) || !self.is_cut(spec) {
+                continue;
             }
-            None => false,
+            units_seen.push(unit);
+            broken.push(ChannelId::from_index(index));
+        }
+        let mut failed = Vec::new();
+        for channel in broken {
+            self.record(Fact::ChannelBroken { channel });
+            let spec = self.topology.channels[channel.index()];
+            failed.extend([spec.sender, spec.receiver]);
+        }
+        if !failed.is_empty() {
+            self.fail_tasks(&failed, scheduler);
         }
     }
 

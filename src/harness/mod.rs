@@ -6,7 +6,8 @@
 //! showing each to the checkers as it is recorded. It holds no invariant logic and no
 //! protocol logic, and never prints. Files: `tasks.rs` (the data path), `checkpoints.rs`
 //! (protocol and coordinator commands), `sending.rs` (routing and credit-based sending),
-//! `failover.rs` (crash and restart).
+//! `failover.rs` (crash and restart: full, or by pipelined region), `faults.rs` (applying
+//! the fault plan), `bank.rs` (the bank's accounts and script).
 
 pub mod bank;
 mod checkpoints;
@@ -18,6 +19,7 @@ mod tasks;
 use crate::check::{Checks, ExpectedTotals, Invariant, JobShape, RunEnd, Violation};
 use crate::dataflow::graph::{JobGraph, Topology, VertexKind};
 use crate::dataflow::record::{Message, Record};
+use crate::dataflow::regions::Regions;
 use crate::dataflow::source::WorkloadSpec;
 use crate::faults::FaultPlan;
 use crate::kernel::ids::{Attempt, ChannelId, CheckpointId, TaskId};
@@ -165,6 +167,8 @@ pub enum Event {
     Script { index: u32 },
     /// The bank's script is over: accounts may close their outputs.
     ScriptEnded,
+    /// Pipelined `region` restarts as `attempt` (region failover), unless it failed again.
+    RegionRestart { region: u32, attempt: Attempt },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,6 +216,8 @@ struct Scratch {
 pub struct SimWorld {
     config: WorldConfig,
     topology: Topology,
+    /// The pipelined regions, which region failover restarts one by one.
+    regions: Regions,
     roles: Vec<TaskRole>,
     tasks: Vec<TaskRuntime>,
     network: Network<Message>,
@@ -254,6 +260,7 @@ impl SimWorld {
     /// A world for `config` in the run with `seed`, judged against `expected`.
     pub fn new(config: WorldConfig, seed: Seed, expected: ExpectedTotals, options: RunOptions) -> SimWorld {
         let topology = config.graph.expand();
+        let regions = topology.regions();
         let roles: Vec<TaskRole> = topology
             .tasks
             .iter()
@@ -283,7 +290,7 @@ impl SimWorld {
             network_stream: network_stream(seed, &options.plants),
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
-            checks: checks(&config, expected, job_shape(&topology), guarantee, options.disabled_checks),
+            checks: checks(&config, expected, job_shape(&topology, &regions), guarantee, options.disabled_checks),
             protocol_choice: choice,
             now: SimTime::ZERO,
             attempt: Attempt(0),
@@ -304,6 +311,7 @@ impl SimWorld {
             scratch: Scratch::default(),
             config,
             topology,
+            regions,
             roles,
             tasks,
         }
@@ -347,8 +355,16 @@ impl SimWorld {
         SimDuration::from_nanos(nanos)
     }
 
-    fn is_current(&self, attempt: Attempt) -> bool {
-        attempt == self.attempt && self.job == JobStatus::Running
+    /// The task at the receiving end of `channel`.
+    fn receiver_of(&self, channel: ChannelId) -> TaskId {
+        self.topology.channels[channel.index()].receiver
+    }
+
+    /// Whether an event scheduled for `task` in `attempt` still stands: the job runs and the
+    /// task has neither failed since nor is down.
+    fn is_live(&self, task: TaskId, attempt: Attempt) -> bool {
+        let runtime = &self.tasks[task.index()];
+        self.job == JobStatus::Running && runtime.attempt == attempt && runtime.status != tasks::TaskStatus::Down
     }
 }
 
@@ -358,15 +374,15 @@ impl World for SimWorld {
     fn handle(&mut self, now: SimTime, event: Event, scheduler: &mut Scheduler<Event>) {
         self.now = now;
         match event {
-            Event::TaskReady { task, attempt } if self.is_current(attempt) => self.on_task_ready(task, scheduler),
-            Event::Arrival { channel, sequence, attempt } if self.is_current(attempt) => {
+            Event::TaskReady { task, attempt } if self.is_live(task, attempt) => self.on_task_ready(task, scheduler),
+            Event::Arrival { channel, sequence, attempt } if self.is_live(self.receiver_of(channel), attempt) => {
                 self.on_arrival(channel, sequence, scheduler);
             }
             Event::TriggerTimer { generation } => self.on_trigger_timer(generation, scheduler),
-            Event::TriggerReceived { task, checkpoint, attempt } if self.is_current(attempt) => {
+            Event::TriggerReceived { task, checkpoint, attempt } if self.is_live(task, attempt) => {
                 self.on_trigger_received(task, checkpoint, scheduler);
             }
-            Event::AbortReceived { task, checkpoint, attempt } if self.is_current(attempt) => {
+            Event::AbortReceived { task, checkpoint, attempt } if self.is_live(task, attempt) => {
                 self.on_abort_received(task, checkpoint, scheduler);
             }
             Event::AcknowledgeReceived { task, checkpoint } => {
@@ -381,10 +397,11 @@ impl World for SimWorld {
             Event::ArmFault { index } => self.on_arm_fault(index),
             Event::FaultLifted => self.fault_lifted(),
             Event::Restart { attempt } if attempt == self.attempt => self.on_restart(scheduler),
-            Event::ProtocolTimer { task, attempt } if self.is_current(attempt) => {
+            Event::ProtocolTimer { task, attempt } if self.is_live(task, attempt) => {
                 self.run_protocol(task, crate::protocol::TaskInput::Timer, scheduler);
                 self.try_work(task, scheduler);
             }
+            Event::RegionRestart { region, attempt } => self.on_region_restart(region, attempt, scheduler),
             Event::Script { index } => self.on_script(index, scheduler),
             Event::ScriptEnded => self.close_bank_if_done(scheduler),
             // An event of an attempt that failed: what it stood for died with that attempt.
@@ -435,10 +452,11 @@ fn checks(
 }
 
 /// The static shape the checkers need.
-fn job_shape(topology: &Topology) -> JobShape {
+fn job_shape(topology: &Topology, regions: &Regions) -> JobShape {
     JobShape {
         task_count: topology.tasks.len(),
         channel_ends: topology.channels.iter().map(|channel| (channel.sender, channel.receiver)).collect(),
+        regions: (0..regions.count()).map(|region| regions.members(region as u32).to_vec()).collect(),
     }
 }
 

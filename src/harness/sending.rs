@@ -79,7 +79,8 @@ impl SimWorld {
         while let Some(sent) = self.network.transmit_next(channel.index(), self.now, &mut self.network_stream) {
             moved = true;
             self.tasks[sender.index()].outbox_len -= 1;
-            scheduler.at(sent.arrival, Event::Arrival { channel, sequence: sent.sequence, attempt: self.attempt });
+            let attempt = self.tasks[self.receiver_of(channel).index()].attempt;
+            scheduler.at(sent.arrival, Event::Arrival { channel, sequence: sent.sequence, attempt });
         }
         let runtime = &mut self.tasks[sender.index()];
         if moved && runtime.status == TaskStatus::Backpressured && runtime.outbox_len == 0 {

@@ -18,7 +18,7 @@ use crate::dataflow::sink::RecordingSink;
 use crate::dataflow::source::{RecordGenerator, ReplayableSource};
 use crate::kernel::Scheduler;
 use crate::kernel::ids::CheckpointId;
-use crate::kernel::ids::{ChannelId, TaskId};
+use crate::kernel::ids::{Attempt, ChannelId, TaskId};
 use crate::kernel::rng::Seed;
 use crate::kernel::time::SimDuration;
 use crate::kernel::trace::Fact;
@@ -77,6 +77,9 @@ pub(super) struct TaskRuntime {
     /// Whether the task has sent end-of-input on every output while still consuming (a
     /// bank account whose payments are done).
     pub(super) outputs_closed: bool,
+    /// The failover attempt this task was last (re)deployed in: events scheduled for an
+    /// earlier one died with it.
+    pub(super) attempt: Attempt,
 }
 
 impl TaskRuntime {
@@ -132,6 +135,7 @@ impl TaskRuntime {
             replay: VecDeque::new(),
             resend: Vec::new(),
             outputs_closed: false,
+            attempt: Attempt(0),
         }
     }
 
@@ -274,7 +278,7 @@ impl SimWorld {
     pub(super) fn become_busy(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
         let runtime = &mut self.tasks[task.index()];
         runtime.status = TaskStatus::Busy;
-        scheduler.after(runtime.processing, Event::TaskReady { task, attempt: self.attempt });
+        scheduler.after(runtime.processing, Event::TaskReady { task, attempt: runtime.attempt });
     }
 
     /// Consumes messages until one record has been processed (the task is then busy), the

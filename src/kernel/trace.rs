@@ -91,6 +91,13 @@ pub enum Fact {
     /// The writer of `object` crashed mid-write: it is left torn in storage (its checksum
     /// exposes it) and never becomes durable.
     ObjectTorn { object: ObjectName },
+    /// Region failover: the tasks of pipelined `region` failed (or were cancelled with a
+    /// failed one) and are down until the region restarts as `attempt`; the other regions
+    /// keep running.
+    RegionFailedOver { region: u32, attempt: Attempt },
+    /// Pipelined `region` restarted as `attempt`, from `checkpoint` or from scratch: each of
+    /// its tasks is restored (`TaskRestored`); the other regions kept running.
+    RegionRestarted { region: u32, attempt: Attempt, checkpoint: Option<CheckpointId> },
 }
 
 /// What a sent message was, as far as the trace cares.
@@ -135,6 +142,8 @@ pub enum AbortReason {
     Subsumed,
     /// Its metadata could not be written.
     MetadataWriteFailed,
+    /// A pipelined region failed over while it was pending (region failover).
+    RegionFailover,
 }
 
 /// A fact and the simulated time at which it happened.
@@ -433,6 +442,17 @@ impl Fact {
             Fact::ObjectTorn { object } => {
                 out.push(35);
                 object.encode(out);
+            }
+            Fact::RegionFailedOver { region, attempt } => {
+                out.push(36);
+                push_u32(out, region);
+                push_u32(out, attempt.0);
+            }
+            Fact::RegionRestarted { region, attempt, checkpoint } => {
+                out.push(37);
+                push_u32(out, region);
+                push_u32(out, attempt.0);
+                push_optional_checkpoint(out, checkpoint);
             }
             Fact::RecoveredStateCarried { task, checkpoint, records } => {
                 out.push(28);

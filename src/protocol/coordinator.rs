@@ -4,8 +4,8 @@
 //! interval (and, optionally, every N source records) while the job runs and no task has
 //! finished, within the max-concurrent limit; collects one acknowledgement per task;
 //! asks for the metadata to be written once all are in; and completes the checkpoint only
-//! when the metadata is durable. Timeouts, declines and a job failover abort pending
-//! checkpoints; a completion subsumes older pending ones. Late messages for a checkpoint
+//! when the metadata is durable. Timeouts, declines and a job or region failover abort
+//! pending checkpoints (while a failed region is down, triggers are skipped); a completion subsumes older pending ones. Late messages for a checkpoint
 //! that is no longer pending are ignored. Checkpoint ids only ever rise.
 
 use crate::kernel::ids::{CheckpointId, TaskId};
@@ -66,6 +66,13 @@ pub enum CoordinatorInput {
     JobFailed,
     /// The job restarted: every task runs again.
     JobRestarted,
+    /// Region failover: some tasks failed and are down until their region restarts; the job
+    /// keeps running, but pending checkpoints abort and none is triggered meanwhile.
+    RegionFailed,
+    /// A failed region restarted. `all_running`: no other region is still down;
+    /// `finished_tasks`: how many tasks have finished now (a region restart can bring
+    /// finished tasks back to work).
+    RegionRestarted { all_running: bool, finished_tasks: usize },
 }
 
 /// An effect the coordinator asks for.
@@ -104,6 +111,8 @@ pub struct Coordinator {
     pending: BTreeMap<CheckpointId, PendingCheckpoint>,
     latest_completed: Option<CheckpointId>,
     job_running: bool,
+    /// False while a failed region is down (region failover; the job keeps running).
+    all_tasks_running: bool,
     finished_tasks: usize,
     timer_generation: u64,
     winding_down: bool,
@@ -126,6 +135,7 @@ impl Coordinator {
             pending: BTreeMap::new(),
             latest_completed: None,
             job_running: false,
+            all_tasks_running: true,
             finished_tasks: 0,
             timer_generation: 0,
             winding_down: false,
@@ -176,6 +186,7 @@ impl Coordinator {
         match input {
             CoordinatorInput::JobStarted | CoordinatorInput::JobRestarted => {
                 self.job_running = true;
+                self.all_tasks_running = true;
                 self.finished_tasks = 0;
                 self.winding_down = false;
                 self.arm_timer(now, out);
@@ -201,10 +212,16 @@ impl Coordinator {
             CoordinatorInput::JobFailed => {
                 self.job_running = false;
                 self.timer_generation += 1;
-                let pending: Vec<CheckpointId> = self.pending.keys().copied().collect();
-                for checkpoint in pending {
-                    self.abort(checkpoint, AbortReason::JobFailover, out);
-                }
+                self.abort_all_pending(AbortReason::JobFailover, out);
+            }
+            CoordinatorInput::RegionFailed => {
+                // The periodic trigger keeps running: Flink's job stays RUNNING.
+                self.all_tasks_running = false;
+                self.abort_all_pending(AbortReason::RegionFailover, out);
+            }
+            CoordinatorInput::RegionRestarted { all_running, finished_tasks } => {
+                self.all_tasks_running = all_running;
+                self.finished_tasks = finished_tasks;
             }
         }
     }
@@ -221,13 +238,14 @@ impl Coordinator {
         });
     }
 
-    /// Flink's pre-flight checks: a running job, every task running (finished tasks are not
-    /// modelled yet, so none may have finished), and room under max-concurrent. A failed
-    /// check skips this trigger; it is not a checkpoint failure.
+    /// Flink's pre-flight checks: a running job, every task running (no region down, and —
+    /// finished tasks are not modelled yet — none finished), and room under max-concurrent.
+    /// A failed check skips this trigger; it is not a checkpoint failure.
     fn try_trigger(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
         let room = self.pending.len() < self.config.max_concurrent as usize;
         let paused = self.last_completion.is_some_and(|completed| now < completed.after(self.config.min_pause));
-        if !self.job_running || self.finished_tasks > 0 || self.winding_down || !room || paused {
+        let all_running = self.job_running && self.all_tasks_running && self.finished_tasks == 0;
+        if !all_running || self.winding_down || !room || paused {
             return;
         }
         let checkpoint = CheckpointId(self.next_checkpoint);
@@ -298,6 +316,13 @@ impl Coordinator {
         {
             out.push(CoordinatorCommand::FailJob { failures: self.consecutive_failures });
             self.consecutive_failures = 0;
+        }
+    }
+
+    fn abort_all_pending(&mut self, reason: AbortReason, out: &mut Vec<CoordinatorCommand>) {
+        let pending: Vec<CheckpointId> = self.pending.keys().copied().collect();
+        for checkpoint in pending {
+            self.abort(checkpoint, reason, out);
         }
     }
 

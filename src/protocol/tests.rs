@@ -352,6 +352,20 @@ mod coordinator {
     }
 
     #[test]
+    fn a_region_failover_aborts_pending_checkpoints_and_skips_triggers_until_every_region_runs() {
+        let mut coordinator = with_checkpoint_1_pending();
+        let down = CoordinatorInput::RegionRestarted { all_running: false, finished_tasks: 0 };
+        let up = CoordinatorInput::RegionRestarted { all_running: true, finished_tasks: 0 };
+        let inputs = [(12, CoordinatorInput::RegionFailed), (20, fired(2)), (25, down), (30, fired(3)), (35, up)];
+        let script = run(&mut coordinator, &inputs);
+        // The periodic trigger keeps running (the job is still RUNNING), but skips while a
+        // region is down; ids are not consumed by skipped triggers.
+        let failover = vec![abort(1, AbortReason::RegionFailover)];
+        assert_eq!(script, [failover, vec![timer(30, 3)], NONE, vec![timer(40, 4)], NONE]);
+        assert_eq!(run(&mut coordinator, &[(40, fired(4))]), [vec![sources(2), timeout_at(2, 140), timer(50, 5)]]);
+    }
+
+    #[test]
     fn completing_a_newer_checkpoint_subsumes_the_older_pending_one() {
         let mut coordinator = coordinator(2);
         let script = run(&mut coordinator, &[(0, JobStarted), (10, fired(1)), (20, fired(2)), (30, fired(3))]);

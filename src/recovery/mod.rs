@@ -21,6 +21,19 @@ use crate::plant::PlantedBug;
 pub struct RecoveryConfig {
     /// Whether and when the job restarts after a failure.
     pub strategy: restart::RestartStrategy,
+    /// What restarts after a task fails: the whole job, or only its pipelined region.
+    pub failover: FailoverStrategy,
+}
+
+/// What a task failure restarts, as Flink's `jobmanager.execution.failover-strategy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FailoverStrategy {
+    /// Only the failed task's pipelined region restarts; the other regions keep running
+    /// (Flink's default). A job that is one region restarts whole, as under `Full`.
+    #[default]
+    Region,
+    /// Every task restarts.
+    Full,
 }
 
 /// What one task loads at a restart.

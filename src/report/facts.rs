@@ -54,12 +54,6 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
         Fact::CheckpointCompleted { checkpoint } => format!("{checkpoint} completed"),
         Fact::CheckpointAborted { checkpoint, reason } => format!("{checkpoint} aborted ({reason:?})"),
         Fact::CheckpointTriggered { checkpoint } => format!("{checkpoint} triggered"),
-        Fact::JobRestarted { attempt, checkpoint: Some(checkpoint) } => {
-            format!("the job restarted as attempt {} from {checkpoint}", attempt.0)
-        }
-        Fact::JobRestarted { attempt, checkpoint: None } => {
-            format!("the job restarted as attempt {} from scratch", attempt.0)
-        }
         Fact::KeyTotal { task, key, count, sum, .. } => {
             format!("{} ends with key {key}: count {count}, sum {sum}", name(task))
         }
@@ -71,7 +65,29 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
             "{} captured {checkpoint} with {records} restored records not yet replayed: kept as its channel state",
             name(task)
         ),
-        _ => describe_fault_fact(fact, &name),
+        _ => describe_restart_fact(fact, &name),
+    }
+}
+
+/// Restarts of the job or of a region, in words.
+fn describe_restart_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> String {
+    match *fact {
+        Fact::JobRestarted { attempt, checkpoint: Some(checkpoint) } => {
+            format!("the job restarted as attempt {} from {checkpoint}", attempt.0)
+        }
+        Fact::JobRestarted { attempt, checkpoint: None } => {
+            format!("the job restarted as attempt {} from scratch", attempt.0)
+        }
+        Fact::RegionFailedOver { region, attempt } => {
+            format!("pipelined region {region} failed over: its tasks are down until attempt {}", attempt.0)
+        }
+        Fact::RegionRestarted { region, attempt, checkpoint: Some(checkpoint) } => {
+            format!("pipelined region {region} restarted as attempt {} from {checkpoint}", attempt.0)
+        }
+        Fact::RegionRestarted { region, attempt, checkpoint: None } => {
+            format!("pipelined region {region} restarted as attempt {} from scratch", attempt.0)
+        }
+        _ => describe_fault_fact(fact, name),
     }
 }
 

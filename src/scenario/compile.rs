@@ -4,7 +4,7 @@
 //! `ScenarioError` naming the field (`edges[1].to`, `faults[0].task`).
 
 use super::ScenarioError;
-use super::file::{KeyDistributionName, RestartStrategyName, Scenario};
+use super::file::{FailoverName, KeyDistributionName, RestartStrategyName, Scenario};
 use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, Partitioning, TaskRef, VertexKind, VertexSpec};
 use crate::dataflow::keyed::default_max_parallelism;
 use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
@@ -14,8 +14,8 @@ use crate::kernel::ids::VertexId;
 use crate::kernel::time::{NANOS_PER_MICRO, NANOS_PER_MILLI, SimDuration, SimTime};
 use crate::net::NetworkConfig;
 use crate::protocol::coordinator::CheckpointConfig;
-use crate::recovery::RecoveryConfig;
 use crate::recovery::restart::RestartStrategy;
+use crate::recovery::{FailoverStrategy, RecoveryConfig};
 use crate::storage::StorageConfig;
 
 /// A validated scenario, ready to run.
@@ -335,7 +335,11 @@ impl Scenario {
                 delay,
             },
         };
-        Ok(RecoveryConfig { strategy })
+        let failover = match recovery.failover {
+            FailoverName::Region => FailoverStrategy::Region,
+            FailoverName::Full => FailoverStrategy::Full,
+        };
+        Ok(RecoveryConfig { strategy, failover })
     }
 
     pub(super) fn compile_budget(&self) -> Result<Budget, ScenarioError> {

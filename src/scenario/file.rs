@@ -266,6 +266,19 @@ pub struct RecoverySection {
     pub max_failures_per_interval: u32,
     /// failure-rate: the interval.
     pub failure_rate_interval_ms: u64,
+    /// `region` (only the failed task's pipelined region restarts) or `full`.
+    pub failover: FailoverName,
+}
+
+/// A failover strategy's name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailoverName {
+    /// Restart only the failed task's pipelined region.
+    #[default]
+    Region,
+    /// Restart every task.
+    Full,
 }
 
 /// A restart strategy's name.
@@ -453,6 +466,7 @@ impl Default for RecoverySection {
             reset_backoff_after_ms: 3_600_000,
             max_failures_per_interval: 1,
             failure_rate_interval_ms: 60_000,
+            failover: FailoverName::Region,
         }
     }
 }

@@ -10,6 +10,7 @@ const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/bank.toml", "6dfe29abf4be88e8"),
     ("sims/diamond.toml", "86d19fd02a905a65"),
     ("sims/join.toml", "6b3d3c2121b99bb3"),
+    ("sims/pipelines.toml", "af71ffa53ff78182"),
     ("sims/storm.toml", "54e4bcd4c64a1f06"),
     ("sims/token.toml", "d127859a152b7a15"),
     ("sims/two-messages.toml", "98d9e0b9923d1f8d"),

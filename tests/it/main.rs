@@ -23,6 +23,8 @@ mod faults;
 mod props;
 /// The protocols side by side: aligned barriers and Chandy-Lamport.
 mod protocols;
+/// Region failover: only the failed pipelined region restarts.
+mod region_failover;
 /// Failures sweeps once found, shrunk and checked in: each must pass now.
 mod regression;
 /// Shrinking failing cases: smaller, same invariant, deterministic, `snapsim shrink`.
