@@ -186,8 +186,8 @@ impl SimWorld {
             Fault::DelayControlMessages { kind, count, extra } => {
                 self.record(Fact::FaultInjected { index });
                 let effect = &mut self.control_faults.delay[kind as usize];
-                // The latest delay fault of a kind sets the count and the extra latency.
-                effect.remaining = count;
+                // Counts add up, as lost messages' do; the latest fault sets the extra latency.
+                effect.remaining += count;
                 effect.extra = extra;
                 effect.faults += 1;
             }

@@ -386,6 +386,20 @@ fn delayed_control_messages_arrive_late_and_are_survived() {
 }
 
 #[test]
+fn two_delay_faults_of_one_kind_delay_as_many_messages_as_both_promise() {
+    let delay = |count, at_ms| FaultSection {
+        message: Some(ControlMessage::Acknowledgement),
+        count: Some(count),
+        extra_us: Some(2_000),
+        ..fault(FaultKindName::DelayControlMessages, at_ms)
+    };
+    let outcome = survived(&wordcount_with(vec![delay(2, 5), delay(3, 6)]));
+    let delayed = facts(&outcome).filter(|fact| matches!(fact, Fact::ControlMessageDelayed { .. })).count();
+    assert_eq!(delayed, 5, "the second fault adds its count to the first's");
+    assert!(facts(&outcome).any(|fact| *fact == Fact::FaultsLifted), "both faults are over");
+}
+
+#[test]
 fn a_crash_mid_write_leaves_a_torn_object_that_is_never_restored() {
     // The coordinator crashes while the metadata of checkpoint 2 is being written, and
     // count[1] while its state for checkpoint 3 is.
