@@ -204,8 +204,8 @@ impl SimWorld {
         self.record(Fact::MessageArrived { channel, sequence });
         let spec = self.topology.channels[channel.index()];
         let receiver = spec.receiver;
-        if self.tasks[receiver.index()].protocol.barriers_overtake()
-            && let Some(Message::Barrier(checkpoint)) = self.network.peek_arrived(channel.index(), sequence)
+        if let Some(Message::Barrier(checkpoint)) = self.network.peek_arrived(channel.index(), sequence)
+            && self.tasks[receiver.index()].protocol.barrier_overtakes(checkpoint)
         {
             // A priority event: handled now, ahead of the records queued before it.
             self.network.take_arrived(channel.index(), sequence);

@@ -135,7 +135,9 @@ impl TaskProtocol for AlignedWithTimeout {
         }
     }
 
-    fn barriers_overtake(&self) -> bool {
-        self.pending.as_ref().is_some_and(|pending| pending.unaligned)
+    fn barrier_overtakes(&self, checkpoint: CheckpointId) -> bool {
+        // Only the barriers of the checkpoint that switched: Flink sends every checkpoint's
+        // barriers aligned and converts just the announced ones of a timed-out alignment.
+        self.pending.as_ref().is_some_and(|pending| pending.unaligned && pending.checkpoint == checkpoint)
     }
 }

@@ -30,7 +30,7 @@ fn an_alignment_in_time_is_an_ordinary_aligned_checkpoint() {
         handle(&mut task, at(0), barrier(0)),
         [TaskCommand::SetTimer { at: at(2) }, TaskCommand::BlockInput { input: 0, checkpoint: ONE }]
     );
-    assert!(!task.barriers_overtake());
+    assert!(!task.barrier_overtakes(ONE));
     assert_eq!(
         handle(&mut task, at(1), barrier(1)),
         [
@@ -55,7 +55,8 @@ fn an_alignment_past_the_timeout_switches_to_unaligned() {
             TaskCommand::StartRecording { input: 2, checkpoint: ONE },
         ]
     );
-    assert!(task.barriers_overtake(), "the remaining barriers are taken on arrival");
+    assert!(task.barrier_overtakes(ONE), "the remaining barriers are taken on arrival");
+    assert!(!task.barrier_overtakes(CheckpointId(2)), "a newer checkpoint's barrier waits its turn");
     assert_eq!(
         handle(&mut task, at(3), barrier(1)),
         [
@@ -65,7 +66,7 @@ fn an_alignment_past_the_timeout_switches_to_unaligned() {
     );
     let last = handle(&mut task, at(3), barrier(2));
     assert_eq!(last.last(), Some(&TaskCommand::Persist { checkpoint: ONE }));
-    assert!(!task.barriers_overtake(), "back to aligned for the next checkpoint");
+    assert!(!task.barrier_overtakes(CheckpointId(2)), "back to aligned for the next checkpoint");
 }
 
 #[test]

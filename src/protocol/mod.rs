@@ -191,9 +191,12 @@ pub trait TaskProtocol {
     /// Handles one input at simulated time `now`, appending commands to `out`.
     fn handle(&mut self, now: SimTime, input: TaskInput, out: &mut Vec<TaskCommand>);
 
-    /// Whether barriers are priority events: handled the moment they arrive, ahead of the
-    /// records queued before them (unaligned checkpoints), rather than when consumed.
-    fn barriers_overtake(&self) -> bool {
+    /// Whether a barrier of `checkpoint` is a priority event: handled the moment it arrives,
+    /// ahead of the records queued before it (an unaligned checkpoint), rather than when
+    /// consumed in order. Asked per barrier because a protocol may take one checkpoint
+    /// unaligned and the next aligned (aligned-with-timeout): a newer checkpoint's barrier
+    /// must not jump the records queued ahead of it.
+    fn barrier_overtakes(&self, _checkpoint: CheckpointId) -> bool {
         false
     }
 }

@@ -123,7 +123,7 @@ impl TaskProtocol for UnalignedBarriers {
         }
     }
 
-    fn barriers_overtake(&self) -> bool {
+    fn barrier_overtakes(&self, _checkpoint: CheckpointId) -> bool {
         true
     }
 }

@@ -6,7 +6,7 @@ use super::{TaskCommand, TaskInput, TaskProtocol};
 
 #[test]
 fn barriers_are_priority_events() {
-    assert!(UnalignedBarriers::new(2).barriers_overtake());
+    assert!(UnalignedBarriers::new(2).barrier_overtakes(id(1)));
 }
 
 #[test]
