@@ -1,7 +1,8 @@
 //! Liveness after healing: once every fault of the plan is over (fact `FaultsLifted`), the
 //! job must make progress again — a checkpoint completes within the scenario's bound
-//! (`checkpoint.timeout_ms` + `budget.heal_checkpoint_ms`), or the job is finishing (a task finished: Flink stops
-//! checkpointing then, and the end-of-run liveness check takes over). As TigerBeetle's VOPR
+//! (`checkpoint.timeout_ms` + `budget.heal_checkpoint_ms`), or the job is finishing (a task
+//! finished: a dataflow task after its final checkpoint, a bank account when it closed; the
+//! end-of-run liveness check takes over). As TigerBeetle's VOPR
 //! follows its faulty safety phase with a healed liveness phase.
 //!
 //! Judged from facts and their times: `FaultsLifted`, `CheckpointCompleted` and

@@ -172,6 +172,8 @@ fn mentions_task(fact: &Fact, tasks: &[usize], channel_ends: &[[usize; 2]]) -> b
         Fact::RecordApplied { task, .. }
         | Fact::SourceRead { task, .. }
         | Fact::TaskFinished { task }
+        | Fact::DataEnded { task }
+        | Fact::CompletionNotified { task, .. }
         | Fact::InputBlocked { task, .. }
         | Fact::InputsUnblocked { task }
         | Fact::StateCaptured { task, .. }
@@ -194,6 +196,7 @@ fn mentions_checkpoint(fact: &Fact, id: u64) -> bool {
         | Fact::InputBlocked { checkpoint, .. }
         | Fact::StateCaptured { checkpoint, .. }
         | Fact::AcknowledgementReceived { checkpoint, .. }
+        | Fact::CompletionNotified { checkpoint, .. }
         | Fact::CheckpointCompleted { checkpoint }
         | Fact::CheckpointAborted { checkpoint, .. }
         | Fact::ChannelStateRecorded { checkpoint, .. } => Some(checkpoint),

@@ -27,8 +27,10 @@ pub const RUN_FILE_MAGIC: [u8; 8] = *b"SNAPRUN\0";
 
 /// The format version this build writes and reads. 2: scenarios gained `bank` and
 /// `script` (the bank scenario), and facts the bank's kinds. 3: `[recovery]` gained
-/// `failover`, and facts the region failover kinds.
-pub const RUN_FILE_VERSION: u32 = 3;
+/// `failover`, and facts the region failover kinds. 4: the final checkpoint — runs end
+/// differently (same spec, new trace), control messages gained `completion-notice` and
+/// facts `DataEnded` and `CompletionNotified`.
+pub const RUN_FILE_VERSION: u32 = 4;
 
 /// The usual file name ending.
 pub const RUN_FILE_EXTENSION: &str = "snaprun";

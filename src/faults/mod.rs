@@ -61,15 +61,19 @@ pub enum ControlMessage {
     Decline,
     /// The coordinator tells a task a checkpoint was abandoned.
     AbortNotice,
+    /// The coordinator tells a task a checkpoint completed (Flink's
+    /// `notifyCheckpointComplete`): a finished task may end, a sink may commit.
+    CompletionNotice,
 }
 
 impl ControlMessage {
     /// Every kind, in a fixed order.
-    pub const ALL: [ControlMessage; 4] = [
+    pub const ALL: [ControlMessage; 5] = [
         ControlMessage::Trigger,
         ControlMessage::Acknowledgement,
         ControlMessage::Decline,
         ControlMessage::AbortNotice,
+        ControlMessage::CompletionNotice,
     ];
 
     /// The kind's name in scenarios and reports.
@@ -79,6 +83,7 @@ impl ControlMessage {
             ControlMessage::Acknowledgement => "acknowledgement",
             ControlMessage::Decline => "decline",
             ControlMessage::AbortNotice => "abort-notice",
+            ControlMessage::CompletionNotice => "completion-notice",
         }
     }
 }

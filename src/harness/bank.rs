@@ -104,7 +104,7 @@ impl SimWorld {
         }
         let runtime = &self.tasks[task.index()];
         if runtime.outputs_closed && runtime.inputs.iter().all(|slot| slot.ended) && runtime.outbox_len == 0 {
-            self.finish_task(task, false, scheduler);
+            self.finish_account(task, scheduler);
         }
     }
 

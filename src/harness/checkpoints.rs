@@ -123,8 +123,12 @@ impl SimWorld {
             self.record(Fact::RecoveredStateCarried { task, checkpoint, records });
         }
         let snapshot = TaskSnapshot { state, channel_state, ..TaskSnapshot::default() };
-        let previous = self.tasks[task.index()].captured.insert(checkpoint, snapshot);
+        let runtime = &mut self.tasks[task.index()];
+        let previous = runtime.captured.insert(checkpoint, snapshot);
         assert!(previous.is_none(), "{task} captured {checkpoint} twice");
+        if runtime.data_ended && runtime.final_checkpoint.is_none() {
+            runtime.final_checkpoint = Some(checkpoint);
+        }
     }
 
     /// Captures state, then sends each barrier ahead of its output buffer; the records a
@@ -330,6 +334,7 @@ impl SimWorld {
                     self.record(Fact::ObjectDeleted { object });
                 }
                 self.close_bank_if_done(scheduler);
+                self.notify_tasks(ControlMessage::CompletionNotice, checkpoint, scheduler);
                 self.step_taken(Step::Completed { checkpoint }, scheduler);
             }
             CoordinatorCommand::FailJob { failures } => {
@@ -340,18 +345,28 @@ impl SimWorld {
                 self.stats.checkpoints_aborted += 1;
                 self.record(Fact::CheckpointAborted { checkpoint, reason });
                 self.close_bank_if_done(scheduler);
-                if self.job == super::JobStatus::Running {
-                    for index in 0..self.tasks.len() {
-                        if self.tasks[index].status == TaskStatus::Down {
-                            continue; // Its region failed over: it hears of nothing until restored.
-                        }
-                        let delay = self.control_latency();
-                        let task = TaskId::from_index(index);
-                        let event = Event::AbortReceived { task, checkpoint, attempt: self.tasks[index].attempt };
-                        self.send_control(ControlMessage::AbortNotice, task, checkpoint, delay, event, scheduler);
-                    }
-                }
+                self.notify_tasks(ControlMessage::AbortNotice, checkpoint, scheduler);
             }
+        }
+    }
+
+    /// Sends every running task a notice (`kind`: abort or completion) of `checkpoint`.
+    fn notify_tasks(&mut self, kind: ControlMessage, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        if self.job != super::JobStatus::Running {
+            return;
+        }
+        for index in 0..self.tasks.len() {
+            if self.tasks[index].status == TaskStatus::Down {
+                continue; // Its region failed over: it hears of nothing until restored.
+            }
+            let delay = self.control_latency();
+            let task = TaskId::from_index(index);
+            let attempt = self.tasks[index].attempt;
+            let event = match kind {
+                ControlMessage::CompletionNotice => Event::CompletionReceived { task, checkpoint, attempt },
+                _ => Event::AbortReceived { task, checkpoint, attempt },
+            };
+            self.send_control(kind, task, checkpoint, delay, event, scheduler);
         }
     }
 }

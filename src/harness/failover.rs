@@ -53,7 +53,7 @@ impl SimWorld {
             self.record(Fact::RegionFailedOver { region, attempt: self.attempt });
             for &task in self.regions.members(region) {
                 let runtime = &mut self.tasks[task.index()];
-                if runtime.status == TaskStatus::Finished {
+                if runtime.finished {
                     self.finished_tasks -= 1;
                 }
                 runtime.status = TaskStatus::Down;
@@ -102,8 +102,8 @@ impl SimWorld {
         }
         self.resend_output_state(&members, scheduler);
         let all_running = self.tasks.iter().all(|runtime| runtime.status != TaskStatus::Down);
-        let finished_tasks = self.finished_tasks;
-        self.tell_coordinator(CoordinatorInput::RegionRestarted { all_running, finished_tasks }, scheduler);
+        let closed_tasks = self.tasks.iter().filter(|runtime| runtime.status == TaskStatus::Finished).count();
+        self.tell_coordinator(CoordinatorInput::RegionRestarted { all_running, closed_tasks }, scheduler);
         for &task in &members {
             self.try_work(task, scheduler);
         }

@@ -47,8 +47,8 @@ impl ControlEffect {
 /// The control-message faults in force, per `ControlMessage` kind.
 #[derive(Clone, Debug, Default)]
 pub(super) struct ControlFaults {
-    lose: [ControlEffect; 4],
-    delay: [ControlEffect; 4],
+    lose: [ControlEffect; ControlMessage::ALL.len()],
+    delay: [ControlEffect; ControlMessage::ALL.len()],
 }
 
 /// An active network partition between two workers.

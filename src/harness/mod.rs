@@ -145,6 +145,8 @@ pub enum Event {
     TriggerReceived { task: TaskId, checkpoint: CheckpointId, attempt: Attempt },
     /// An abort notice reaches a task.
     AbortReceived { task: TaskId, checkpoint: CheckpointId, attempt: Attempt },
+    /// A completion notice reaches a task.
+    CompletionReceived { task: TaskId, checkpoint: CheckpointId, attempt: Attempt },
     /// An acknowledgement reaches the coordinator.
     AcknowledgeReceived { task: TaskId, checkpoint: CheckpointId },
     /// A decline reaches the coordinator.
@@ -385,6 +387,9 @@ impl World for SimWorld {
             Event::AbortReceived { task, checkpoint, attempt } if self.is_live(task, attempt) => {
                 self.on_abort_received(task, checkpoint, scheduler);
             }
+            Event::CompletionReceived { task, checkpoint, attempt } if self.is_live(task, attempt) => {
+                self.on_completion_received(task, checkpoint);
+            }
             Event::AcknowledgeReceived { task, checkpoint } => {
                 self.on_acknowledge_received(task, checkpoint, scheduler)
             }
@@ -409,6 +414,7 @@ impl World for SimWorld {
             | Event::Arrival { .. }
             | Event::TriggerReceived { .. }
             | Event::AbortReceived { .. }
+            | Event::CompletionReceived { .. }
             | Event::ProtocolTimer { .. }
             | Event::Restart { .. } => {}
         }

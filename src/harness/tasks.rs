@@ -2,10 +2,15 @@
 //! channels under credit-based back-pressure.
 //!
 //! A task is `Idle` (waiting for input), `Busy` (processing one record until its
-//! `TaskReady`), `Backpressured` (its output buffer waits for credit), `Finished`, or `Down`
-//! (its attempt failed). Inputs with data wait in a ready queue in arrival order, as Flink's
-//! input gate keeps its available channels; a blocked input leaves the queue until
-//! unblocked.
+//! `TaskReady`), `Backpressured` (its output buffer waits for credit), `Finished` (a closed
+//! bank account), or `Down` (its attempt failed). Inputs with data wait in a ready queue in
+//! arrival order, as Flink's input gate keeps its available channels; a blocked input leaves
+//! the queue until unblocked.
+//!
+//! The end of a job (docs/end-to-end.md): a source at the end of its split, or a task whose
+//! inputs all delivered end-of-data, ends its data and keeps taking checkpoints; it finishes
+//! when it hears that a checkpoint it took after that completed, and the job ends when every
+//! task has finished.
 
 use super::{BarrierTaken, Event, JobStatus, ProtocolChoice, ReadyInputs, SimWorld, WorldConfig};
 use crate::dataflow::account::Account;
@@ -80,6 +85,13 @@ pub(super) struct TaskRuntime {
     /// The failover attempt this task was last (re)deployed in: events scheduled for an
     /// earlier one died with it.
     pub(super) attempt: Attempt,
+    /// Whether the task has reached the end of its data and sent end-of-data downstream.
+    pub(super) data_ended: bool,
+    /// The first checkpoint this task captured after its data ended: once it (or a later
+    /// one) completes, the task may finish.
+    pub(super) final_checkpoint: Option<CheckpointId>,
+    /// Whether the task has finished (counted in `SimWorld::finished_tasks`).
+    pub(super) finished: bool,
 }
 
 impl TaskRuntime {
@@ -136,6 +148,9 @@ impl TaskRuntime {
             resend: Vec::new(),
             outputs_closed: false,
             attempt: Attempt(0),
+            data_ended: false,
+            final_checkpoint: None,
+            finished: false,
         }
     }
 
@@ -156,6 +171,9 @@ impl TaskRuntime {
         self.replay.clear();
         self.resend.clear();
         self.outputs_closed = false;
+        self.data_ended = false;
+        self.final_checkpoint = None;
+        self.finished = false;
         self.ready.clear();
         self.status = TaskStatus::Idle;
         self.outbox_len = 0;
@@ -246,11 +264,14 @@ impl SimWorld {
             return;
         }
         if role == TaskRole::Source {
-            self.source_step(task, scheduler);
-        } else if !self.consume_step(task, true, scheduler)
-            && self.tasks[task.index()].inputs.iter().all(|slot| slot.ended)
-        {
-            self.finish_task(task, true, scheduler);
+            if !runtime.data_ended {
+                self.source_step(task, scheduler);
+            }
+        } else if !self.consume_step(task, true, scheduler) {
+            let runtime = &self.tasks[task.index()];
+            if !runtime.data_ended && runtime.inputs.iter().all(|slot| slot.ended) {
+                self.end_data(task, scheduler);
+            }
         }
     }
 
@@ -259,7 +280,7 @@ impl SimWorld {
             unreachable!("a source task runs a source");
         };
         let Some(record) = source.read_next() else {
-            self.finish_task(task, true, scheduler);
+            self.end_data(task, scheduler);
             return;
         };
         self.stats.source_records_read += 1;
@@ -315,7 +336,12 @@ impl SimWorld {
                 }
                 Message::EndOfInput => {
                     self.tasks[task.index()].inputs[input as usize].ended = true;
-                    self.run_protocol(task, TaskInput::InputEnded { input }, scheduler);
+                    // End-of-data leaves the channel open for barriers (FLIP-147), so the
+                    // protocol still waits for them; only a closed bank account's channel
+                    // carries nothing more.
+                    if self.roles[task.index()] == TaskRole::Account {
+                        self.run_protocol(task, TaskInput::InputEnded { input }, scheduler);
+                    }
                 }
             }
             let runtime = &mut self.tasks[task.index()];
@@ -400,16 +426,47 @@ impl SimWorld {
         self.scratch.records = outputs;
     }
 
-    /// Marks `task` finished, first sending end-of-input on its outputs if `close_outputs`
-    /// (an account closed them earlier).
-    pub(super) fn finish_task(&mut self, task: TaskId, close_outputs: bool, scheduler: &mut Scheduler<Event>) {
-        self.tasks[task.index()].status = TaskStatus::Finished;
-        if close_outputs {
-            self.broadcast(task, Message::EndOfInput, scheduler);
+    /// `task` reached the end of its data: it sends end-of-data on every output and from now
+    /// on only takes checkpoints, until one it took after this point completes.
+    fn end_data(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        self.tasks[task.index()].data_ended = true;
+        self.broadcast(task, Message::EndOfInput, scheduler);
+        self.record(Fact::DataEnded { task });
+        let sources_done =
+            || (0..self.tasks.len()).all(|index| self.roles[index] != TaskRole::Source || self.tasks[index].data_ended);
+        if self.config.checkpoint.every_source_records.is_some() && self.roles[task.index()] == TaskRole::Source {
+            // The last records count as a milestone, so a record-count trigger also takes the
+            // final checkpoint rather than leaving it to a distant periodic trigger.
+            if sources_done() {
+                self.source_records_since_milestone = 0;
+                self.tell_coordinator(CoordinatorInput::SourceRecordsMilestone, scheduler);
+            }
         }
+    }
+
+    /// A completion notice of `checkpoint` reached `task`: if the checkpoint covers all of
+    /// the task's data (it is the task's final checkpoint or a later one), the task finishes.
+    pub(super) fn on_completion_received(&mut self, task: TaskId, checkpoint: CheckpointId) {
+        self.record(Fact::CompletionNotified { task, checkpoint });
+        let runtime = &self.tasks[task.index()];
+        if !runtime.finished && runtime.final_checkpoint.is_some_and(|last| last <= checkpoint) {
+            self.mark_finished(task);
+        }
+    }
+
+    /// A bank account has paid everything and its inputs ended: it stops.
+    pub(super) fn finish_account(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        self.tasks[task.index()].status = TaskStatus::Finished;
+        // A finished account can take no checkpoint: the coordinator triggers no more.
+        self.tell_coordinator(CoordinatorInput::TaskClosed { task }, scheduler);
+        self.mark_finished(task);
+    }
+
+    /// Counts `task` finished; the job is over when every task is.
+    fn mark_finished(&mut self, task: TaskId) {
+        self.tasks[task.index()].finished = true;
         self.record(Fact::TaskFinished { task });
         self.finished_tasks += 1;
-        self.tell_coordinator(CoordinatorInput::TaskFinished { task }, scheduler);
         if self.finished_tasks == self.tasks.len() {
             self.record_final_totals();
             self.record_final_balances();

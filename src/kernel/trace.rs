@@ -27,7 +27,8 @@ pub enum Fact {
     RecordApplied { task: TaskId, record: RecordId, key: u64 },
     /// A source read the record at `offset` of its split.
     SourceRead { task: TaskId, offset: u64 },
-    /// A source read its whole split and closed its outputs.
+    /// A task finished: its data had ended and a checkpoint it took after that completed
+    /// (it heard so) — Flink's final checkpoint (FLIP-147); or a bank account closed.
     TaskFinished { task: TaskId },
     /// The coordinator started a checkpoint.
     CheckpointTriggered { checkpoint: CheckpointId },
@@ -98,6 +99,12 @@ pub enum Fact {
     /// Pipelined `region` restarted as `attempt`, from `checkpoint` or from scratch: each of
     /// its tasks is restored (`TaskRestored`); the other regions kept running.
     RegionRestarted { region: u32, attempt: Attempt, checkpoint: Option<CheckpointId> },
+    /// A task reached the end of its data (a source read its whole split, or every input
+    /// delivered end-of-data) and sent end-of-data on its outputs; it keeps taking
+    /// checkpoints until its final one completes.
+    DataEnded { task: TaskId },
+    /// A task heard that `checkpoint` completed (a completion notice reached it).
+    CompletionNotified { task: TaskId, checkpoint: CheckpointId },
 }
 
 /// What a sent message was, as far as the trace cares.
@@ -460,7 +467,23 @@ impl Fact {
                 push_u64(out, checkpoint.0);
                 push_u64(out, records);
             }
-            _ => unreachable!("every fact kind is encoded by encode or encode_rare"),
+            _ => self.encode_ending(out),
+        }
+    }
+
+    /// The encoding of the facts of a job's end: its data ending, and completion notices.
+    fn encode_ending(&self, out: &mut Vec<u8>) {
+        match *self {
+            Fact::DataEnded { task } => {
+                out.push(38);
+                push_u32(out, task.0);
+            }
+            Fact::CompletionNotified { task, checkpoint } => {
+                out.push(39);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+            }
+            _ => unreachable!("every fact kind is encoded by encode or one of its helpers"),
         }
     }
 }

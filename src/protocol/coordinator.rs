@@ -2,7 +2,9 @@
 //!
 //! A sans-IO state machine like the task protocols. It triggers checkpoint `n` every
 //! interval (and, optionally, every N source records) while the job runs and no task has
-//! finished, within the max-concurrent limit; collects one acknowledgement per task;
+//! closed (a dataflow task whose data ended keeps taking checkpoints until its final one
+//! completes, so the job never stops triggering before it ends), within the max-concurrent
+//! limit; collects one acknowledgement per task;
 //! asks for the metadata to be written once all are in; and completes the checkpoint only
 //! when the metadata is durable. Timeouts, declines and a job or region failover abort
 //! pending checkpoints (while a failed region is down, triggers are skipped); a completion subsumes older pending ones. Late messages for a checkpoint
@@ -60,8 +62,10 @@ pub enum CoordinatorInput {
     MetadataDurable { checkpoint: CheckpointId },
     /// A checkpoint's metadata could not be written.
     MetadataWriteFailed { checkpoint: CheckpointId },
-    /// A task finished its input.
-    TaskFinished { task: TaskId },
+    /// A task closed for good and can take no more checkpoints (a bank account that paid
+    /// everything). A dataflow task whose data ended still takes checkpoints — its final
+    /// one must complete before it finishes — so it is never reported here.
+    TaskClosed { task: TaskId },
     /// The job failed over: every task is gone until the restart.
     JobFailed,
     /// The job restarted: every task runs again.
@@ -70,9 +74,9 @@ pub enum CoordinatorInput {
     /// keeps running, but pending checkpoints abort and none is triggered meanwhile.
     RegionFailed,
     /// A failed region restarted. `all_running`: no other region is still down;
-    /// `finished_tasks`: how many tasks have finished now (a region restart can bring
-    /// finished tasks back to work).
-    RegionRestarted { all_running: bool, finished_tasks: usize },
+    /// `closed_tasks`: how many tasks are closed now (a region restart can bring closed
+    /// tasks back to work).
+    RegionRestarted { all_running: bool, closed_tasks: usize },
 }
 
 /// An effect the coordinator asks for.
@@ -113,7 +117,7 @@ pub struct Coordinator {
     job_running: bool,
     /// False while a failed region is down (region failover; the job keeps running).
     all_tasks_running: bool,
-    finished_tasks: usize,
+    closed_tasks: usize,
     timer_generation: u64,
     winding_down: bool,
     /// When the newest checkpoint completed (for the min pause).
@@ -136,7 +140,7 @@ impl Coordinator {
             latest_completed: None,
             job_running: false,
             all_tasks_running: true,
-            finished_tasks: 0,
+            closed_tasks: 0,
             timer_generation: 0,
             winding_down: false,
             last_completion: None,
@@ -187,7 +191,7 @@ impl Coordinator {
             CoordinatorInput::JobStarted | CoordinatorInput::JobRestarted => {
                 self.job_running = true;
                 self.all_tasks_running = true;
-                self.finished_tasks = 0;
+                self.closed_tasks = 0;
                 self.winding_down = false;
                 self.arm_timer(now, out);
             }
@@ -207,7 +211,7 @@ impl Coordinator {
             CoordinatorInput::MetadataWriteFailed { checkpoint } => {
                 self.abort(checkpoint, AbortReason::MetadataWriteFailed, out);
             }
-            CoordinatorInput::TaskFinished { .. } => self.finished_tasks += 1,
+            CoordinatorInput::TaskClosed { .. } => self.closed_tasks += 1,
             CoordinatorInput::WindDown => self.winding_down = true,
             CoordinatorInput::JobFailed => {
                 self.job_running = false;
@@ -219,9 +223,9 @@ impl Coordinator {
                 self.all_tasks_running = false;
                 self.abort_all_pending(AbortReason::RegionFailover, out);
             }
-            CoordinatorInput::RegionRestarted { all_running, finished_tasks } => {
+            CoordinatorInput::RegionRestarted { all_running, closed_tasks } => {
                 self.all_tasks_running = all_running;
-                self.finished_tasks = finished_tasks;
+                self.closed_tasks = closed_tasks;
             }
         }
     }
@@ -238,13 +242,13 @@ impl Coordinator {
         });
     }
 
-    /// Flink's pre-flight checks: a running job, every task running (no region down, and —
-    /// finished tasks are not modelled yet — none finished), and room under max-concurrent.
+    /// Flink's pre-flight checks: a running job, every task running (no region down, none
+    /// closed), and room under max-concurrent.
     /// A failed check skips this trigger; it is not a checkpoint failure.
     fn try_trigger(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
         let room = self.pending.len() < self.config.max_concurrent as usize;
         let paused = self.last_completion.is_some_and(|completed| now < completed.after(self.config.min_pause));
-        let all_running = self.job_running && self.all_tasks_running && self.finished_tasks == 0;
+        let all_running = self.job_running && self.all_tasks_running && self.closed_tasks == 0;
         if !all_running || self.winding_down || !room || paused {
             return;
         }

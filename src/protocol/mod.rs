@@ -38,7 +38,9 @@ pub enum TaskInput {
     Trigger { checkpoint: CheckpointId },
     /// The task consumed the barrier of `checkpoint` on input `input`.
     Barrier { input: u32, checkpoint: CheckpointId },
-    /// Input `input` delivered its end-of-input; nothing more will arrive on it.
+    /// Input `input` closed: nothing more, not even a barrier, will arrive on it (a bank
+    /// account that closed its outputs). A dataflow task's end-of-data is not reported:
+    /// barriers keep coming after it (FLIP-147), so a protocol aligns on that input as ever.
     InputEnded { input: u32 },
     /// The state this task captured for `checkpoint` is durable.
     StatePersisted { checkpoint: CheckpointId },

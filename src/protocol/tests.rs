@@ -208,8 +208,8 @@ mod coordinator {
         CoordinatorInput::MetadataDurable { checkpoint: CheckpointId(checkpoint) }
     }
 
-    fn task_finished(task: u32) -> CoordinatorInput {
-        CoordinatorInput::TaskFinished { task: TaskId(task) }
+    fn task_closed(task: u32) -> CoordinatorInput {
+        CoordinatorInput::TaskClosed { task: TaskId(task) }
     }
 
     fn timer(at_ms: u64, generation: u64) -> CoordinatorCommand {
@@ -344,7 +344,7 @@ mod coordinator {
     #[test]
     fn a_finished_task_stops_triggering_until_the_restart() {
         let mut coordinator = coordinator(1);
-        let inputs = [(0, JobStarted), (5, task_finished(0)), (10, fired(1)), (15, SourceRecordsMilestone)];
+        let inputs = [(0, JobStarted), (5, task_closed(0)), (10, fired(1)), (15, SourceRecordsMilestone)];
         let script = run(&mut coordinator, &inputs);
         assert_eq!(script, [vec![timer(10, 1)], NONE, vec![timer(20, 2)], NONE]);
         let script = run(&mut coordinator, &[(16, JobFailed), (20, JobRestarted), (30, fired(4))]);
@@ -354,8 +354,8 @@ mod coordinator {
     #[test]
     fn a_region_failover_aborts_pending_checkpoints_and_skips_triggers_until_every_region_runs() {
         let mut coordinator = with_checkpoint_1_pending();
-        let down = CoordinatorInput::RegionRestarted { all_running: false, finished_tasks: 0 };
-        let up = CoordinatorInput::RegionRestarted { all_running: true, finished_tasks: 0 };
+        let down = CoordinatorInput::RegionRestarted { all_running: false, closed_tasks: 0 };
+        let up = CoordinatorInput::RegionRestarted { all_running: true, closed_tasks: 0 };
         let inputs = [(12, CoordinatorInput::RegionFailed), (20, fired(2)), (25, down), (30, fired(3)), (35, up)];
         let script = run(&mut coordinator, &inputs);
         // The periodic trigger keeps running (the job is still RUNNING), but skips while a

@@ -46,6 +46,8 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
             format!("the coordinator received {}'s acknowledgement of {checkpoint}", name(task))
         }
         Fact::TaskFinished { task } => format!("{} finished", name(task)),
+        Fact::DataEnded { task } => format!("{} reached the end of its data", name(task)),
+        Fact::CompletionNotified { task, checkpoint } => format!("{} heard that {checkpoint} completed", name(task)),
         Fact::ObjectDurable { object, bytes } => format!("{} ({bytes} bytes) is durable", object_name(object, &name)),
         Fact::ObjectDeleted { object } => format!("{} was deleted", object_name(object, &name)),
         Fact::ChannelReset { channel, discarded } => {

@@ -92,7 +92,10 @@ impl Tally {
                 self.recovering = Some((time, self.read_highest.clone()));
             }
             Fact::SourceRead { task, offset } => self.on_read(task, offset, time, metrics),
-            Fact::TaskFinished { task } => self.on_read(task, u64::MAX, time, metrics),
+            // A source at the end of its split has caught up, whatever its offset.
+            Fact::TaskFinished { task } | Fact::DataEnded { task } if self.read_highest.contains_key(&task) => {
+                self.on_read(task, u64::MAX, time, metrics);
+            }
             _ => {}
         }
     }

@@ -18,7 +18,7 @@ fn a_record_count_trigger_checkpoints_without_the_timer() {
 }
 
 #[test]
-fn checkpoints_that_cannot_finish_in_time_expire_and_the_job_still_is_exactly_once() {
+fn a_job_whose_checkpoints_all_expire_cannot_take_its_final_checkpoint_and_liveness_says_so() {
     let mut scenario = load("sims/wordcount.toml");
     scenario.checkpoint.timeout_ms = 2;
     scenario.storage.write_latency_us_min = 3_000;
@@ -26,7 +26,8 @@ fn checkpoints_that_cannot_finish_in_time_expire_and_the_job_still_is_exactly_on
     let compiled = compile(&scenario);
     let options = RunOptions { keep_facts: true, ..RunOptions::default() };
     let outcome = run_compiled(&compiled, Seed(1), &options);
-    assert!(outcome.passed(), "{:?}", outcome.verdict);
+    let failure = outcome.verdict.failure_class();
+    assert_eq!(failure.as_deref(), Some("liveness"), "{:?}", outcome.verdict);
     assert_eq!(outcome.stats.checkpoints_completed, 0, "every write outlasts the timeout");
     let facts = outcome.facts.expect("kept");
     let expired = facts
@@ -35,6 +36,11 @@ fn checkpoints_that_cannot_finish_in_time_expire_and_the_job_still_is_exactly_on
         .count();
     assert!(expired >= 3, "expired {expired}");
     assert!(facts.iter().any(|timed| matches!(timed.fact, Fact::TaskRestored { checkpoint: None, .. })));
+    assert!(facts.iter().any(|timed| matches!(timed.fact, Fact::DataEnded { .. })), "the data did end");
+    assert!(
+        !facts.iter().any(|timed| matches!(timed.fact, Fact::TaskFinished { .. })),
+        "no task finishes without a completed checkpoint after its data ended"
+    );
 }
 
 #[test]

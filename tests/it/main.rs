@@ -19,6 +19,8 @@ mod determinism;
 mod exploration;
 /// Every fault kind happens (a fact) and is survived; swarm plans over seeds.
 mod faults;
+/// End of data and the final checkpoint: tasks finish on a completed checkpoint's notice.
+mod final_checkpoint;
 /// Property tests: exactly-once holds over seeds and crash times.
 mod props;
 /// The protocols side by side: aligned barriers and Chandy-Lamport.
