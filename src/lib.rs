@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod dataflow;
 pub mod explore;
+pub mod external;
 pub mod faults;
 pub mod files;
 pub mod harness;

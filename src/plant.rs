@@ -41,10 +41,21 @@ pub enum PlantedBug {
     /// the latest checkpoint (FLINK-10712): sources start over from offset 0 and keyed
     /// state is lost, inside that region only.
     RegionRestartWithoutState,
+    /// The two-phase-commit sink commits each transaction at its pre-commit instead of when
+    /// the checkpoint completes: a failover replays records already committed.
+    CommitOnPreCommit,
+    /// A restored two-phase-commit sink drops the pre-committed transactions of its
+    /// checkpoint instead of committing them: whatever the lost completion notice would
+    /// have committed never is.
+    SkipRecommitAfterRecovery,
+    /// The external system publishes a committed transaction's records again when it is
+    /// committed again (a commit that is not idempotent), as a restored sink's re-commit
+    /// does: the transaction is committed twice.
+    RecommitRepublishes,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 9] = [
+pub const ALL_PLANTS: [PlantedBug; 12] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -54,6 +65,9 @@ pub const ALL_PLANTS: [PlantedBug; 9] = [
     PlantedBug::BreakFifo,
     PlantedBug::LeakProcessState,
     PlantedBug::RegionRestartWithoutState,
+    PlantedBug::CommitOnPreCommit,
+    PlantedBug::SkipRecommitAfterRecovery,
+    PlantedBug::RecommitRepublishes,
 ];
 
 impl PlantedBug {
@@ -69,6 +83,9 @@ impl PlantedBug {
             PlantedBug::BreakFifo => "break-fifo",
             PlantedBug::LeakProcessState => "leak-process-state",
             PlantedBug::RegionRestartWithoutState => "region-restart-without-state",
+            PlantedBug::CommitOnPreCommit => "commit-on-pre-commit",
+            PlantedBug::SkipRecommitAfterRecovery => "skip-recommit-after-recovery",
+            PlantedBug::RecommitRepublishes => "recommit-republishes",
         }
     }
 
@@ -86,6 +103,13 @@ impl PlantedBug {
             PlantedBug::RegionRestartWithoutState => {
                 "region failover redeploys the failed region with empty state (FLINK-10712)"
             }
+            PlantedBug::CommitOnPreCommit => "the two-phase-commit sink commits at pre-commit, not on completion",
+            PlantedBug::SkipRecommitAfterRecovery => {
+                "a restored two-phase-commit sink does not commit its restored pending transactions"
+            }
+            PlantedBug::RecommitRepublishes => {
+                "the external system publishes a transaction again when it is re-committed"
+            }
         }
     }
 
@@ -95,7 +119,10 @@ impl PlantedBug {
             PlantedBug::ForgetSourceRewind
             | PlantedBug::SkipKeyedStateRestore
             | PlantedBug::RestoreNeighbourState
-            | PlantedBug::RegionRestartWithoutState => true,
+            | PlantedBug::RegionRestartWithoutState
+            | PlantedBug::CommitOnPreCommit
+            | PlantedBug::SkipRecommitAfterRecovery
+            | PlantedBug::RecommitRepublishes => true,
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState

@@ -11,6 +11,7 @@
 
 pub mod conservation;
 pub mod consistent_cut;
+pub mod end_to_end;
 pub mod exactly_once_state;
 pub mod final_aggregate;
 pub mod healing;
@@ -28,6 +29,7 @@ use crate::kernel::trace::Fact;
 use crate::protocol::Guarantee;
 use conservation::Conservation;
 use consistent_cut::ConsistentCut;
+use end_to_end::EndToEnd;
 use exactly_once_state::ExactlyOnceState;
 use final_aggregate::FinalAggregate;
 use no_loss_state::NoLossState;
@@ -62,6 +64,12 @@ pub enum Invariant {
     /// The job never fails for good: after every failure the restart strategy allows a
     /// restart. A run whose strategy gives up ends with this verdict, never a pass.
     RestartsExhausted,
+    /// What a reader of the external system sees committed equals the fault-free output:
+    /// each source record exactly as often as the job routes it to each external sink (at
+    /// least as often, under an at-least-once guarantee).
+    EndToEndExactlyOnce,
+    /// No transaction of the external system commits twice.
+    CommitOnce,
 }
 
 impl Invariant {
@@ -76,6 +84,8 @@ impl Invariant {
             Invariant::Liveness => "liveness",
             Invariant::Conservation => "conservation",
             Invariant::RestartsExhausted => "restarts-exhausted",
+            Invariant::EndToEndExactlyOnce => "end-to-end-exactly-once",
+            Invariant::CommitOnce => "commit-once",
         }
     }
 }
@@ -132,6 +142,20 @@ pub struct ExpectedTotals {
     pub multiplicity: Vec<Vec<u64>>,
     /// A bank's money, when the job is a bank.
     pub bank: Option<BankExpectation>,
+    /// For each task (by `TaskId`), the external sink it writes for, if any.
+    pub sink_tasks: Vec<Option<usize>>,
+    /// Per external sink vertex: what a reader must see committed.
+    pub sinks: Vec<SinkExpectation>,
+}
+
+/// What a reader of the external system must see committed for one sink vertex.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SinkExpectation {
+    /// Per key (`0..key_count`): the records the sink receives in a fault-free run.
+    pub per_key: Vec<KeyExpectation>,
+    /// Per source split (in `source_splits` order): how many times each of its records
+    /// reaches the sink.
+    pub multiplicity: Vec<u64>,
 }
 
 /// What a bank's accounts must add up to.
@@ -154,7 +178,14 @@ impl ExpectedTotals {
             source_splits: Vec::new(),
             multiplicity: vec![Vec::new()],
             bank: None,
+            sink_tasks: Vec::new(),
+            sinks: Vec::new(),
         }
+    }
+
+    /// The external sink `task` writes for, if any.
+    pub fn sink_of(&self, task: TaskId) -> Option<usize> {
+        self.sink_tasks.get(task.index()).copied().flatten()
     }
 
     /// The group `task` belongs to, if it holds keyed state.
@@ -197,6 +228,7 @@ pub struct Checks {
     final_aggregate: FinalAggregate,
     consistent_cut: ConsistentCut,
     restore_equivalence: RestoreEquivalence,
+    end_to_end: EndToEnd,
     conservation: Option<Conservation>,
     healing: Option<healing::HealedProgress>,
     disabled: Vec<Invariant>,
@@ -216,6 +248,7 @@ impl Checks {
             final_aggregate: FinalAggregate::new(expected.clone()),
             consistent_cut: ConsistentCut::new(shape.clone(), guarantee == Guarantee::AtLeastOnce),
             restore_equivalence: RestoreEquivalence::new(shape),
+            end_to_end: EndToEnd::new(expected.clone(), guarantee == Guarantee::AtLeastOnce),
             conservation: expected.bank.clone().map(Conservation::new),
             healing: None,
             disabled,
@@ -253,6 +286,7 @@ impl Checks {
         let found = [
             self.restore_equivalence.observe(fact),
             self.consistent_cut.observe(fact),
+            self.end_to_end.observe(time, fact),
             state,
             aggregate,
             money,
@@ -279,7 +313,7 @@ impl Checks {
                 Guarantee::AtLeastOnce => (self.no_loss_state.finish(), None),
             };
             let money = self.conservation.as_ref().and_then(Conservation::finish);
-            [self.restore_equivalence.finish(), state, aggregate, money]
+            [self.restore_equivalence.finish(), state, aggregate, self.end_to_end.finish(), money]
                 .into_iter()
                 .flatten()
                 .find(|(invariant, _)| !self.disabled.contains(invariant))

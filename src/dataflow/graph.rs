@@ -26,6 +26,22 @@ pub enum VertexKind {
     /// A two-input keyed operator (the shape of a join): exactly two hash-partitioned input
     /// edges from two different vertices, keyed state for each side.
     KeyedJoin,
+    /// A sink that writes to the external system in one transaction per checkpoint,
+    /// committed when the checkpoint completes (two-phase commit; docs/end-to-end.md).
+    TwoPhaseCommitSink,
+}
+
+impl VertexKind {
+    /// Whether the vertex is a sink of any kind: it emits nothing into the job.
+    pub fn is_sink(self) -> bool {
+        matches!(self, VertexKind::Sink | VertexKind::TwoPhaseCommitSink)
+    }
+
+    /// Whether the vertex writes what it receives to the external system, where the
+    /// end-to-end checks judge it.
+    pub fn writes_externally(self) -> bool {
+        self == VertexKind::TwoPhaseCommitSink
+    }
 }
 
 /// How an edge spreads records over the receiving subtasks.

@@ -14,6 +14,9 @@ pub mod regions;
 pub mod sink;
 pub mod source;
 pub mod state_codec;
+pub mod two_phase_sink;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod two_phase_sink_tests;

@@ -9,6 +9,7 @@ use super::keyed::KeyedCount;
 use super::record::Record;
 use super::sink::RecordingSink;
 use super::source::ReplayableSource;
+use super::two_phase_sink::TwoPhaseCommitSink;
 use std::fmt;
 
 /// A stream operator as a pure state machine.
@@ -53,6 +54,8 @@ pub enum TaskLogic {
     KeyedJoin(KeyedJoin),
     /// A bank account (boxed, like the source, for its generator).
     Account(Box<Account>),
+    /// A two-phase-commit sink: its records go to the external system.
+    TwoPhaseSink(TwoPhaseCommitSink),
 }
 
 impl TaskLogic {
@@ -64,6 +67,7 @@ impl TaskLogic {
             TaskLogic::Sink(sink) => sink,
             TaskLogic::Account(account) => account.as_mut(),
             TaskLogic::KeyedJoin(join) => join,
+            TaskLogic::TwoPhaseSink(sink) => sink,
         }
     }
 
@@ -75,6 +79,7 @@ impl TaskLogic {
             TaskLogic::Sink(sink) => sink.snapshot(out),
             TaskLogic::Account(account) => account.snapshot(out),
             TaskLogic::KeyedJoin(join) => join.snapshot(out),
+            TaskLogic::TwoPhaseSink(sink) => sink.snapshot(out),
         }
     }
 

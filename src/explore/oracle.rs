@@ -9,7 +9,7 @@
 //! sink emits nothing. A record that reaches a vertex along two paths is expected there
 //! twice.
 
-use crate::check::{BankExpectation, ExpectedTotals, KeyExpectation};
+use crate::check::{BankExpectation, ExpectedTotals, KeyExpectation, SinkExpectation};
 use crate::dataflow::graph::{TaskRef, VertexKind};
 use crate::dataflow::source::RecordGenerator;
 use crate::harness::WorldConfig;
@@ -56,7 +56,7 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
                 held[vertex.index()] = Some(received);
             }
             // Accounts pay each other only: nothing of theirs reaches a keyed vertex.
-            VertexKind::Sink | VertexKind::Account => {
+            VertexKind::Sink | VertexKind::TwoPhaseCommitSink | VertexKind::Account => {
                 emitted[vertex.index()] = vec![KeyExpectation::default(); key_count];
                 if spec.kind == VertexKind::Account {
                     source_records += u64::from(spec.parallelism) * world.workload.records_per_source_subtask;
@@ -65,29 +65,15 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
         }
     }
     let paths = path_counts(world);
-    let source_splits: Vec<(TaskId, u64)> = graph
-        .vertices
-        .iter()
-        .enumerate()
-        .filter(|(_, vertex)| vertex.kind == VertexKind::Source)
-        .flat_map(|(index, vertex)| {
-            (0..vertex.parallelism).map(move |subtask| task_of(world, VertexId::from_index(index), subtask))
-        })
-        .map(|task| (task, world.workload.records_per_source_subtask))
-        .collect();
-    let split_vertices: Vec<usize> = graph
-        .vertices
-        .iter()
-        .enumerate()
-        .filter(|(_, vertex)| vertex.kind == VertexKind::Source)
-        .flat_map(|(index, vertex)| std::iter::repeat_n(index, vertex.parallelism as usize))
-        .collect();
+    let (source_splits, split_vertices) = source_splits(world);
     let mut expected = ExpectedTotals {
         task_groups: Vec::new(),
         groups: Vec::new(),
         source_splits,
         multiplicity: Vec::new(),
         bank: bank_expectation(world, seed),
+        sink_tasks: Vec::new(),
+        sinks: Vec::new(),
     };
     for (index, (spec, held)) in graph.vertices.iter().zip(held).enumerate() {
         let group = held.map(|per_key| {
@@ -96,8 +82,30 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
             expected.groups.len() - 1
         });
         expected.task_groups.extend(std::iter::repeat_n(group, spec.parallelism as usize));
+        let sink = spec.kind.writes_externally().then(|| {
+            let per_key = received_totals(world, index, &emitted, key_count);
+            let multiplicity = split_vertices.iter().map(|&source| paths[index][source]).collect();
+            expected.sinks.push(SinkExpectation { per_key, multiplicity });
+            expected.sinks.len() - 1
+        });
+        expected.sink_tasks.extend(std::iter::repeat_n(sink, spec.parallelism as usize));
     }
     Oracle { expected, source_records }
+}
+
+/// Every source split (its task and length), and the vertex of each.
+fn source_splits(world: &WorldConfig) -> (Vec<(TaskId, u64)>, Vec<usize>) {
+    let sources = world.graph.vertices.iter().enumerate().filter(|(_, vertex)| vertex.kind == VertexKind::Source);
+    let splits = sources
+        .clone()
+        .flat_map(|(index, vertex)| {
+            (0..vertex.parallelism).map(move |subtask| task_of(world, VertexId::from_index(index), subtask))
+        })
+        .map(|task| (task, world.workload.records_per_source_subtask))
+        .collect();
+    let vertices =
+        sources.flat_map(|(index, vertex)| std::iter::repeat_n(index, vertex.parallelism as usize)).collect();
+    (splits, vertices)
 }
 
 /// A bank's money: the total, and — when every transfer is from the replayable series, so
@@ -132,7 +140,7 @@ fn path_counts(world: &WorldConfig) -> Vec<Vec<u64>> {
         if graph.vertices[index].kind == VertexKind::Source {
             paths[index][index] = 1;
         }
-        if graph.vertices[index].kind == VertexKind::Sink {
+        if graph.vertices[index].kind.is_sink() {
             continue;
         }
         for edge in graph.edges.iter().filter(|edge| edge.from.index() == index) {

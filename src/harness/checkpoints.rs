@@ -105,6 +105,9 @@ impl SimWorld {
 
     /// Captures the operator's state for `checkpoint` (atomic with record processing).
     fn capture(&mut self, task: TaskId, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        // A two-phase-commit sink pre-commits first, so that its state holds the pending
+        // transaction and the next one.
+        self.drive_sink(task, scheduler, |sink, out| sink.pre_commit(checkpoint, out));
         let mut state = Vec::new();
         self.tasks[task.index()].logic.snapshot(&mut state);
         let bytes = state.len() as u64;

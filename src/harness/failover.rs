@@ -101,6 +101,7 @@ impl SimWorld {
             self.restore_task(task, plan[task.index()]);
         }
         self.resend_output_state(&members, scheduler);
+        self.start_sinks(&members, scheduler);
         let all_running = self.tasks.iter().all(|runtime| runtime.status != TaskStatus::Down);
         let closed_tasks = self.tasks.iter().filter(|runtime| runtime.status == TaskStatus::Finished).count();
         self.tell_coordinator(CoordinatorInput::RegionRestarted { all_running, closed_tasks }, scheduler);
@@ -167,6 +168,7 @@ impl SimWorld {
         self.job = JobStatus::Running;
         let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
         self.resend_output_state(&every_task, scheduler);
+        self.start_sinks(&every_task, scheduler);
         self.finished_tasks = 0;
         self.source_records_since_milestone = 0;
         self.tell_coordinator(CoordinatorInput::JobRestarted, scheduler);

@@ -7,10 +7,12 @@
 //! protocol logic, and never prints. Files: `tasks.rs` (the data path), `checkpoints.rs`
 //! (protocol and coordinator commands), `sending.rs` (routing and credit-based sending),
 //! `failover.rs` (crash and restart: full, or by pipelined region), `faults.rs` (applying
-//! the fault plan), `bank.rs` (the bank's accounts and script).
+//! the fault plan), `bank.rs` (the bank's accounts and script), `external.rs` (the sinks'
+//! calls to the external system).
 
 pub mod bank;
 mod checkpoints;
+mod external;
 mod failover;
 mod faults;
 mod sending;
@@ -21,6 +23,8 @@ use crate::dataflow::graph::{JobGraph, Topology, VertexKind};
 use crate::dataflow::record::{Message, Record};
 use crate::dataflow::regions::Regions;
 use crate::dataflow::source::WorkloadSpec;
+use crate::dataflow::two_phase_sink::SinkCommand;
+use crate::external::{ExternalConfig, ExternalStore};
 use crate::faults::FaultPlan;
 use crate::kernel::ids::{Attempt, ChannelId, CheckpointId, TaskId};
 use crate::kernel::rng::{Seed, SimRng, Stream};
@@ -66,6 +70,8 @@ pub struct WorldConfig {
     pub placement: Vec<u32>,
     /// Workers `0..workers`.
     pub workers: u32,
+    /// The external system the sinks write to.
+    pub external: ExternalConfig,
 }
 
 /// A user's protocol factory, shared by every task of a run.
@@ -171,6 +177,10 @@ pub enum Event {
     ScriptEnded,
     /// Pipelined `region` restarts as `attempt` (region failover), unless it failed again.
     RegionRestart { region: u32, attempt: Attempt },
+    /// A sink's call to the external system failed: its task fails.
+    SinkFailed { task: TaskId, attempt: Attempt },
+    /// Incarnation `epoch` of `txn` reaches the external system's transaction timeout.
+    TransactionTimeout { txn: crate::kernel::ids::TransactionId, epoch: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,6 +222,7 @@ struct Scratch {
     channels: Vec<ChannelId>,
     task_commands: Vec<TaskCommand>,
     coordinator_commands: Vec<CoordinatorCommand>,
+    sink_commands: Vec<SinkCommand>,
 }
 
 /// The simulated world of one run.
@@ -224,6 +235,8 @@ pub struct SimWorld {
     tasks: Vec<TaskRuntime>,
     network: Network<Message>,
     storage: Storage,
+    /// The external system the sinks write to.
+    external: ExternalStore,
     coordinator: Coordinator,
     network_stream: SimRng,
     storage_stream: SimRng,
@@ -269,7 +282,7 @@ impl SimWorld {
             .map(|task| match config.graph.vertices[task.vertex.index()].kind {
                 VertexKind::Source => TaskRole::Source,
                 VertexKind::KeyedCount | VertexKind::KeyedJoin => TaskRole::Keyed,
-                VertexKind::Sink => TaskRole::Other,
+                VertexKind::Sink | VertexKind::TwoPhaseCommitSink => TaskRole::Other,
                 VertexKind::Account => TaskRole::Account,
             })
             .collect();
@@ -288,6 +301,7 @@ impl SimWorld {
                 NetworkConfig { fifo: !options.plants.contains(&PlantedBug::BreakFifo), ..config.network },
             ),
             storage: Storage::new(config.storage),
+            external: external_store(&config, &options.plants),
             coordinator: Coordinator::new(config.checkpoint, topology.tasks.len()),
             network_stream: network_stream(seed, &options.plants),
             storage_stream: SimRng::open(seed, Stream::Storage),
@@ -324,6 +338,8 @@ impl SimWorld {
         self.schedule_faults(scheduler);
         self.start_script(scheduler);
         self.tell_coordinator(crate::protocol::coordinator::CoordinatorInput::JobStarted, scheduler);
+        let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
+        self.start_sinks(&every_task, scheduler);
         for task in 0..self.tasks.len() {
             self.try_work(TaskId::from_index(task), scheduler);
         }
@@ -388,7 +404,7 @@ impl World for SimWorld {
                 self.on_abort_received(task, checkpoint, scheduler);
             }
             Event::CompletionReceived { task, checkpoint, attempt } if self.is_live(task, attempt) => {
-                self.on_completion_received(task, checkpoint);
+                self.on_completion_received(task, checkpoint, scheduler);
             }
             Event::AcknowledgeReceived { task, checkpoint } => {
                 self.on_acknowledge_received(task, checkpoint, scheduler)
@@ -407,6 +423,8 @@ impl World for SimWorld {
                 self.try_work(task, scheduler);
             }
             Event::RegionRestart { region, attempt } => self.on_region_restart(region, attempt, scheduler),
+            Event::SinkFailed { task, attempt } if self.is_live(task, attempt) => self.on_sink_failed(task, scheduler),
+            Event::TransactionTimeout { txn, epoch } => self.on_transaction_timeout(txn, epoch),
             Event::Script { index } => self.on_script(index, scheduler),
             Event::ScriptEnded => self.close_bank_if_done(scheduler),
             // An event of an attempt that failed: what it stood for died with that attempt.
@@ -415,6 +433,7 @@ impl World for SimWorld {
             | Event::TriggerReceived { .. }
             | Event::AbortReceived { .. }
             | Event::CompletionReceived { .. }
+            | Event::SinkFailed { .. }
             | Event::ProtocolTimer { .. }
             | Event::Restart { .. } => {}
         }
@@ -438,6 +457,12 @@ fn network_stream(seed: Seed, plants: &[PlantedBug]) -> SimRng {
         }
     }
     stream
+}
+
+/// The external system of a run, with its planted bug if asked for.
+fn external_store(config: &WorldConfig, plants: &[PlantedBug]) -> ExternalStore {
+    let store = ExternalStore::new(config.external);
+    if plants.contains(&PlantedBug::RecommitRepublishes) { store.republishing_on_recommit() } else { store }
 }
 
 /// The checkers of a run; with faults in the plan, progress after healing too.

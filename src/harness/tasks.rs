@@ -21,6 +21,7 @@ use crate::dataflow::operator::{Operator, TaskLogic};
 use crate::dataflow::record::{Message, Record};
 use crate::dataflow::sink::RecordingSink;
 use crate::dataflow::source::{RecordGenerator, ReplayableSource};
+use crate::dataflow::two_phase_sink::{SinkFlaws, TwoPhaseCommitSink};
 use crate::kernel::Scheduler;
 use crate::kernel::ids::CheckpointId;
 use crate::kernel::ids::{Attempt, ChannelId, TaskId};
@@ -117,6 +118,13 @@ impl TaskRuntime {
             VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new()),
             VertexKind::KeyedJoin => TaskLogic::KeyedJoin(KeyedJoin::new()),
             VertexKind::Sink => TaskLogic::Sink(RecordingSink::new()),
+            VertexKind::TwoPhaseCommitSink => {
+                let flaws = SinkFlaws {
+                    commit_on_pre_commit: plants.contains(&PlantedBug::CommitOnPreCommit),
+                    skip_recommit_after_recovery: plants.contains(&PlantedBug::SkipRecommitAfterRecovery),
+                };
+                TaskLogic::TwoPhaseSink(TwoPhaseCommitSink::new(task, flaws))
+            }
             VertexKind::Account => {
                 let generator = RecordGenerator::for_source_task(seed, config.workload, task);
                 let opening_balance = config.bank.as_ref().map_or(0, |bank| bank.opening_balances[index]);
@@ -414,6 +422,9 @@ impl SimWorld {
                 self.record(Fact::RecordApplied { task, record: record.id, key: side_key(record.key, side) });
             }
             TaskLogic::Sink(sink) => sink.process(&record, &mut outputs),
+            TaskLogic::TwoPhaseSink(_) => {
+                self.drive_sink(task, scheduler, |sink, out| sink.write(record, out));
+            }
             TaskLogic::Account(account) => {
                 account.process(&record, &mut outputs);
                 self.stats.records_applied += 1;
@@ -446,8 +457,15 @@ impl SimWorld {
 
     /// A completion notice of `checkpoint` reached `task`: if the checkpoint covers all of
     /// the task's data (it is the task's final checkpoint or a later one), the task finishes.
-    pub(super) fn on_completion_received(&mut self, task: TaskId, checkpoint: CheckpointId) {
+    pub(super) fn on_completion_received(
+        &mut self,
+        task: TaskId,
+        checkpoint: CheckpointId,
+        scheduler: &mut Scheduler<Event>,
+    ) {
         self.record(Fact::CompletionNotified { task, checkpoint });
+        // A sink commits what the checkpoint covers before it may finish.
+        self.drive_sink(task, scheduler, |sink, out| sink.on_checkpoint_complete(checkpoint, out));
         let runtime = &self.tasks[task.index()];
         if !runtime.finished && runtime.final_checkpoint.is_some_and(|last| last <= checkpoint) {
             self.mark_finished(task);

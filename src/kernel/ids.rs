@@ -100,6 +100,24 @@ impl fmt::Display for RecordId {
     }
 }
 
+/// A transaction in the external system: the sink subtask that opens it and that
+/// subtask's own running number for it — deterministic, as Flink derives a transactional id
+/// from the sink's subtask and a counter, so a restarted sink can name (and abort) the
+/// transactions a failed attempt left open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TransactionId {
+    /// The sink subtask.
+    pub sink: TaskId,
+    /// Its number among that sink's transactions, from 0.
+    pub sequence: u64,
+}
+
+impl fmt::Display for TransactionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "transaction {}#{}", self.sink, self.sequence)
+    }
+}
+
 /// Which run of the job a piece of state belongs to: 0 at start, +1 at every restart.
 ///
 /// Events scheduled by an earlier attempt carry its number and are dropped on arrival, which

@@ -8,7 +8,7 @@
 //! `derive(Hash)` or std's hashers, so it is the same in debug and release, on every machine,
 //! and across Rust releases. Facts can also be kept in memory for replay and reports.
 
-use super::ids::{Attempt, ChannelId, CheckpointId, RecordId, TaskId};
+use super::ids::{Attempt, ChannelId, CheckpointId, RecordId, TaskId, TransactionId};
 use super::time::SimTime;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -105,6 +105,58 @@ pub enum Fact {
     DataEnded { task: TaskId },
     /// A task heard that `checkpoint` completed (a completion notice reached it).
     CompletionNotified { task: TaskId, checkpoint: CheckpointId },
+    /// The external system opened `txn` (incarnation `epoch`: a transactional id opened
+    /// again fences and aborts its earlier incarnation).
+    TransactionBegun { txn: TransactionId, epoch: u32 },
+    /// A sink wrote `record` (value `value` under `key`) into `txn`; readers see it only
+    /// once `txn` commits.
+    TransactionWrite { txn: TransactionId, record: RecordId, key: u64, value: i64 },
+    /// A sink pre-committed `txn` as part of its snapshot for `checkpoint`.
+    TransactionPrepared { txn: TransactionId, checkpoint: CheckpointId },
+    /// The external system committed incarnation `epoch` of `txn`: its `records` are
+    /// visible to readers from now.
+    TransactionCommitted { txn: TransactionId, epoch: u32, records: u64 },
+    /// The external system aborted `txn` (incarnation `epoch`); its records are gone.
+    TransactionAborted { txn: TransactionId, epoch: u32, cause: TransactionAbort },
+    /// A sink's call to the external system failed.
+    ExternalCallFailed { task: TaskId, call: ExternalCall, txn: TransactionId, error: ExternalError },
+}
+
+/// Why the external system aborted a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransactionAbort {
+    /// Its sink, restarted, aborted it as a leftover of a failed attempt.
+    Lingering,
+    /// The same transactional id was opened again (fencing).
+    Fenced,
+    /// It stayed open or prepared longer than the transaction timeout.
+    TimedOut,
+    /// The external system aborted it on its own (a fault: a transaction coordinator moved).
+    Injected,
+}
+
+/// A call a sink makes to the external system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExternalCall {
+    /// Open a transaction.
+    Begin,
+    /// Write a record into a transaction.
+    Write,
+    /// Pre-commit (flush) a transaction.
+    Prepare,
+    /// Commit a transaction.
+    Commit,
+    /// Abort a restarted sink's leftover transactions.
+    AbortLingering,
+}
+
+/// Why a call to the external system failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExternalError {
+    /// The external system is unavailable (a fault window).
+    Unavailable,
+    /// The transaction was aborted before the call (timed out, fenced, injected).
+    Aborted,
 }
 
 /// What a sent message was, as far as the trace cares.
@@ -246,6 +298,11 @@ fn push_u64(out: &mut Vec<u8>, value: u64) {
 }
 
 #[inline]
+fn push_transaction(out: &mut Vec<u8>, txn: TransactionId) {
+    push_u32(out, txn.sink.0);
+    push_u64(out, txn.sequence);
+}
+
 fn push_u32(out: &mut Vec<u8>, value: u32) {
     out.extend_from_slice(&value.to_le_bytes());
 }
@@ -482,6 +539,49 @@ impl Fact {
                 out.push(39);
                 push_u32(out, task.0);
                 push_u64(out, checkpoint.0);
+            }
+            _ => self.encode_external(out),
+        }
+    }
+
+    /// The encoding of the external system's facts: transactions and failed calls.
+    fn encode_external(&self, out: &mut Vec<u8>) {
+        match *self {
+            Fact::TransactionWrite { txn, record, key, value } => {
+                out.push(40);
+                push_transaction(out, txn);
+                push_u64(out, record.packed());
+                push_u64(out, key);
+                out.extend_from_slice(&value.to_le_bytes());
+            }
+            Fact::TransactionBegun { txn, epoch } => {
+                out.push(41);
+                push_transaction(out, txn);
+                push_u32(out, epoch);
+            }
+            Fact::TransactionPrepared { txn, checkpoint } => {
+                out.push(42);
+                push_transaction(out, txn);
+                push_u64(out, checkpoint.0);
+            }
+            Fact::TransactionCommitted { txn, epoch, records } => {
+                out.push(43);
+                push_transaction(out, txn);
+                push_u32(out, epoch);
+                push_u64(out, records);
+            }
+            Fact::TransactionAborted { txn, epoch, cause } => {
+                out.push(44);
+                push_transaction(out, txn);
+                push_u32(out, epoch);
+                out.push(cause as u8);
+            }
+            Fact::ExternalCallFailed { task, call, txn, error } => {
+                out.push(45);
+                push_u32(out, task.0);
+                out.push(call as u8);
+                push_transaction(out, txn);
+                out.push(error as u8);
             }
             _ => unreachable!("every fact kind is encoded by encode or one of its helpers"),
         }

@@ -1,7 +1,7 @@
 //! One fact as a short sentence, with tasks by name.
 
 use crate::explore::determinism::Divergence;
-use crate::kernel::ids::TaskId;
+use crate::kernel::ids::{TaskId, TransactionId};
 use crate::kernel::trace::{Fact, MessageTag, ObjectName, TimedFact};
 
 /// `fact` in words; tasks are named from `task_names` (by `TaskId`) when known.
@@ -116,6 +116,31 @@ fn describe_fault_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> String {
         Fact::ControlMessageLost { kind, task, checkpoint } => {
             let kind = crate::faults::ControlMessage::ALL.get(usize::from(kind)).map_or("control", |kind| kind.name());
             format!("the {kind} message of {checkpoint} to or from {} was lost", name(task))
+        }
+        _ => describe_external_fact(fact, name),
+    }
+}
+
+/// The external system's facts, in words.
+fn describe_external_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> String {
+    let txn_name = |txn: TransactionId| format!("transaction {}#{}", name(txn.sink), txn.sequence);
+    match *fact {
+        Fact::TransactionBegun { txn, epoch } => format!("{} began (epoch {epoch})", txn_name(txn)),
+        Fact::TransactionWrite { txn, record, key, value } => format!(
+            "record {}@{} (key {key}, value {value}) written into {}",
+            name(record.source),
+            record.offset,
+            txn_name(txn)
+        ),
+        Fact::TransactionPrepared { txn, checkpoint } => format!("{} pre-committed for {checkpoint}", txn_name(txn)),
+        Fact::TransactionCommitted { txn, epoch, records } => {
+            format!("{} (epoch {epoch}) committed: {records} records visible to readers", txn_name(txn))
+        }
+        Fact::TransactionAborted { txn, epoch, cause } => {
+            format!("{} (epoch {epoch}) aborted: {cause:?}", txn_name(txn))
+        }
+        Fact::ExternalCallFailed { task, call, txn, error } => {
+            format!("{}'s {call:?} call for {} failed: {error:?}", name(task), txn_name(txn))
         }
         _ => unreachable!("describe_fact covers every other fact"),
     }

@@ -8,6 +8,7 @@ use super::file::{FailoverName, KeyDistributionName, RestartStrategyName, Scenar
 use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, Partitioning, TaskRef, VertexKind, VertexSpec};
 use crate::dataflow::keyed::default_max_parallelism;
 use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
+use crate::external::ExternalConfig;
 use crate::harness::WorldConfig;
 use crate::kernel::Budget;
 use crate::kernel::ids::VertexId;
@@ -81,6 +82,7 @@ impl Scenario {
             heal_checkpoint_within: millis("budget.heal_checkpoint_ms", self.budget.heal_checkpoint_ms)?,
             placement: self.compile_placement(task_count)?,
             workers: self.cluster.workers,
+            external: self.compile_external()?,
             graph,
         })
     }
@@ -284,6 +286,14 @@ impl Scenario {
             buffer_capacity: network.buffer_capacity,
             fifo: true,
         })
+    }
+
+    fn compile_external(&self) -> Result<ExternalConfig, ScenarioError> {
+        let timeout = self.external.transaction_timeout_ms;
+        if timeout == 0 {
+            return Err(ScenarioError::at("external.transaction_timeout_ms", "must be at least 1"));
+        }
+        Ok(ExternalConfig { transaction_timeout: millis("external.transaction_timeout_ms", timeout)? })
     }
 
     pub(super) fn compile_storage(&self) -> Result<StorageConfig, ScenarioError> {

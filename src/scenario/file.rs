@@ -55,6 +55,9 @@ pub struct Scenario {
     /// Workers, and which tasks run on each.
     #[serde(default)]
     pub cluster: ClusterSection,
+    /// The external system the end-to-end sinks write to.
+    #[serde(default)]
+    pub external: ExternalSection,
 }
 
 /// `[cluster]`: the simulated workers (Flink's TaskManagers) the tasks are placed on.
@@ -71,6 +74,21 @@ pub struct ClusterSection {
 impl Default for ClusterSection {
     fn default() -> Self {
         ClusterSection { workers: 2, placement: None }
+    }
+}
+
+/// `[external]`: the external system end-to-end sinks write to (docs/end-to-end.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExternalSection {
+    /// A transaction still open or prepared this long after it began is aborted (Kafka's
+    /// `transaction.timeout.ms`; its default, one minute).
+    pub transaction_timeout_ms: u64,
+}
+
+impl Default for ExternalSection {
+    fn default() -> Self {
+        ExternalSection { transaction_timeout_ms: 60_000 }
     }
 }
 
@@ -174,7 +192,7 @@ pub enum KeyDistributionName {
 pub struct VertexSection {
     /// A unique name, used by edges and faults.
     pub name: String,
-    /// `source`, `keyed-count` or `sink`.
+    /// `source`, `keyed-count`, `keyed-join`, `sink` or `two-phase-commit-sink`.
     pub kind: crate::dataflow::graph::VertexKind,
     /// Subtasks.
     pub parallelism: u32,

@@ -19,9 +19,9 @@ mod tests;
 
 pub use compile::CompiledScenario;
 pub use file::{
-    BankSection, BudgetSection, CheckpointSection, ClusterSection, EdgeSection, FailoverName, FaultKindName,
-    FaultSection, KeyDistributionName, NetworkSection, PhaseName, RecoverySection, RestartStrategyName, Scenario,
-    ScriptEventSection, ScriptKindName, StorageSection, SwarmSection, VertexSection, WorkloadSection,
+    BankSection, BudgetSection, CheckpointSection, ClusterSection, EdgeSection, ExternalSection, FailoverName,
+    FaultKindName, FaultSection, KeyDistributionName, NetworkSection, PhaseName, RecoverySection, RestartStrategyName,
+    Scenario, ScriptEventSection, ScriptKindName, StorageSection, SwarmSection, VertexSection, WorkloadSection,
 };
 
 use std::fmt;

@@ -81,6 +81,7 @@ impl ScenarioBuilder {
             script: Vec::new(),
             swarm: None,
             cluster: crate::scenario::ClusterSection::default(),
+            external: crate::scenario::ExternalSection::default(),
         })
     }
 

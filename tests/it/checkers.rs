@@ -241,3 +241,43 @@ fn a_restart_strategy_that_gives_up_fails_the_run_with_its_own_verdict() {
     scenario.recovery.max_attempts = Some(2);
     assert!(run(&scenario, 1, &[]).passed(), "two attempts suffice");
 }
+
+fn kafka() -> snapsim::scenario::Scenario {
+    load("sims/kafka-2pc.toml")
+}
+
+/// The violation `plant` causes in `scenario` at seed 1.
+fn caught(scenario: &snapsim::scenario::Scenario, plant: PlantedBug) -> snapsim::check::Violation {
+    violation(&run(scenario, 1, &[plant])).clone()
+}
+
+#[test]
+fn committing_at_pre_commit_shows_a_reader_replayed_records_twice() {
+    let found = caught(&kafka(), PlantedBug::CommitOnPreCommit);
+    assert_eq!(found.invariant, Invariant::EndToEndExactlyOnce);
+    let detail = found.detail;
+    assert!(detail.contains("is visible 2 times to a reader"), "{detail}");
+    assert!(detail.contains("pre-committed for checkpoint"), "the checkpoints are named: {detail}");
+    assert!(detail.contains("after the job restarted from checkpoint"), "the restart is named: {detail}");
+}
+
+#[test]
+fn skipping_the_re_commit_after_recovery_loses_the_pre_committed_records() {
+    let found = caught(&kafka(), PlantedBug::SkipRecommitAfterRecovery);
+    assert_eq!(found.invariant, Invariant::EndToEndExactlyOnce);
+    let detail = found.detail;
+    assert!(detail.contains("visible 0 of the 1 time(s)"), "{detail}");
+    assert!(detail.contains("was pre-committed for checkpoint 2 but never committed"), "{detail}");
+    assert!(detail.contains("the job restarted from checkpoint 2"), "{detail}");
+}
+
+#[test]
+fn a_commit_that_publishes_again_is_a_transaction_committed_twice() {
+    let found = caught(&kafka(), PlantedBug::RecommitRepublishes);
+    assert_eq!(found.invariant, Invariant::CommitOnce);
+    let detail = found.detail;
+    assert!(detail.contains("was committed twice"), "{detail}");
+    // Judged without commit-once, the same run shows the duplicates it makes.
+    let outcome = run_judged_without(&kafka(), 1, &[PlantedBug::RecommitRepublishes], &[Invariant::CommitOnce]);
+    assert_eq!(violation(&outcome).invariant, Invariant::EndToEndExactlyOnce);
+}

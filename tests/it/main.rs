@@ -15,6 +15,8 @@ mod cli;
 mod custom_protocol;
 /// Same seed, same trace hash; pinned hashes of the shipped scenarios.
 mod determinism;
+/// End to end: a two-phase-commit sink judged by what readers see committed.
+mod end_to_end;
 /// Sweeps, run files, replay, merged shards.
 mod exploration;
 /// Every fault kind happens (a fact) and is survived; swarm plans over seeds.

@@ -1,0 +1,296 @@
+//! End to end: what a reader of the external system sees. Records become visible when the
+//! transaction holding them commits (read-committed); the committed output of every
+//! external sink must equal the fault-free output — each source record exactly as often as
+//! the graph routes it to that sink — and no transaction may commit twice. Under an
+//! at-least-once guarantee, duplicates are counted, not failed; a loss always fails.
+//!
+//! Judged from the external system's facts (`TransactionBegun`, `TransactionWrite`,
+//! `TransactionPrepared`, `TransactionCommitted`, `TransactionAborted`) and the restarts,
+//! never from the sinks' state. A violation names the record, the transaction, the
+//! checkpoint that pre-committed it and the restart or abort that explains it. A duplicate
+//! is caught at the commit that makes it visible; a loss at the end of the run.
+
+use super::{ExpectedTotals, Invariant, KeyExpectation};
+use crate::kernel::ids::{CheckpointId, RecordId, TransactionId};
+use crate::kernel::time::SimTime;
+use crate::kernel::trace::{Fact, TransactionAbort};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// One record as a sink wrote it.
+#[derive(Clone, Copy, Debug)]
+struct Written {
+    record: RecordId,
+    key: u64,
+    value: i64,
+}
+
+/// A commit that made a record visible.
+#[derive(Clone, Copy, Debug)]
+struct Commit {
+    txn: TransactionId,
+    epoch: u32,
+    /// The checkpoint that pre-committed it, if any.
+    checkpoint: Option<CheckpointId>,
+    time: SimTime,
+}
+
+impl Commit {
+    fn describe(&self) -> String {
+        let prepared = match self.checkpoint {
+            Some(checkpoint) => format!("pre-committed for {checkpoint}"),
+            None => "never pre-committed".to_string(),
+        };
+        format!("{} (epoch {}, {prepared}) at {}", self.txn, self.epoch, self.time)
+    }
+}
+
+/// The end-to-end checker.
+pub struct EndToEnd {
+    expected: Rc<ExpectedTotals>,
+    duplicates_allowed: bool,
+    /// Per task (by id): where its split starts in the run's record numbering.
+    split_start: Vec<Option<u64>>,
+    /// Per external sink: how many times each record is visible (saturating).
+    visible: Vec<Vec<u8>>,
+    /// Per external sink, per key: what is visible.
+    totals: Vec<BTreeMap<u64, KeyExpectation>>,
+    /// Per record: the first commit that made it visible.
+    first_commit: Vec<Option<Commit>>,
+    /// Per record: the transaction that last held it.
+    last_txn: Vec<Option<TransactionId>>,
+    /// The writes of each transaction's live incarnation.
+    writes: BTreeMap<TransactionId, Vec<Written>>,
+    prepared_for: BTreeMap<TransactionId, CheckpointId>,
+    aborted: BTreeMap<TransactionId, TransactionAbort>,
+    /// Committed transactions, by incarnation: a reused id is a new transaction.
+    committed: BTreeSet<(TransactionId, u32)>,
+    /// Every restart so far: when, and what it restarted from (in words).
+    restarts: Vec<(SimTime, String)>,
+    duplicates: u64,
+}
+
+impl EndToEnd {
+    /// A checker against `expected`; `duplicates_allowed` under an at-least-once guarantee.
+    pub fn new(expected: Rc<ExpectedTotals>, duplicates_allowed: bool) -> EndToEnd {
+        let mut split_start = Vec::new();
+        let mut next = 0u64;
+        for &(task, length) in &expected.source_splits {
+            if task.index() >= split_start.len() {
+                split_start.resize(task.index() + 1, None);
+            }
+            split_start[task.index()] = Some(next);
+            next += length;
+        }
+        let record_count = usize::try_from(next).expect("record count fits usize");
+        let sinks = expected.sinks.len();
+        let tracked = if sinks == 0 { 0 } else { record_count };
+        EndToEnd {
+            visible: vec![vec![0; tracked]; sinks],
+            totals: vec![BTreeMap::new(); sinks],
+            first_commit: vec![None; tracked],
+            last_txn: vec![None; tracked],
+            expected,
+            duplicates_allowed,
+            split_start,
+            writes: BTreeMap::new(),
+            prepared_for: BTreeMap::new(),
+            aborted: BTreeMap::new(),
+            committed: BTreeSet::new(),
+            restarts: Vec::new(),
+            duplicates: 0,
+        }
+    }
+
+    /// Records visible beyond the expected ones (counted as they commit).
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
+    fn index(&self, record: RecordId) -> usize {
+        let start =
+            self.split_start.get(record.source.index()).copied().flatten().expect("records come from source splits");
+        usize::try_from(start + record.offset).expect("record number fits usize")
+    }
+
+    /// Observes one fact at `time`; returns a violation it reveals.
+    #[inline]
+    pub fn observe(&mut self, time: SimTime, fact: &Fact) -> Option<(Invariant, String)> {
+        if self.expected.sinks.is_empty() {
+            return None;
+        }
+        match *fact {
+            Fact::TransactionBegun { txn, .. } => {
+                self.writes.insert(txn, Vec::new());
+                self.prepared_for.remove(&txn);
+                self.aborted.remove(&txn);
+            }
+            Fact::TransactionWrite { txn, record, key, value } => {
+                let index = self.index(record);
+                self.last_txn[index] = Some(txn);
+                self.writes.entry(txn).or_default().push(Written { record, key, value });
+            }
+            Fact::TransactionPrepared { txn, checkpoint } => {
+                self.prepared_for.insert(txn, checkpoint);
+            }
+            Fact::TransactionAborted { txn, cause, .. } => {
+                self.writes.remove(&txn);
+                self.aborted.insert(txn, cause);
+            }
+            Fact::TransactionCommitted { txn, epoch, .. } => return self.on_commit(time, txn, epoch),
+            Fact::JobRestarted { checkpoint, .. } => {
+                self.restarts.push((time, format!("the job restarted from {}", from(checkpoint))));
+            }
+            Fact::RegionRestarted { region, checkpoint, .. } => {
+                self.restarts.push((time, format!("region {region} restarted from {}", from(checkpoint))));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn on_commit(&mut self, time: SimTime, txn: TransactionId, epoch: u32) -> Option<(Invariant, String)> {
+        let twice = (!self.committed.insert((txn, epoch))).then(|| {
+            let detail = format!(
+                "{txn} (epoch {epoch}) was committed twice: a reader sees its records published again{}",
+                self.restart_since(None)
+            );
+            (Invariant::CommitOnce, detail)
+        });
+        // The records count even so, so that with commit-once not judged the end-of-run
+        // totals still show what a reader saw.
+        let duplicate = self.make_visible(time, txn, epoch);
+        twice.or(duplicate)
+    }
+
+    /// Makes the records of `txn` visible; a duplicate beyond what is allowed is reported.
+    fn make_visible(&mut self, time: SimTime, txn: TransactionId, epoch: u32) -> Option<(Invariant, String)> {
+        let sink = self.expected.sink_of(txn.sink)?;
+        let now = Commit { txn, epoch, checkpoint: self.prepared_for.get(&txn).copied(), time };
+        // Kept, not taken: a planted republishing commit shows them again.
+        for written in self.writes.get(&txn).cloned().unwrap_or_default() {
+            let index = self.index(written.record);
+            let visible = &mut self.visible[sink][index];
+            *visible = visible.saturating_add(1);
+            let total = self.totals[sink].entry(written.key).or_default();
+            *total = total.with(written.value, written.record);
+            let wanted = self.wanted(sink, written.record);
+            let first = *self.first_commit[index].get_or_insert(now);
+            if u64::from(self.visible[sink][index]) <= wanted {
+                continue;
+            }
+            if self.duplicates_allowed {
+                self.duplicates += 1;
+                continue;
+            }
+            let detail = format!(
+                "{} is visible {} times to a reader of the external system, but the job routes it there {wanted} \
+                 time(s): committed in {}, and again in {}{}",
+                written.record,
+                self.visible[sink][index],
+                first.describe(),
+                now.describe(),
+                self.restart_since(Some(first.time)),
+            );
+            return Some((Invariant::EndToEndExactlyOnce, detail));
+        }
+        None
+    }
+
+    /// How many times the graph routes `record` to external sink `sink`.
+    fn wanted(&self, sink: usize, record: RecordId) -> u64 {
+        let split = self.expected.source_splits.iter().position(|&(task, _)| task == record.source);
+        split.map_or(0, |split| self.expected.sinks[sink].multiplicity[split])
+    }
+
+    /// The restarts after `since` (all of them for `None`), in words.
+    fn restart_since(&self, since: Option<SimTime>) -> String {
+        let after: Vec<String> = self
+            .restarts
+            .iter()
+            .filter(|(time, _)| since.is_none_or(|since| *time > since))
+            .map(|(time, what)| format!("{what} at {time}"))
+            .collect();
+        if after.is_empty() { String::new() } else { format!(", after {}", after.join(", then ")) }
+    }
+
+    /// Every record must be visible in every external sink as often as the graph routes it
+    /// there, and each key's visible values must add up as the fault-free run's do.
+    pub fn finish(&self) -> Option<(Invariant, String)> {
+        for (sink, expectation) in self.expected.sinks.iter().enumerate() {
+            for (split, &(source, length)) in self.expected.source_splits.iter().enumerate() {
+                let wanted = expectation.multiplicity[split];
+                for offset in (0..length).filter(|_| wanted > 0) {
+                    let record = RecordId { source, offset };
+                    let visible = u64::from(self.visible[sink][self.index(record)]);
+                    if visible < wanted {
+                        return Some((Invariant::EndToEndExactlyOnce, self.loss(record, visible, wanted)));
+                    }
+                }
+            }
+            for (key, expected) in expectation.per_key.iter().enumerate().filter(|(_, expected)| expected.count > 0) {
+                let key = key as u64;
+                let seen = self.totals[sink].get(&key).copied().unwrap_or_default();
+                if !self.duplicates_allowed && seen != *expected {
+                    let detail = format!(
+                        "key {key}: readers see {} records with values summing to {}, but the fault-free output has {} \
+                         summing to {}",
+                        seen.count, seen.sum, expected.count, expected.sum
+                    );
+                    return Some((Invariant::EndToEndExactlyOnce, detail));
+                }
+            }
+        }
+        None
+    }
+
+    /// Why `record` is visible only `visible` of `wanted` times, from the transaction that
+    /// last held it.
+    fn loss(&self, record: RecordId, visible: u64, wanted: u64) -> String {
+        let head =
+            format!("{record} is visible {visible} of the {wanted} time(s) the job routes it to the external sink");
+        let Some(txn) = self.last_txn[self.index(record)] else {
+            return format!("{head}: no sink ever wrote it{}", self.restart_since(None));
+        };
+        let fate = match (self.aborted.get(&txn), self.prepared_for.get(&txn)) {
+            (Some(TransactionAbort::TimedOut), Some(checkpoint)) => format!(
+                "it was pre-committed for {checkpoint}, and the external system aborted it at the transaction timeout \
+                 before its commit: the commit came too late, and a restore cannot bring it back"
+            ),
+            (Some(cause), _) => format!(
+                "the external system aborted it ({}), and no later transaction wrote the record again",
+                abort_cause(*cause)
+            ),
+            (None, Some(checkpoint)) => format!(
+                "it was pre-committed for {checkpoint} but never committed: whoever took over after that checkpoint \
+                 completed did not commit it"
+            ),
+            (None, None) => "it was still open when the run ended".to_string(),
+        };
+        format!("{head}: last written in {txn}; {fate}{}", self.restart_since(None))
+    }
+}
+
+fn from(checkpoint: Option<CheckpointId>) -> String {
+    checkpoint.map_or_else(|| "scratch".to_string(), |checkpoint| checkpoint.to_string())
+}
+
+fn abort_cause(cause: TransactionAbort) -> &'static str {
+    match cause {
+        TransactionAbort::Lingering => "a leftover its restarted sink aborted",
+        TransactionAbort::Fenced => "fenced: its id was opened again",
+        TransactionAbort::TimedOut => "the transaction timeout",
+        TransactionAbort::Injected => "a fault",
+    }
+}
+
+impl KeyExpectation {
+    /// These totals with one more record of `value` visible.
+    fn with(self, value: i64, record: RecordId) -> KeyExpectation {
+        KeyExpectation {
+            count: self.count + 1,
+            sum: self.sum.wrapping_add(value),
+            fingerprint: self.fingerprint.wrapping_add(record.fingerprint()),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Unit tests of the external system: transactions, fencing, leftovers, timeouts, outages.
+
+use super::{Aborted, CommitOutcome, ExternalConfig, ExternalStore, TransactionState};
+use crate::dataflow::record::Record;
+use crate::kernel::ids::{RecordId, TaskId, TransactionId};
+use crate::kernel::time::{SimDuration, SimTime};
+use crate::kernel::trace::{ExternalError, TransactionAbort};
+
+fn store() -> ExternalStore {
+    ExternalStore::new(ExternalConfig { transaction_timeout: SimDuration::from_millis(100) })
+}
+
+fn txn(sink: u32, sequence: u64) -> TransactionId {
+    TransactionId { sink: TaskId(sink), sequence }
+}
+
+fn record(offset: u64) -> Record {
+    Record { id: RecordId { source: TaskId(0), offset }, key: 1, value: 1 }
+}
+
+const NOW: SimTime = SimTime::from_nanos(1_000);
+
+#[test]
+fn a_transaction_commits_its_writes_once_and_a_second_commit_is_a_no_op() {
+    let mut store = store();
+    assert_eq!(store.begin(txn(3, 0), NOW), Ok((0, None)));
+    store.write(txn(3, 0), record(0), NOW).expect("open");
+    store.write(txn(3, 0), record(1), NOW).expect("open");
+    store.prepare(txn(3, 0), NOW).expect("open");
+    assert_eq!(store.write(txn(3, 0), record(2), NOW), Err(ExternalError::Aborted), "prepared takes no writes");
+    let both = vec![record(0), record(1)];
+    assert_eq!(store.commit(txn(3, 0), NOW), Ok(CommitOutcome::Committed { epoch: 0, records: both.clone() }));
+    assert_eq!(store.commit(txn(3, 0), NOW), Ok(CommitOutcome::AlreadyCommitted));
+    let mut planted = self::store().republishing_on_recommit();
+    planted.begin(txn(3, 0), NOW).expect("available");
+    planted.write(txn(3, 0), record(0), NOW).expect("open");
+    planted.commit(txn(3, 0), NOW).expect("open");
+    let again = planted.commit(txn(3, 0), NOW);
+    assert_eq!(again, Ok(CommitOutcome::Committed { epoch: 0, records: vec![record(0)] }), "the planted bug");
+}
+
+#[test]
+fn opening_an_id_again_fences_its_earlier_incarnation() {
+    let mut store = store();
+    store.begin(txn(3, 1), NOW).expect("available");
+    store.write(txn(3, 1), record(0), NOW).expect("open");
+    assert_eq!(store.begin(txn(3, 1), NOW), Ok((1, Some(Aborted { txn: txn(3, 1), epoch: 0 }))));
+    let fresh = CommitOutcome::Committed { epoch: 1, records: Vec::new() };
+    assert_eq!(store.commit(txn(3, 1), NOW), Ok(fresh), "the old writes are gone");
+}
+
+#[test]
+fn a_restarted_sink_aborts_its_leftovers_from_its_restored_number_on() {
+    let mut store = store();
+    for sequence in 0..4 {
+        store.begin(txn(3, sequence), NOW).expect("available");
+        store.prepare(txn(3, sequence), NOW).expect("open");
+    }
+    store.commit(txn(3, 0), NOW).expect("prepared");
+    store.begin(txn(4, 2), NOW).expect("another sink's");
+    let aborted = store.abort_lingering(TaskId(3), 2, NOW).expect("available");
+    assert_eq!(aborted, [Aborted { txn: txn(3, 2), epoch: 0 }, Aborted { txn: txn(3, 3), epoch: 0 }]);
+    assert_eq!(store.state(txn(3, 0)), Some(TransactionState::Committed));
+    assert_eq!(store.state(txn(3, 1)), Some(TransactionState::Prepared), "before the restored number: kept");
+    assert_eq!(store.state(txn(4, 2)), Some(TransactionState::Open), "another sink's is not touched");
+    assert_eq!(store.commit(txn(3, 2), NOW), Err(ExternalError::Aborted));
+}
+
+#[test]
+fn a_timed_out_transaction_is_aborted_and_its_commit_fails() {
+    let mut store = store();
+    store.begin(txn(3, 0), NOW).expect("available");
+    store.prepare(txn(3, 0), NOW).expect("open");
+    assert_eq!(store.timeout_of(NOW), SimTime::from_nanos(100_001_000));
+    let timed_out = store.abort(txn(3, 0), 0, TransactionAbort::TimedOut);
+    assert_eq!(timed_out, Some(Aborted { txn: txn(3, 0), epoch: 0 }));
+    assert_eq!(store.commit(txn(3, 0), NOW), Err(ExternalError::Aborted));
+    assert_eq!(store.abort(txn(3, 0), 0, TransactionAbort::TimedOut), None, "once");
+}
+
+#[test]
+fn the_timeout_of_an_earlier_incarnation_spares_the_new_one() {
+    let mut store = store();
+    store.begin(txn(3, 0), NOW).expect("available");
+    store.begin(txn(3, 0), NOW).expect("available");
+    assert_eq!(store.abort(txn(3, 0), 0, TransactionAbort::TimedOut), None);
+    assert_eq!(store.state(txn(3, 0)), Some(TransactionState::Open));
+}
+
+#[test]
+fn while_unavailable_every_call_fails() {
+    let mut store = store();
+    store.begin(txn(3, 0), NOW).expect("available");
+    store.make_unavailable(SimTime::from_nanos(5_000));
+    let during = SimTime::from_nanos(4_999);
+    assert_eq!(store.write(txn(3, 0), record(0), during), Err(ExternalError::Unavailable));
+    assert_eq!(store.prepare(txn(3, 0), during), Err(ExternalError::Unavailable));
+    assert_eq!(store.commit(txn(3, 0), during), Err(ExternalError::Unavailable));
+    assert_eq!(store.begin(txn(3, 1), during), Err(ExternalError::Unavailable));
+    assert_eq!(store.abort_lingering(TaskId(3), 0, during), Err(ExternalError::Unavailable));
+    assert_eq!(store.write(txn(3, 0), record(0), SimTime::from_nanos(5_000)), Ok(()), "the window is over");
+    assert_eq!(store.open_transactions(), [Aborted { txn: txn(3, 0), epoch: 0 }]);
+}

@@ -1,0 +1,143 @@
+//! The sinks' side effects: performing a two-phase-commit sink's calls against the external
+//! system, recording a fact for each, and deciding what a failed call means.
+//!
+//! A failed begin, write, pre-commit or abort of leftovers fails the sink's task (Flink's
+//! sink throws, the task fails over, and the records are replayed from the checkpoint). A
+//! commit that finds the system unavailable stays pending and is retried at the next
+//! completion notice; a commit that finds its transaction aborted (it timed out) is dropped,
+//! as Flink's committer drops it — the records are lost, and the end-to-end check says so.
+
+use super::{Event, SimWorld};
+use crate::dataflow::operator::TaskLogic;
+use crate::dataflow::two_phase_sink::{SinkCommand, TwoPhaseCommitSink};
+use crate::external::CommitOutcome;
+use crate::kernel::Scheduler;
+use crate::kernel::ids::{TaskId, TransactionId};
+use crate::kernel::trace::{ExternalCall, ExternalError, Fact, TransactionAbort};
+
+impl SimWorld {
+    /// Runs `step` on the two-phase-commit sink of `task` (if it runs one) and performs
+    /// the calls it asks for, in order, until one fails.
+    pub(super) fn drive_sink(
+        &mut self,
+        task: TaskId,
+        scheduler: &mut Scheduler<Event>,
+        step: impl FnOnce(&mut TwoPhaseCommitSink, &mut Vec<SinkCommand>),
+    ) {
+        let TaskLogic::TwoPhaseSink(sink) = &mut self.tasks[task.index()].logic else { return };
+        let mut calls = std::mem::take(&mut self.scratch.sink_commands);
+        step(sink, &mut calls);
+        for call in calls.drain(..) {
+            if !self.perform(task, call, scheduler) {
+                break;
+            }
+        }
+        calls.clear();
+        self.scratch.sink_commands = calls;
+    }
+
+    /// Starts the two-phase-commit sinks among `tasks` (fresh, or just restored).
+    pub(super) fn start_sinks(&mut self, tasks: &[TaskId], scheduler: &mut Scheduler<Event>) {
+        for &task in tasks {
+            self.drive_sink(task, scheduler, |sink, out| sink.start(out));
+        }
+    }
+
+    /// Performs one call; false if it failed and the task fails.
+    fn perform(&mut self, task: TaskId, call: SinkCommand, scheduler: &mut Scheduler<Event>) -> bool {
+        let now = self.now;
+        match call {
+            SinkCommand::Begin(txn) => match self.external.begin(txn, now) {
+                Ok((epoch, fenced)) => {
+                    if let Some(old) = fenced {
+                        let cause = TransactionAbort::Fenced;
+                        self.record(Fact::TransactionAborted { txn: old.txn, epoch: old.epoch, cause });
+                    }
+                    self.record(Fact::TransactionBegun { txn, epoch });
+                    scheduler.at(self.external.timeout_of(now), Event::TransactionTimeout { txn, epoch });
+                    true
+                }
+                Err(error) => self.fail_sink(task, ExternalCall::Begin, txn, error, scheduler),
+            },
+            SinkCommand::Write { txn, record } => match self.external.write(txn, record, now) {
+                Ok(()) => {
+                    let (key, value) = (record.key, record.value);
+                    self.record(Fact::TransactionWrite { txn, record: record.id, key, value });
+                    true
+                }
+                Err(error) => self.fail_sink(task, ExternalCall::Write, txn, error, scheduler),
+            },
+            SinkCommand::Prepare { txn, checkpoint } => match self.external.prepare(txn, now) {
+                Ok(()) => {
+                    self.record(Fact::TransactionPrepared { txn, checkpoint });
+                    true
+                }
+                Err(error) => self.fail_sink(task, ExternalCall::Prepare, txn, error, scheduler),
+            },
+            SinkCommand::Commit(txn) => {
+                self.commit(task, txn);
+                true
+            }
+            SinkCommand::AbortLingering { from } => match self.external.abort_lingering(task, from, now) {
+                Ok(aborted) => {
+                    for old in aborted {
+                        let cause = TransactionAbort::Lingering;
+                        self.record(Fact::TransactionAborted { txn: old.txn, epoch: old.epoch, cause });
+                    }
+                    true
+                }
+                Err(error) => {
+                    let txn = TransactionId { sink: task, sequence: from };
+                    self.fail_sink(task, ExternalCall::AbortLingering, txn, error, scheduler)
+                }
+            },
+        }
+    }
+
+    /// Commits `txn`; the sink hears whether to keep it pending for a retry.
+    fn commit(&mut self, task: TaskId, txn: TransactionId) {
+        let retry = match self.external.commit(txn, self.now) {
+            Ok(CommitOutcome::Committed { epoch, records }) => {
+                self.record(Fact::TransactionCommitted { txn, epoch, records: records.len() as u64 });
+                false
+            }
+            Ok(CommitOutcome::AlreadyCommitted) => false,
+            Err(error) => {
+                self.record(Fact::ExternalCallFailed { task, call: ExternalCall::Commit, txn, error });
+                error == ExternalError::Unavailable
+            }
+        };
+        if let TaskLogic::TwoPhaseSink(sink) = &mut self.tasks[task.index()].logic {
+            sink.commit_finished(txn, retry);
+        }
+    }
+
+    /// A call failed: the task fails, at once but after the step it is in.
+    fn fail_sink(
+        &mut self,
+        task: TaskId,
+        call: ExternalCall,
+        txn: TransactionId,
+        error: ExternalError,
+        scheduler: &mut Scheduler<Event>,
+    ) -> bool {
+        self.record(Fact::ExternalCallFailed { task, call, txn, error });
+        let attempt = self.tasks[task.index()].attempt;
+        scheduler.after(crate::kernel::time::SimDuration::ZERO, Event::SinkFailed { task, attempt });
+        false
+    }
+
+    /// A sink's failed call fails its task over.
+    pub(super) fn on_sink_failed(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        self.record(Fact::TaskCrashed { task });
+        self.fail_tasks(&[task], scheduler);
+    }
+
+    /// Incarnation `epoch` of `txn` outlived the transaction timeout.
+    pub(super) fn on_transaction_timeout(&mut self, txn: TransactionId, epoch: u32) {
+        if let Some(old) = self.external.abort(txn, epoch, TransactionAbort::TimedOut) {
+            let cause = TransactionAbort::TimedOut;
+            self.record(Fact::TransactionAborted { txn: old.txn, epoch: old.epoch, cause });
+        }
+    }
+}
