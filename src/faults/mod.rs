@@ -47,6 +47,13 @@ pub enum Fault {
     Partition { a: u32, b: u32, one_way: bool, duration: SimDuration },
     /// The next `count` control messages of `kind` take `extra` longer.
     DelayControlMessages { kind: ControlMessage, count: u32, extra: SimDuration },
+    /// The external system the sinks write to refuses every call for `duration`: a sink's
+    /// write or pre-commit fails its task; a commit is retried later.
+    ExternalUnavailable { duration: SimDuration },
+    /// The external system aborts every open (not yet pre-committed) transaction, as a
+    /// moved transaction coordinator does: the sinks' next writes fail and their records
+    /// are replayed.
+    AbortTransactions,
 }
 
 /// A control message between the coordinator and the tasks.
@@ -124,6 +131,7 @@ impl ScheduledFault {
     pub fn lifted_at(&self) -> SimTime {
         match self.fault {
             Fault::StorageUnavailable { duration }
+            | Fault::ExternalUnavailable { duration }
             | Fault::SlowStorage { duration, .. }
             | Fault::LatencySpike { duration, .. }
             | Fault::Partition { duration, .. } => self.at.after(duration),

@@ -38,11 +38,15 @@ pub enum FaultKind {
     Partition,
     /// `Fault::DelayControlMessages`.
     DelayControlMessages,
+    /// `Fault::ExternalUnavailable` (only in jobs with an external sink).
+    ExternalUnavailable,
+    /// `Fault::AbortTransactions` (only in jobs with an external sink).
+    AbortTransactions,
 }
 
 impl FaultKind {
     /// Every kind, in the order the swarm draws them.
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 11] = [
         FaultKind::CrashTask,
         FaultKind::CrashCoordinator,
         FaultKind::StorageUnavailable,
@@ -52,6 +56,8 @@ impl FaultKind {
         FaultKind::CrashWorker,
         FaultKind::Partition,
         FaultKind::DelayControlMessages,
+        FaultKind::ExternalUnavailable,
+        FaultKind::AbortTransactions,
     ];
 
     /// The kind's name in scenarios and reports.
@@ -66,6 +72,8 @@ impl FaultKind {
             FaultKind::CrashWorker => "crash-worker",
             FaultKind::Partition => "partition",
             FaultKind::DelayControlMessages => "delay-control-messages",
+            FaultKind::ExternalUnavailable => "external-unavailable",
+            FaultKind::AbortTransactions => "abort-transactions",
         }
     }
 
@@ -81,7 +89,15 @@ impl FaultKind {
             Fault::CrashWorker { .. } => FaultKind::CrashWorker,
             Fault::Partition { .. } => FaultKind::Partition,
             Fault::DelayControlMessages { .. } => FaultKind::DelayControlMessages,
+            Fault::ExternalUnavailable { .. } => FaultKind::ExternalUnavailable,
+            Fault::AbortTransactions => FaultKind::AbortTransactions,
         }
+    }
+
+    /// Whether the kind acts on the external system, and so exists only for jobs that
+    /// write to it.
+    pub fn needs_an_external_sink(self) -> bool {
+        matches!(self, FaultKind::ExternalUnavailable | FaultKind::AbortTransactions)
     }
 }
 
@@ -106,6 +122,8 @@ pub struct SwarmTargets {
     pub links: Vec<(TaskRef, TaskRef)>,
     /// Workers `0..workers`.
     pub workers: u32,
+    /// Whether the job writes to the external system (its faults are drawn only then).
+    pub external_sinks: bool,
 }
 
 impl SwarmTargets {
@@ -127,7 +145,8 @@ impl SwarmTargets {
             .map(|channel| (tasks[channel.sender.index()], tasks[channel.receiver.index()]))
             .collect();
         links.dedup();
-        SwarmTargets { tasks, links, workers }
+        let external_sinks = graph.vertices.iter().any(|vertex| vertex.kind.writes_externally());
+        SwarmTargets { tasks, links, workers, external_sinks }
     }
 }
 
@@ -149,6 +168,9 @@ pub fn draw_plan(seed: Seed, config: &SwarmConfig, targets: &SwarmTargets) -> (S
     let enabled: Vec<(FaultKind, u32)> = FaultKind::ALL
         .iter()
         .filter(|kind| config.kinds.contains(kind))
+        // Dropped before any draw, so that jobs without an external sink draw the plans
+        // they drew before these kinds existed.
+        .filter(|kind| !kind.needs_an_external_sink() || targets.external_sinks)
         .filter_map(|&kind| {
             let on = rng.chance(1, 2);
             let weight = u32::try_from(rng.in_range(1, 4)).expect("below 5");
@@ -233,6 +255,8 @@ fn draw_fault(
                 extra: SimDuration::from_nanos(rng.in_range(100_000, 30_000_000)),
             }
         }
+        FaultKind::ExternalUnavailable => Fault::ExternalUnavailable { duration: window(rng) },
+        FaultKind::AbortTransactions => Fault::AbortTransactions,
     };
     let after = match kind {
         FaultKind::CrashTask | FaultKind::CrashCoordinator if rng.chance(1, 4) => Some(draw_phase(rng, targets)),

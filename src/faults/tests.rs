@@ -17,6 +17,7 @@ fn targets() -> SwarmTargets {
         tasks: vec![task(0, 0), task(0, 1), task(1, 0), task(1, 1), task(2, 0)],
         links: vec![(task(0, 0), task(1, 0)), (task(0, 1), task(1, 1)), (task(1, 0), task(2, 0))],
         workers: 3,
+        external_sinks: false,
     }
 }
 
@@ -55,11 +56,14 @@ fn seeds_range_from_quiet_to_storms_within_the_settings() {
 fn every_kind_and_phase_triggers_are_drawn_and_kinds_can_be_restricted() {
     let mut kinds = std::collections::BTreeSet::new();
     let mut phased = 0;
+    let external = SwarmTargets { external_sinks: true, ..targets() };
     for seed in 0..300 {
-        for scheduled in draw_plan(Seed(seed), &config(), &targets()).1.faults {
+        for scheduled in draw_plan(Seed(seed), &config(), &external).1.faults {
             kinds.insert(FaultKind::of(&scheduled.fault));
             phased += usize::from(scheduled.after.is_some());
         }
+        let without = draw_plan(Seed(seed), &config(), &targets()).1.faults;
+        assert!(without.iter().all(|scheduled| !FaultKind::of(&scheduled.fault).needs_an_external_sink()));
     }
     assert_eq!(kinds.len(), FaultKind::ALL.len(), "{kinds:?}");
     assert!(phased > 0, "some crashes wait for a protocol step");

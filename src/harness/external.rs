@@ -133,6 +133,16 @@ impl SimWorld {
         self.fail_tasks(&[task], scheduler);
     }
 
+    /// A fault: the external system aborts every open transaction.
+    pub(super) fn abort_open_transactions(&mut self) {
+        for open in self.external.open_transactions() {
+            if let Some(old) = self.external.abort(open.txn, open.epoch, TransactionAbort::Injected) {
+                let cause = TransactionAbort::Injected;
+                self.record(Fact::TransactionAborted { txn: old.txn, epoch: old.epoch, cause });
+            }
+        }
+    }
+
     /// Incarnation `epoch` of `txn` outlived the transaction timeout.
     pub(super) fn on_transaction_timeout(&mut self, txn: TransactionId, epoch: u32) {
         if let Some(old) = self.external.abort(txn, epoch, TransactionAbort::TimedOut) {

@@ -183,6 +183,14 @@ impl SimWorld {
                     self.break_cut_connections(scheduler);
                 }
             }
+            Fault::ExternalUnavailable { duration } => {
+                self.record(Fact::FaultInjected { index });
+                self.external.make_unavailable(self.now.after(duration));
+            }
+            Fault::AbortTransactions => {
+                self.record(Fact::FaultInjected { index });
+                self.abort_open_transactions();
+            }
             Fault::DelayControlMessages { kind, count, extra } => {
                 self.record(Fact::FaultInjected { index });
                 let effect = &mut self.control_faults.delay[kind as usize];

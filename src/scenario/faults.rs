@@ -17,6 +17,11 @@ const COUNT_MAX: u32 = 1_000;
 
 impl Scenario {
     pub(super) fn compile_faults(&self, graph: &JobGraph) -> Result<FaultPlan, ScenarioError> {
+        let external = graph.vertices.iter().any(|vertex| vertex.kind.writes_externally());
+        if let Some(index) = self.faults.iter().position(|fault| fault.kind.needs_an_external_sink() && !external) {
+            let message = format!("a {} fault needs a job with an external sink", self.faults[index].kind.name());
+            return Err(ScenarioError::at(format!("faults[{index}].kind"), message));
+        }
         let faults = self
             .faults
             .iter()
@@ -91,9 +96,13 @@ fn compile_fault(
             Fault::CrashTask { task: task_at("task", &section.task)? }
         }
         FaultKindName::CrashCoordinator => Fault::CrashCoordinator,
-        FaultKindName::StorageUnavailable => {
+        FaultKindName::StorageUnavailable | FaultKindName::ExternalUnavailable => {
             used.push("duration_ms");
-            Fault::StorageUnavailable { duration: duration()? }
+            let duration = duration()?;
+            match section.kind {
+                FaultKindName::StorageUnavailable => Fault::StorageUnavailable { duration },
+                _ => Fault::ExternalUnavailable { duration },
+            }
         }
         FaultKindName::SlowStorage => {
             used.extend(["duration_ms", "factor"]);
@@ -124,14 +133,12 @@ fn compile_fault(
             let extra = micros(&field("extra_us"), section.extra_us.ok_or_else(|| needs("extra_us"))?)?;
             Fault::DelayControlMessages { kind, count, extra }
         }
+        FaultKindName::AbortTransactions => Fault::AbortTransactions,
     };
-    let after = match section.after {
-        None => None,
-        Some(phase) => {
-            used.extend(["after", "checkpoint", "phase_task"]);
-            Some(compile_phase(graph, index, section, phase)?)
-        }
-    };
+    if section.after.is_some() {
+        used.extend(["after", "checkpoint", "phase_task"]);
+    }
+    let after = section.after.map(|phase| compile_phase(graph, index, section, phase)).transpose()?;
     refuse_stray_fields(section, &used)
         .map_err(|name| ScenarioError::at(field(name), format!("does not apply to a {kind} fault")))?;
     Ok(ScheduledFault { at, fault, after })

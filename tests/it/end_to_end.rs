@@ -4,9 +4,11 @@
 //! loss is attributed to the timeout. (The planted sink and store bugs, each caught by its
 //! invariant, are in checkers.rs.)
 
-use crate::support::{load, run};
+use crate::support::{load, run, run_keeping_facts};
 use proptest::prelude::*;
+use snapsim::kernel::trace::{ExternalCall, ExternalError, Fact, TransactionAbort};
 use snapsim::protocol::ProtocolKind;
+use snapsim::scenario::{FaultKindName, FaultSection};
 use snapsim::scenario::{Scenario, SwarmSection};
 use snapsim::testing::{assert_exactly_once, seeds};
 
@@ -50,6 +52,50 @@ fn the_at_least_once_protocol_may_duplicate_but_never_lose_what_readers_see() {
     scenario.checkpoint.protocol = ProtocolKind::AtLeastOnce;
     let outcome = run(&scenario, 1, &[]);
     assert!(outcome.passed(), "{:?}", outcome.verdict);
+}
+
+fn external_fault(kind: FaultKindName, at_ms: u64, duration_ms: Option<u64>) -> FaultSection {
+    FaultSection { kind, at_ms, duration_ms, ..FaultSection::default() }
+}
+
+#[test]
+fn an_unavailable_external_system_fails_the_sinks_and_the_job_recovers_exactly_once() {
+    let mut scenario = kafka();
+    scenario.faults = vec![external_fault(FaultKindName::ExternalUnavailable, 20, Some(5))];
+    let outcome = run_keeping_facts(&scenario, 1);
+    assert!(outcome.passed(), "{:?}", outcome.verdict);
+    let facts = outcome.facts.expect("kept");
+    let failed_write = facts.iter().any(|timed| {
+        matches!(
+            timed.fact,
+            Fact::ExternalCallFailed { call: ExternalCall::Write, error: ExternalError::Unavailable, .. }
+        )
+    });
+    assert!(failed_write, "a sink's write met the outage");
+    assert!(outcome.stats.recoveries >= 1, "and its task failed over");
+}
+
+#[test]
+fn transactions_the_external_system_aborts_on_its_own_are_replayed_not_lost() {
+    let mut scenario = kafka();
+    scenario.faults = vec![external_fault(FaultKindName::AbortTransactions, 22, None)];
+    let outcome = run_keeping_facts(&scenario, 1);
+    assert!(outcome.passed(), "{:?}", outcome.verdict);
+    let facts = outcome.facts.expect("kept");
+    let injected = facts
+        .iter()
+        .filter(|timed| matches!(timed.fact, Fact::TransactionAborted { cause: TransactionAbort::Injected, .. }))
+        .count();
+    assert_eq!(injected, 2, "each sink's open transaction");
+}
+
+#[test]
+fn an_external_fault_in_a_job_without_an_external_sink_is_refused_by_name() {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.faults = vec![external_fault(FaultKindName::AbortTransactions, 22, None)];
+    let error = scenario.compile().expect_err("refused");
+    assert_eq!(error.field.as_deref(), Some("faults[0].kind"));
+    assert!(error.message.contains("needs a job with an external sink"), "{}", error.message);
 }
 
 proptest! {
