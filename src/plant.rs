@@ -52,10 +52,13 @@ pub enum PlantedBug {
     /// committed again (a commit that is not idempotent), as a restored sink's re-commit
     /// does: the transaction is committed twice.
     RecommitRepublishes,
+    /// A restored source starts reading one record past its checkpointed offset: that
+    /// record is never replayed.
+    RestoredSourceOneOffsetLate,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 12] = [
+pub const ALL_PLANTS: [PlantedBug; 13] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -68,6 +71,7 @@ pub const ALL_PLANTS: [PlantedBug; 12] = [
     PlantedBug::CommitOnPreCommit,
     PlantedBug::SkipRecommitAfterRecovery,
     PlantedBug::RecommitRepublishes,
+    PlantedBug::RestoredSourceOneOffsetLate,
 ];
 
 impl PlantedBug {
@@ -86,6 +90,7 @@ impl PlantedBug {
             PlantedBug::CommitOnPreCommit => "commit-on-pre-commit",
             PlantedBug::SkipRecommitAfterRecovery => "skip-recommit-after-recovery",
             PlantedBug::RecommitRepublishes => "recommit-republishes",
+            PlantedBug::RestoredSourceOneOffsetLate => "restored-source-one-offset-late",
         }
     }
 
@@ -110,6 +115,9 @@ impl PlantedBug {
             PlantedBug::RecommitRepublishes => {
                 "the external system publishes a transaction again when it is re-committed"
             }
+            PlantedBug::RestoredSourceOneOffsetLate => {
+                "a restored source starts one record past its checkpointed offset"
+            }
         }
     }
 
@@ -122,7 +130,8 @@ impl PlantedBug {
             | PlantedBug::RegionRestartWithoutState
             | PlantedBug::CommitOnPreCommit
             | PlantedBug::SkipRecommitAfterRecovery
-            | PlantedBug::RecommitRepublishes => true,
+            | PlantedBug::RecommitRepublishes
+            | PlantedBug::RestoredSourceOneOffsetLate => true,
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState

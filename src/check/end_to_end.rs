@@ -25,6 +25,9 @@ struct Written {
     value: i64,
 }
 
+/// One incarnation of a transaction id: an id opened again is a new transaction.
+type Incarnation = (TransactionId, u32);
+
 /// A commit that made a record visible.
 #[derive(Clone, Copy, Debug)]
 struct Commit {
@@ -58,11 +61,13 @@ pub struct EndToEnd {
     /// Per record: the first commit that made it visible.
     first_commit: Vec<Option<Commit>>,
     /// Per record: the transaction that last held it.
-    last_txn: Vec<Option<TransactionId>>,
+    last_txn: Vec<Option<Incarnation>>,
     /// The writes of each transaction's live incarnation.
     writes: BTreeMap<TransactionId, Vec<Written>>,
-    prepared_for: BTreeMap<TransactionId, CheckpointId>,
-    aborted: BTreeMap<TransactionId, TransactionAbort>,
+    /// The live incarnation (epoch) of each transaction id.
+    epochs: BTreeMap<TransactionId, u32>,
+    prepared_for: BTreeMap<Incarnation, CheckpointId>,
+    aborted: BTreeMap<Incarnation, TransactionAbort>,
     /// Committed transactions, by incarnation: a reused id is a new transaction.
     committed: BTreeSet<(TransactionId, u32)>,
     /// Every restart so far: when, and what it restarted from (in words).
@@ -94,6 +99,7 @@ impl EndToEnd {
             duplicates_allowed,
             split_start,
             writes: BTreeMap::new(),
+            epochs: BTreeMap::new(),
             prepared_for: BTreeMap::new(),
             aborted: BTreeMap::new(),
             committed: BTreeSet::new(),
@@ -120,22 +126,23 @@ impl EndToEnd {
             return None;
         }
         match *fact {
-            Fact::TransactionBegun { txn, .. } => {
+            Fact::TransactionBegun { txn, epoch } => {
                 self.writes.insert(txn, Vec::new());
-                self.prepared_for.remove(&txn);
-                self.aborted.remove(&txn);
+                self.epochs.insert(txn, epoch);
             }
             Fact::TransactionWrite { txn, record, key, value } => {
                 let index = self.index(record);
-                self.last_txn[index] = Some(txn);
+                self.last_txn[index] = Some((txn, self.epoch_of(txn)));
                 self.writes.entry(txn).or_default().push(Written { record, key, value });
             }
             Fact::TransactionPrepared { txn, checkpoint } => {
-                self.prepared_for.insert(txn, checkpoint);
+                self.prepared_for.insert((txn, self.epoch_of(txn)), checkpoint);
             }
-            Fact::TransactionAborted { txn, cause, .. } => {
-                self.writes.remove(&txn);
-                self.aborted.insert(txn, cause);
+            Fact::TransactionAborted { txn, epoch, cause } => {
+                if self.epochs.get(&txn) == Some(&epoch) {
+                    self.writes.remove(&txn);
+                }
+                self.aborted.insert((txn, epoch), cause);
             }
             Fact::TransactionCommitted { txn, epoch, .. } => return self.on_commit(time, txn, epoch),
             Fact::JobRestarted { checkpoint, .. } => {
@@ -166,7 +173,7 @@ impl EndToEnd {
     /// Makes the records of `txn` visible; a duplicate beyond what is allowed is reported.
     fn make_visible(&mut self, time: SimTime, txn: TransactionId, epoch: u32) -> Option<(Invariant, String)> {
         let sink = self.expected.sink_of(txn.sink)?;
-        let now = Commit { txn, epoch, checkpoint: self.prepared_for.get(&txn).copied(), time };
+        let now = Commit { txn, epoch, checkpoint: self.prepared_for.get(&(txn, epoch)).copied(), time };
         // Kept, not taken: a planted republishing commit shows them again.
         for written in self.writes.get(&txn).cloned().unwrap_or_default() {
             let index = self.index(written.record);
@@ -249,10 +256,10 @@ impl EndToEnd {
     fn loss(&self, record: RecordId, visible: u64, wanted: u64) -> String {
         let head =
             format!("{record} is visible {visible} of the {wanted} time(s) the job routes it to the external sink");
-        let Some(txn) = self.last_txn[self.index(record)] else {
+        let Some(incarnation) = self.last_txn[self.index(record)] else {
             return format!("{head}: no sink ever wrote it{}", self.restart_since(None));
         };
-        let fate = match (self.aborted.get(&txn), self.prepared_for.get(&txn)) {
+        let fate = match (self.aborted.get(&incarnation), self.prepared_for.get(&incarnation)) {
             (Some(TransactionAbort::TimedOut), Some(checkpoint)) => format!(
                 "it was pre-committed for {checkpoint}, and the external system aborted it at the transaction timeout \
                  before its commit: the commit came too late, and a restore cannot bring it back"
@@ -267,7 +274,12 @@ impl EndToEnd {
             ),
             (None, None) => "it was still open when the run ended".to_string(),
         };
-        format!("{head}: last written in {txn}; {fate}{}", self.restart_since(None))
+        let (txn, epoch) = incarnation;
+        format!("{head}: last written in {txn} (epoch {epoch}); {fate}{}", self.restart_since(None))
+    }
+
+    fn epoch_of(&self, txn: TransactionId) -> u32 {
+        self.epochs.get(&txn).copied().unwrap_or_default()
     }
 }
 

@@ -94,12 +94,20 @@ pub struct ReplayableSource {
     generator: RecordGenerator,
     next_offset: u64,
     length: u64,
+    /// The planted bug `restored-source-one-offset-late`: a restore starts one record past
+    /// the checkpointed offset.
+    restores_one_late: bool,
 }
 
 impl ReplayableSource {
     /// A source at offset 0 of a split of `length` records.
     pub fn new(generator: RecordGenerator, length: u64) -> ReplayableSource {
-        ReplayableSource { generator, next_offset: 0, length }
+        ReplayableSource { generator, next_offset: 0, length, restores_one_late: false }
+    }
+
+    /// The same source with the planted bug `restored-source-one-offset-late`.
+    pub fn restoring_one_late(self) -> ReplayableSource {
+        ReplayableSource { restores_one_late: true, ..self }
     }
 
     /// Reads the next record, or `None` at the end of the split.
@@ -140,7 +148,7 @@ impl Operator for ReplayableSource {
         if offset > self.length {
             return Err(StateError(format!("offset {offset} beyond the split of {}", self.length)));
         }
-        self.next_offset = offset;
+        self.next_offset = if self.restores_one_late { (offset + 1).min(self.length) } else { offset };
         Ok(())
     }
 

@@ -110,10 +110,9 @@ impl TaskRuntime {
         let logic = match vertex.kind {
             VertexKind::Source => {
                 let generator = RecordGenerator::for_source_task(seed, config.workload, task);
-                TaskLogic::Source(Box::new(ReplayableSource::new(
-                    generator,
-                    config.workload.records_per_source_subtask,
-                )))
+                let source = ReplayableSource::new(generator, config.workload.records_per_source_subtask);
+                let late = plants.contains(&PlantedBug::RestoredSourceOneOffsetLate);
+                TaskLogic::Source(Box::new(if late { source.restoring_one_late() } else { source }))
             }
             VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new()),
             VertexKind::KeyedJoin => TaskLogic::KeyedJoin(KeyedJoin::new()),

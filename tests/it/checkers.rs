@@ -281,3 +281,18 @@ fn a_commit_that_publishes_again_is_a_transaction_committed_twice() {
     let outcome = run_judged_without(&kafka(), 1, &[PlantedBug::RecommitRepublishes], &[Invariant::CommitOnce]);
     assert_eq!(violation(&outcome).invariant, Invariant::EndToEndExactlyOnce);
 }
+
+#[test]
+fn a_restored_source_one_offset_late_is_caught_at_its_first_read_and_by_what_readers_miss() {
+    let plants = [PlantedBug::RestoredSourceOneOffsetLate];
+    let found = caught(&kafka(), plants[0]);
+    assert_eq!(found.invariant, Invariant::RestoreEquivalence);
+    assert!(found.detail.contains("first after its restore, but the checkpoint recorded offset"), "{}", found.detail);
+    // With the checks inside the job switched off, what a reader misses tells the same story.
+    let inside = [Invariant::RestoreEquivalence, Invariant::ExactlyOnceState, Invariant::FinalAggregate];
+    let outcome = run_judged_without(&kafka(), 1, &plants, &inside);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::EndToEndExactlyOnce);
+    assert!(found.detail.contains("is visible 0 of the 1 time(s)"), "{}", found.detail);
+    assert!(found.detail.contains("no later transaction wrote the record again"), "{}", found.detail);
+}
