@@ -55,10 +55,15 @@ pub enum PlantedBug {
     /// A restored source starts reading one record past its checkpointed offset: that
     /// record is never replayed.
     RestoredSourceOneOffsetLate,
+    /// The at-least-once sink does not flush at its snapshot: a checkpoint completes with
+    /// records only in its buffer, and a failover (or the job's end) loses them.
+    SkipFlushOnSnapshot,
+    /// The external table keeps a key's first value (insert-or-ignore instead of upsert).
+    UpsertInsertIgnore,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 13] = [
+pub const ALL_PLANTS: [PlantedBug; 15] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -72,6 +77,8 @@ pub const ALL_PLANTS: [PlantedBug; 13] = [
     PlantedBug::SkipRecommitAfterRecovery,
     PlantedBug::RecommitRepublishes,
     PlantedBug::RestoredSourceOneOffsetLate,
+    PlantedBug::SkipFlushOnSnapshot,
+    PlantedBug::UpsertInsertIgnore,
 ];
 
 impl PlantedBug {
@@ -91,6 +98,8 @@ impl PlantedBug {
             PlantedBug::SkipRecommitAfterRecovery => "skip-recommit-after-recovery",
             PlantedBug::RecommitRepublishes => "recommit-republishes",
             PlantedBug::RestoredSourceOneOffsetLate => "restored-source-one-offset-late",
+            PlantedBug::SkipFlushOnSnapshot => "skip-flush-on-snapshot",
+            PlantedBug::UpsertInsertIgnore => "upsert-insert-ignore",
         }
     }
 
@@ -118,6 +127,8 @@ impl PlantedBug {
             PlantedBug::RestoredSourceOneOffsetLate => {
                 "a restored source starts one record past its checkpointed offset"
             }
+            PlantedBug::SkipFlushOnSnapshot => "the at-least-once sink does not flush its buffer at a snapshot",
+            PlantedBug::UpsertInsertIgnore => "the external table keeps a key's first value instead of upserting",
         }
     }
 
@@ -136,7 +147,9 @@ impl PlantedBug {
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState
             | PlantedBug::BreakFifo
-            | PlantedBug::LeakProcessState => false,
+            | PlantedBug::LeakProcessState
+            | PlantedBug::SkipFlushOnSnapshot
+            | PlantedBug::UpsertInsertIgnore => false,
         }
     }
 

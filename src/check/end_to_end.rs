@@ -10,8 +10,8 @@
 //! checkpoint that pre-committed it and the restart or abort that explains it. A duplicate
 //! is caught at the commit that makes it visible; a loss at the end of the run.
 
-use super::{ExpectedTotals, Invariant, KeyExpectation};
-use crate::kernel::ids::{CheckpointId, RecordId, TransactionId};
+use super::{ExpectedTotals, ExternalSinkMode, Invariant, KeyExpectation};
+use crate::kernel::ids::{CheckpointId, RecordId, TaskId, TransactionId};
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::{Fact, TransactionAbort};
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,24 +28,42 @@ struct Written {
 /// One incarnation of a transaction id: an id opened again is a new transaction.
 type Incarnation = (TransactionId, u32);
 
-/// A commit that made a record visible.
+/// What made a record visible: a transaction's commit, or an append.
 #[derive(Clone, Copy, Debug)]
-struct Commit {
-    txn: TransactionId,
-    epoch: u32,
-    /// The checkpoint that pre-committed it, if any.
-    checkpoint: Option<CheckpointId>,
-    time: SimTime,
+enum Shown {
+    /// Incarnation `epoch` of `txn` committed; `checkpoint` pre-committed it, if any.
+    Committed { txn: TransactionId, epoch: u32, checkpoint: Option<CheckpointId>, time: SimTime },
+    /// An at-least-once sink appended it.
+    Appended { task: TaskId, time: SimTime },
 }
 
-impl Commit {
-    fn describe(&self) -> String {
-        let prepared = match self.checkpoint {
-            Some(checkpoint) => format!("pre-committed for {checkpoint}"),
-            None => "never pre-committed".to_string(),
-        };
-        format!("{} (epoch {}, {prepared}) at {}", self.txn, self.epoch, self.time)
+impl Shown {
+    fn time(&self) -> SimTime {
+        match *self {
+            Shown::Committed { time, .. } | Shown::Appended { time, .. } => time,
+        }
     }
+
+    fn describe(&self) -> String {
+        match *self {
+            Shown::Committed { txn, epoch, checkpoint, time } => {
+                let prepared = match checkpoint {
+                    Some(checkpoint) => format!("pre-committed for {checkpoint}"),
+                    None => "never pre-committed".to_string(),
+                };
+                format!("committed in {txn} (epoch {epoch}, {prepared}) at {time}")
+            }
+            Shown::Appended { task, time } => format!("appended by {task} at {time}"),
+        }
+    }
+}
+
+/// The last value a reader sees for a key of an upsert table, and what set it.
+#[derive(Clone, Copy, Debug)]
+struct Upserted {
+    value: i64,
+    record: RecordId,
+    time: SimTime,
 }
 
 /// The end-to-end checker.
@@ -58,8 +76,10 @@ pub struct EndToEnd {
     visible: Vec<Vec<u8>>,
     /// Per external sink, per key: what is visible.
     totals: Vec<BTreeMap<u64, KeyExpectation>>,
-    /// Per record: the first commit that made it visible.
-    first_commit: Vec<Option<Commit>>,
+    /// Per external sink, per record: what first made it visible.
+    first_shown: Vec<Vec<Option<Shown>>>,
+    /// Per external sink: its upsert table, as a reader sees it.
+    tables: Vec<BTreeMap<u64, Upserted>>,
     /// Per record: the transaction that last held it.
     last_txn: Vec<Option<Incarnation>>,
     /// The writes of each transaction's live incarnation.
@@ -93,7 +113,8 @@ impl EndToEnd {
         EndToEnd {
             visible: vec![vec![0; tracked]; sinks],
             totals: vec![BTreeMap::new(); sinks],
-            first_commit: vec![None; tracked],
+            first_shown: vec![vec![None; tracked]; sinks],
+            tables: vec![BTreeMap::new(); sinks],
             last_txn: vec![None; tracked],
             expected,
             duplicates_allowed,
@@ -106,6 +127,11 @@ impl EndToEnd {
             restarts: Vec::new(),
             duplicates: 0,
         }
+    }
+
+    /// Whether the job has an external sink to judge.
+    pub fn has_sinks(&self) -> bool {
+        !self.expected.sinks.is_empty()
     }
 
     /// Records visible beyond the expected ones (counted as they commit).
@@ -145,6 +171,14 @@ impl EndToEnd {
                 self.aborted.insert((txn, epoch), cause);
             }
             Fact::TransactionCommitted { txn, epoch, .. } => return self.on_commit(time, txn, epoch),
+            Fact::ExternalAppend { task, record, key, value } => {
+                let sink = self.expected.sink_of(task)?;
+                return self.show(sink, Written { record, key, value }, Shown::Appended { task, time });
+            }
+            Fact::ExternalUpsert { task, record, key, value } => {
+                let sink = self.expected.sink_of(task)?;
+                self.tables[sink].insert(key, Upserted { value, record, time });
+            }
             Fact::JobRestarted { checkpoint, .. } => {
                 self.restarts.push((time, format!("the job restarted from {}", from(checkpoint))));
             }
@@ -173,35 +207,39 @@ impl EndToEnd {
     /// Makes the records of `txn` visible; a duplicate beyond what is allowed is reported.
     fn make_visible(&mut self, time: SimTime, txn: TransactionId, epoch: u32) -> Option<(Invariant, String)> {
         let sink = self.expected.sink_of(txn.sink)?;
-        let now = Commit { txn, epoch, checkpoint: self.prepared_for.get(&(txn, epoch)).copied(), time };
+        let checkpoint = self.prepared_for.get(&(txn, epoch)).copied();
+        let now = Shown::Committed { txn, epoch, checkpoint, time };
         // Kept, not taken: a planted republishing commit shows them again.
-        for written in self.writes.get(&txn).cloned().unwrap_or_default() {
-            let index = self.index(written.record);
-            let visible = &mut self.visible[sink][index];
-            *visible = visible.saturating_add(1);
-            let total = self.totals[sink].entry(written.key).or_default();
-            *total = total.with(written.value, written.record);
-            let wanted = self.wanted(sink, written.record);
-            let first = *self.first_commit[index].get_or_insert(now);
-            if u64::from(self.visible[sink][index]) <= wanted {
-                continue;
-            }
-            if self.duplicates_allowed {
-                self.duplicates += 1;
-                continue;
-            }
-            let detail = format!(
-                "{} is visible {} times to a reader of the external system, but the job routes it there {wanted} \
-                 time(s): committed in {}, and again in {}{}",
-                written.record,
-                self.visible[sink][index],
-                first.describe(),
-                now.describe(),
-                self.restart_since(Some(first.time)),
-            );
-            return Some((Invariant::EndToEndExactlyOnce, detail));
+        let written = self.writes.get(&txn).cloned().unwrap_or_default();
+        written.into_iter().find_map(|written| self.show(sink, written, now))
+    }
+
+    /// Makes one record visible in `sink`; a duplicate beyond what is allowed is reported.
+    fn show(&mut self, sink: usize, written: Written, now: Shown) -> Option<(Invariant, String)> {
+        let index = self.index(written.record);
+        let visible = &mut self.visible[sink][index];
+        *visible = visible.saturating_add(1);
+        let total = self.totals[sink].entry(written.key).or_default();
+        *total = total.with(written.value, written.record);
+        let wanted = self.wanted(sink, written.record);
+        let first = *self.first_shown[sink][index].get_or_insert(now);
+        if u64::from(self.visible[sink][index]) <= wanted {
+            return None;
         }
-        None
+        if self.duplicates_allowed || self.expected.sinks[sink].mode == ExternalSinkMode::AtLeastOnce {
+            self.duplicates += 1;
+            return None;
+        }
+        let detail = format!(
+            "{} is visible {} times to a reader of the external system, but the job routes it there {wanted} time(s): \
+             {}, and again {}{}",
+            written.record,
+            self.visible[sink][index],
+            first.describe(),
+            now.describe(),
+            self.restart_since(Some(first.time())),
+        );
+        Some((Invariant::EndToEndExactlyOnce, detail))
     }
 
     /// How many times the graph routes `record` to external sink `sink`.
@@ -225,6 +263,12 @@ impl EndToEnd {
     /// there, and each key's visible values must add up as the fault-free run's do.
     pub fn finish(&self) -> Option<(Invariant, String)> {
         for (sink, expectation) in self.expected.sinks.iter().enumerate() {
+            if expectation.mode == ExternalSinkMode::Upsert {
+                if let Some(found) = self.final_table(sink) {
+                    return Some(found);
+                }
+                continue;
+            }
             for (split, &(source, length)) in self.expected.source_splits.iter().enumerate() {
                 let wanted = expectation.multiplicity[split];
                 for offset in (0..length).filter(|_| wanted > 0) {
@@ -238,7 +282,8 @@ impl EndToEnd {
             for (key, expected) in expectation.per_key.iter().enumerate().filter(|(_, expected)| expected.count > 0) {
                 let key = key as u64;
                 let seen = self.totals[sink].get(&key).copied().unwrap_or_default();
-                if !self.duplicates_allowed && seen != *expected {
+                let exact = !self.duplicates_allowed && expectation.mode == ExternalSinkMode::Transactional;
+                if exact && seen != *expected {
                     let detail = format!(
                         "key {key}: readers see {} records with values summing to {}, but the fault-free output has {} \
                          summing to {}",
@@ -251,13 +296,41 @@ impl EndToEnd {
         None
     }
 
+    /// An upsert table at the end: each key's value is its count in the fault-free run (at
+    /// least that, under an at-least-once guarantee, whose state may count twice).
+    fn final_table(&self, sink: usize) -> Option<(Invariant, String)> {
+        let expectation = &self.expected.sinks[sink];
+        for (key, expected) in expectation.per_key.iter().enumerate().filter(|(_, expected)| expected.count > 0) {
+            let key = key as u64;
+            let wanted = i64::try_from(expected.count).expect("count fits i64");
+            let detail = match self.tables[sink].get(&key) {
+                None => format!("key {key} is missing from the upsert table; the fault-free run ends it at {wanted}"),
+                Some(seen) if seen.value == wanted || (self.duplicates_allowed && seen.value > wanted) => continue,
+                Some(seen) => format!(
+                    "key {key} ends at {} in the upsert table (last set from {} at {}), but the fault-free run ends it \
+                     at {wanted}{}",
+                    seen.value,
+                    seen.record,
+                    seen.time,
+                    self.restart_since(None)
+                ),
+            };
+            return Some((Invariant::EndToEndExactlyOnce, detail));
+        }
+        None
+    }
+
     /// Why `record` is visible only `visible` of `wanted` times, from the transaction that
     /// last held it.
     fn loss(&self, record: RecordId, visible: u64, wanted: u64) -> String {
         let head =
             format!("{record} is visible {visible} of the {wanted} time(s) the job routes it to the external sink");
         let Some(incarnation) = self.last_txn[self.index(record)] else {
-            return format!("{head}: no sink ever wrote it{}", self.restart_since(None));
+            let hint = "; an at-least-once sink must flush its buffer at every snapshot, or a checkpoint \
+                        completes with records only in its memory";
+            let buffered = self.expected.sinks.iter().any(|sink| sink.mode == ExternalSinkMode::AtLeastOnce);
+            let hint = if buffered { hint } else { "" };
+            return format!("{head}: no sink ever wrote it{hint}{}", self.restart_since(None));
         };
         let fate = match (self.aborted.get(&incarnation), self.prepared_for.get(&incarnation)) {
             (Some(TransactionAbort::TimedOut), Some(checkpoint)) => format!(

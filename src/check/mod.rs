@@ -148,9 +148,23 @@ pub struct ExpectedTotals {
     pub sinks: Vec<SinkExpectation>,
 }
 
+/// How an external sink writes, and so what a reader may expect of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExternalSinkMode {
+    /// In transactions committed on checkpoint completion: each record exactly once.
+    #[default]
+    Transactional,
+    /// Upserts by key: at the end, each key's value is the fault-free run's.
+    Upsert,
+    /// Appends flushed at every snapshot: each record at least once, duplicates counted.
+    AtLeastOnce,
+}
+
 /// What a reader of the external system must see committed for one sink vertex.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SinkExpectation {
+    /// How the sink writes.
+    pub mode: ExternalSinkMode,
     /// Per key (`0..key_count`): the records the sink receives in a fault-free run.
     pub per_key: Vec<KeyExpectation>,
     /// Per source split (in `source_splits` order): how many times each of its records
@@ -330,6 +344,11 @@ impl Checks {
     /// ones the surviving state holds (known after `finish`).
     pub fn duplicates(&self) -> Option<u64> {
         (self.guarantee == Guarantee::AtLeastOnce).then(|| self.no_loss_state.duplicates())
+    }
+
+    /// With an external sink, how many records a reader saw beyond the expected ones.
+    pub fn external_duplicates(&self) -> Option<u64> {
+        self.end_to_end.has_sinks().then(|| self.end_to_end.duplicates())
     }
 
     /// The first violation, if any.

@@ -29,18 +29,26 @@ pub enum VertexKind {
     /// A sink that writes to the external system in one transaction per checkpoint,
     /// committed when the checkpoint completes (two-phase commit; docs/end-to-end.md).
     TwoPhaseCommitSink,
+    /// A sink that upserts `key → value` into an external table at once (idempotent; its
+    /// inputs must come from keyed counts, so the last value of a key is its count).
+    UpsertSink,
+    /// A sink that appends to an external log, flushing at every snapshot: at least once.
+    AtLeastOnceSink,
 }
 
 impl VertexKind {
     /// Whether the vertex is a sink of any kind: it emits nothing into the job.
     pub fn is_sink(self) -> bool {
-        matches!(self, VertexKind::Sink | VertexKind::TwoPhaseCommitSink)
+        matches!(
+            self,
+            VertexKind::Sink | VertexKind::TwoPhaseCommitSink | VertexKind::UpsertSink | VertexKind::AtLeastOnceSink
+        )
     }
 
     /// Whether the vertex writes what it receives to the external system, where the
     /// end-to-end checks judge it.
     pub fn writes_externally(self) -> bool {
-        self == VertexKind::TwoPhaseCommitSink
+        matches!(self, VertexKind::TwoPhaseCommitSink | VertexKind::UpsertSink | VertexKind::AtLeastOnceSink)
     }
 }
 
@@ -236,6 +244,15 @@ impl JobGraph {
             } else {
                 Err("an account vertex has exactly one edge: a direct edge to itself".to_string())
             };
+        }
+        if vertex.kind == VertexKind::UpsertSink
+            && self
+                .edges
+                .iter()
+                .any(|edge| edge.to.index() == index && self.vertices[edge.from.index()].kind != VertexKind::KeyedCount)
+        {
+            return Err("an upsert sink's inputs must come from keyed counts (a key's last value is then its count)"
+                .to_string());
         }
         if vertex.kind == VertexKind::KeyedJoin {
             let inputs: Vec<&EdgeSpec> = self.edges.iter().filter(|edge| edge.to.index() == index).collect();

@@ -5,6 +5,7 @@
 //! checkers; the harness drives it. Unit tests in `dataflow/tests.rs`.
 
 pub mod account;
+pub mod direct_sinks;
 pub mod graph;
 pub mod join;
 pub mod keyed;

@@ -4,6 +4,7 @@
 //! leaves and returns only as bytes. That is the whole surface: no clock, no RNG, no I/O.
 
 use super::account::Account;
+use super::direct_sinks::{AtLeastOnceSink, UpsertSink};
 use super::join::KeyedJoin;
 use super::keyed::KeyedCount;
 use super::record::Record;
@@ -56,6 +57,10 @@ pub enum TaskLogic {
     Account(Box<Account>),
     /// A two-phase-commit sink: its records go to the external system.
     TwoPhaseSink(TwoPhaseCommitSink),
+    /// An idempotent upsert sink: its records go to an external table.
+    UpsertSink(UpsertSink),
+    /// An at-least-once sink: its records go to an external log.
+    AtLeastOnceSink(AtLeastOnceSink),
 }
 
 impl TaskLogic {
@@ -68,6 +73,8 @@ impl TaskLogic {
             TaskLogic::Account(account) => account.as_mut(),
             TaskLogic::KeyedJoin(join) => join,
             TaskLogic::TwoPhaseSink(sink) => sink,
+            TaskLogic::UpsertSink(sink) => sink,
+            TaskLogic::AtLeastOnceSink(sink) => sink,
         }
     }
 
@@ -80,6 +87,8 @@ impl TaskLogic {
             TaskLogic::Account(account) => account.snapshot(out),
             TaskLogic::KeyedJoin(join) => join.snapshot(out),
             TaskLogic::TwoPhaseSink(sink) => sink.snapshot(out),
+            TaskLogic::UpsertSink(sink) => sink.snapshot(out),
+            TaskLogic::AtLeastOnceSink(sink) => sink.snapshot(out),
         }
     }
 

@@ -9,7 +9,7 @@
 //! sink emits nothing. A record that reaches a vertex along two paths is expected there
 //! twice.
 
-use crate::check::{BankExpectation, ExpectedTotals, KeyExpectation, SinkExpectation};
+use crate::check::{BankExpectation, ExpectedTotals, ExternalSinkMode, KeyExpectation, SinkExpectation};
 use crate::dataflow::graph::{TaskRef, VertexKind};
 use crate::dataflow::source::RecordGenerator;
 use crate::harness::WorldConfig;
@@ -56,7 +56,11 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
                 held[vertex.index()] = Some(received);
             }
             // Accounts pay each other only: nothing of theirs reaches a keyed vertex.
-            VertexKind::Sink | VertexKind::TwoPhaseCommitSink | VertexKind::Account => {
+            VertexKind::Sink
+            | VertexKind::TwoPhaseCommitSink
+            | VertexKind::UpsertSink
+            | VertexKind::AtLeastOnceSink
+            | VertexKind::Account => {
                 emitted[vertex.index()] = vec![KeyExpectation::default(); key_count];
                 if spec.kind == VertexKind::Account {
                     source_records += u64::from(spec.parallelism) * world.workload.records_per_source_subtask;
@@ -85,12 +89,21 @@ pub fn compute_oracle(world: &WorldConfig, seed: Seed) -> Oracle {
         let sink = spec.kind.writes_externally().then(|| {
             let per_key = received_totals(world, index, &emitted, key_count);
             let multiplicity = split_vertices.iter().map(|&source| paths[index][source]).collect();
-            expected.sinks.push(SinkExpectation { per_key, multiplicity });
+            expected.sinks.push(SinkExpectation { mode: sink_mode(spec.kind), per_key, multiplicity });
             expected.sinks.len() - 1
         });
         expected.sink_tasks.extend(std::iter::repeat_n(sink, spec.parallelism as usize));
     }
     Oracle { expected, source_records }
+}
+
+/// How an external sink of `kind` writes.
+fn sink_mode(kind: VertexKind) -> ExternalSinkMode {
+    match kind {
+        VertexKind::UpsertSink => ExternalSinkMode::Upsert,
+        VertexKind::AtLeastOnceSink => ExternalSinkMode::AtLeastOnce,
+        _ => ExternalSinkMode::Transactional,
+    }
 }
 
 /// Every source split (its task and length), and the vertex of each.

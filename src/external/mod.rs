@@ -1,5 +1,6 @@
 //! The external system a job's sinks write to: a transactional store with a read-committed
-//! view, as Kafka is to Flink's two-phase-commit sink.
+//! view, as Kafka is to Flink's two-phase-commit sink; it also takes direct writes (upserts
+//! and appends), visible at once.
 //!
 //! A transaction is named by a deterministic `TransactionId` (sink subtask, running number)
 //! and goes Open → Prepared → Committed, or is Aborted: fenced when its id is opened again,
@@ -73,6 +74,8 @@ pub struct ExternalStore {
     /// The planted bug `recommit-republishes`: committing a committed transaction
     /// publishes its records again.
     recommit_republishes: bool,
+    /// The planted bug `upsert-insert-ignore`: the keys already in the table.
+    upserted_keys: Option<std::collections::BTreeSet<(TaskId, u64)>>,
     transactions: BTreeMap<TransactionId, Transaction>,
     unavailable_until: Option<SimTime>,
 }
@@ -80,7 +83,18 @@ pub struct ExternalStore {
 impl ExternalStore {
     /// An empty store.
     pub fn new(config: ExternalConfig) -> ExternalStore {
-        ExternalStore { config, recommit_republishes: false, transactions: BTreeMap::new(), unavailable_until: None }
+        ExternalStore {
+            config,
+            recommit_republishes: false,
+            upserted_keys: None,
+            transactions: BTreeMap::new(),
+            unavailable_until: None,
+        }
+    }
+
+    /// The same store with the planted bug `upsert-insert-ignore`.
+    pub fn ignoring_upserts_of_known_keys(self) -> ExternalStore {
+        ExternalStore { upserted_keys: Some(std::collections::BTreeSet::new()), ..self }
     }
 
     /// The same store with the planted bug `recommit-republishes`.
@@ -98,6 +112,18 @@ impl ExternalStore {
             Some(until) if now < until => Err(ExternalError::Unavailable),
             _ => Ok(()),
         }
+    }
+
+    /// A write outside any transaction, visible at once: an upsert of `upsert_key` (the
+    /// sink subtask and the key), or an append (`None`). Returns whether it took effect —
+    /// always, but for the planted `upsert-insert-ignore`, which keeps a key's first value.
+    /// The store keeps no values: what a reader sees is the facts' business.
+    pub fn write_direct(&mut self, upsert_key: Option<(TaskId, u64)>, now: SimTime) -> Result<bool, ExternalError> {
+        self.check_available(now)?;
+        Ok(match (upsert_key, &mut self.upserted_keys) {
+            (Some(key), Some(seen)) => seen.insert(key),
+            _ => true,
+        })
     }
 
     /// When `txn`, begun at `began`, times out.

@@ -108,6 +108,7 @@ impl SimWorld {
         // A two-phase-commit sink pre-commits first, so that its state holds the pending
         // transaction and the next one.
         self.drive_sink(task, scheduler, |sink, out| sink.pre_commit(checkpoint, out));
+        self.flush_direct(task, scheduler);
         let mut state = Vec::new();
         self.tasks[task.index()].logic.snapshot(&mut state);
         let bytes = state.len() as u64;

@@ -8,7 +8,9 @@
 //! as Flink's committer drops it — the records are lost, and the end-to-end check says so.
 
 use super::{Event, SimWorld};
+use crate::dataflow::direct_sinks::DirectWrite;
 use crate::dataflow::operator::TaskLogic;
+use crate::dataflow::record::Record;
 use crate::dataflow::two_phase_sink::{SinkCommand, TwoPhaseCommitSink};
 use crate::external::CommitOutcome;
 use crate::kernel::Scheduler;
@@ -57,7 +59,7 @@ impl SimWorld {
                     scheduler.at(self.external.timeout_of(now), Event::TransactionTimeout { txn, epoch });
                     true
                 }
-                Err(error) => self.fail_sink(task, ExternalCall::Begin, txn, error, scheduler),
+                Err(error) => self.fail_sink(task, ExternalCall::Begin, Some(txn), error, scheduler),
             },
             SinkCommand::Write { txn, record } => match self.external.write(txn, record, now) {
                 Ok(()) => {
@@ -65,14 +67,14 @@ impl SimWorld {
                     self.record(Fact::TransactionWrite { txn, record: record.id, key, value });
                     true
                 }
-                Err(error) => self.fail_sink(task, ExternalCall::Write, txn, error, scheduler),
+                Err(error) => self.fail_sink(task, ExternalCall::Write, Some(txn), error, scheduler),
             },
             SinkCommand::Prepare { txn, checkpoint } => match self.external.prepare(txn, now) {
                 Ok(()) => {
                     self.record(Fact::TransactionPrepared { txn, checkpoint });
                     true
                 }
-                Err(error) => self.fail_sink(task, ExternalCall::Prepare, txn, error, scheduler),
+                Err(error) => self.fail_sink(task, ExternalCall::Prepare, Some(txn), error, scheduler),
             },
             SinkCommand::Commit(txn) => {
                 self.commit(task, txn);
@@ -88,7 +90,7 @@ impl SimWorld {
                 }
                 Err(error) => {
                     let txn = TransactionId { sink: task, sequence: from };
-                    self.fail_sink(task, ExternalCall::AbortLingering, txn, error, scheduler)
+                    self.fail_sink(task, ExternalCall::AbortLingering, Some(txn), error, scheduler)
                 }
             },
         }
@@ -103,7 +105,7 @@ impl SimWorld {
             }
             Ok(CommitOutcome::AlreadyCommitted) => false,
             Err(error) => {
-                self.record(Fact::ExternalCallFailed { task, call: ExternalCall::Commit, txn, error });
+                self.record(Fact::ExternalCallFailed { task, call: ExternalCall::Commit, txn: Some(txn), error });
                 error == ExternalError::Unavailable
             }
         };
@@ -117,7 +119,7 @@ impl SimWorld {
         &mut self,
         task: TaskId,
         call: ExternalCall,
-        txn: TransactionId,
+        txn: Option<TransactionId>,
         error: ExternalError,
         scheduler: &mut Scheduler<Event>,
     ) -> bool {
@@ -125,6 +127,48 @@ impl SimWorld {
         let attempt = self.tasks[task.index()].attempt;
         scheduler.after(crate::kernel::time::SimDuration::ZERO, Event::SinkFailed { task, attempt });
         false
+    }
+
+    /// An upsert or at-least-once sink's record: written (or buffered) as its kind does.
+    pub(super) fn write_direct(&mut self, task: TaskId, record: Record, scheduler: &mut Scheduler<Event>) {
+        let mut writes = Vec::new();
+        match &mut self.tasks[task.index()].logic {
+            TaskLogic::UpsertSink(sink) => sink.write(record, &mut writes),
+            TaskLogic::AtLeastOnceSink(sink) => sink.write(record, &mut writes),
+            _ => return,
+        }
+        self.perform_direct(task, writes, scheduler);
+    }
+
+    /// An at-least-once sink's snapshot: everything buffered is appended first.
+    pub(super) fn flush_direct(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+        let mut writes = Vec::new();
+        if let TaskLogic::AtLeastOnceSink(sink) = &mut self.tasks[task.index()].logic {
+            sink.on_snapshot(&mut writes);
+        }
+        self.perform_direct(task, writes, scheduler);
+    }
+
+    /// Performs direct writes until one fails (the task then fails).
+    fn perform_direct(&mut self, task: TaskId, writes: Vec<DirectWrite>, scheduler: &mut Scheduler<Event>) {
+        for write in writes {
+            let upsert_key = match write {
+                DirectWrite::Upsert(record) => Some((task, record.key)),
+                DirectWrite::Append(_) => None,
+            };
+            match self.external.write_direct(upsert_key, self.now) {
+                Ok(true) => {}
+                Ok(false) => continue, // The planted insert-or-ignore table kept the old value.
+                Err(error) => {
+                    self.fail_sink(task, ExternalCall::DirectWrite, None, error, scheduler);
+                    return;
+                }
+            }
+            self.record(match write {
+                DirectWrite::Upsert(Record { id, key, value }) => Fact::ExternalUpsert { task, record: id, key, value },
+                DirectWrite::Append(Record { id, key, value }) => Fact::ExternalAppend { task, record: id, key, value },
+            });
+        }
     }
 
     /// A sink's failed call fails its task over.

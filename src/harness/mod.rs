@@ -122,6 +122,9 @@ pub struct RunStats {
     pub bytes_persisted: u64,
     /// At-least-once protocols: record applications in the final state beyond the expected.
     pub duplicates: Option<u64>,
+    /// Jobs with an external sink: records a reader sees beyond the expected ones (allowed
+    /// for an at-least-once sink or protocol).
+    pub external_duplicates: Option<u64>,
 }
 
 /// What a finished world hands back.
@@ -282,7 +285,10 @@ impl SimWorld {
             .map(|task| match config.graph.vertices[task.vertex.index()].kind {
                 VertexKind::Source => TaskRole::Source,
                 VertexKind::KeyedCount | VertexKind::KeyedJoin => TaskRole::Keyed,
-                VertexKind::Sink | VertexKind::TwoPhaseCommitSink => TaskRole::Other,
+                VertexKind::Sink
+                | VertexKind::TwoPhaseCommitSink
+                | VertexKind::UpsertSink
+                | VertexKind::AtLeastOnceSink => TaskRole::Other,
                 VertexKind::Account => TaskRole::Account,
             })
             .collect();
@@ -349,6 +355,7 @@ impl SimWorld {
     pub fn finish(mut self, end: LoopEnd) -> WorldOutcome {
         self.checks.finish(RunEnd { stop: end.stop, time: end.now });
         self.stats.duplicates = self.checks.duplicates();
+        self.stats.external_duplicates = self.checks.external_duplicates();
         self.stats.bytes_persisted = self.storage.bytes_written();
         WorldOutcome {
             violation: self.checks.take_violation(),
@@ -461,8 +468,14 @@ fn network_stream(seed: Seed, plants: &[PlantedBug]) -> SimRng {
 
 /// The external system of a run, with its planted bug if asked for.
 fn external_store(config: &WorldConfig, plants: &[PlantedBug]) -> ExternalStore {
-    let store = ExternalStore::new(config.external);
-    if plants.contains(&PlantedBug::RecommitRepublishes) { store.republishing_on_recommit() } else { store }
+    let mut store = ExternalStore::new(config.external);
+    if plants.contains(&PlantedBug::RecommitRepublishes) {
+        store = store.republishing_on_recommit();
+    }
+    if plants.contains(&PlantedBug::UpsertInsertIgnore) {
+        store = store.ignoring_upserts_of_known_keys();
+    }
+    store
 }
 
 /// The checkers of a run; with faults in the plan, progress after healing too.

@@ -14,6 +14,7 @@
 
 use super::{BarrierTaken, Event, JobStatus, ProtocolChoice, ReadyInputs, SimWorld, WorldConfig};
 use crate::dataflow::account::Account;
+use crate::dataflow::direct_sinks::{AtLeastOnceSink, UpsertSink};
 use crate::dataflow::graph::{Topology, VertexKind};
 use crate::dataflow::join::{KeyedJoin, side_key};
 use crate::dataflow::keyed::KeyedCount;
@@ -123,6 +124,12 @@ impl TaskRuntime {
                     skip_recommit_after_recovery: plants.contains(&PlantedBug::SkipRecommitAfterRecovery),
                 };
                 TaskLogic::TwoPhaseSink(TwoPhaseCommitSink::new(task, flaws))
+            }
+            VertexKind::UpsertSink => TaskLogic::UpsertSink(UpsertSink),
+            VertexKind::AtLeastOnceSink => {
+                let sink = AtLeastOnceSink::default();
+                let skips = plants.contains(&PlantedBug::SkipFlushOnSnapshot);
+                TaskLogic::AtLeastOnceSink(if skips { sink.skipping_flush_on_snapshot() } else { sink })
             }
             VertexKind::Account => {
                 let generator = RecordGenerator::for_source_task(seed, config.workload, task);
@@ -424,6 +431,7 @@ impl SimWorld {
             TaskLogic::TwoPhaseSink(_) => {
                 self.drive_sink(task, scheduler, |sink, out| sink.write(record, out));
             }
+            TaskLogic::UpsertSink(_) | TaskLogic::AtLeastOnceSink(_) => self.write_direct(task, record, scheduler),
             TaskLogic::Account(account) => {
                 account.process(&record, &mut outputs);
                 self.stats.records_applied += 1;

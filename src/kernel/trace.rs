@@ -118,8 +118,14 @@ pub enum Fact {
     TransactionCommitted { txn: TransactionId, epoch: u32, records: u64 },
     /// The external system aborted `txn` (incarnation `epoch`); its records are gone.
     TransactionAborted { txn: TransactionId, epoch: u32, cause: TransactionAbort },
-    /// A sink's call to the external system failed.
-    ExternalCallFailed { task: TaskId, call: ExternalCall, txn: TransactionId, error: ExternalError },
+    /// A sink's call to the external system failed (`txn`: the transaction it was for, if
+    /// any).
+    ExternalCallFailed { task: TaskId, call: ExternalCall, txn: Option<TransactionId>, error: ExternalError },
+    /// An upsert sink set `key` to `value` in its external table (from `record`); readers
+    /// see it at once.
+    ExternalUpsert { task: TaskId, record: RecordId, key: u64, value: i64 },
+    /// An at-least-once sink appended `record` to its external log; readers see it at once.
+    ExternalAppend { task: TaskId, record: RecordId, key: u64, value: i64 },
 }
 
 /// Why the external system aborted a transaction.
@@ -148,6 +154,8 @@ pub enum ExternalCall {
     Commit,
     /// Abort a restarted sink's leftover transactions.
     AbortLingering,
+    /// Upsert or append outside any transaction.
+    DirectWrite,
 }
 
 /// Why a call to the external system failed.
@@ -580,8 +588,21 @@ impl Fact {
                 out.push(45);
                 push_u32(out, task.0);
                 out.push(call as u8);
-                push_transaction(out, txn);
+                match txn {
+                    Some(txn) => {
+                        out.push(1);
+                        push_transaction(out, txn);
+                    }
+                    None => out.push(0),
+                }
                 out.push(error as u8);
+            }
+            Fact::ExternalUpsert { task, record, key, value } | Fact::ExternalAppend { task, record, key, value } => {
+                out.push(if matches!(self, Fact::ExternalUpsert { .. }) { 46 } else { 47 });
+                push_u32(out, task.0);
+                push_u64(out, record.packed());
+                push_u64(out, key);
+                out.extend_from_slice(&value.to_le_bytes());
             }
             _ => unreachable!("every fact kind is encoded by encode or one of its helpers"),
         }

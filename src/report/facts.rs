@@ -139,9 +139,21 @@ fn describe_external_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> Strin
         Fact::TransactionAborted { txn, epoch, cause } => {
             format!("{} (epoch {epoch}) aborted: {cause:?}", txn_name(txn))
         }
-        Fact::ExternalCallFailed { task, call, txn, error } => {
+        Fact::ExternalCallFailed { task, call, txn: Some(txn), error } => {
             format!("{}'s {call:?} call for {} failed: {error:?}", name(task), txn_name(txn))
         }
+        Fact::ExternalCallFailed { task, call, txn: None, error } => {
+            format!("{}'s {call:?} call failed: {error:?}", name(task))
+        }
+        Fact::ExternalUpsert { task, record, key, value } => {
+            format!("{} set key {key} to {value} (record {}@{})", name(task), name(record.source), record.offset)
+        }
+        Fact::ExternalAppend { task, record, key, value } => format!(
+            "{} appended record {}@{} (key {key}, value {value})",
+            name(task),
+            name(record.source),
+            record.offset
+        ),
         _ => unreachable!("describe_fact covers every other fact"),
     }
 }

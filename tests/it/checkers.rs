@@ -296,3 +296,21 @@ fn a_restored_source_one_offset_late_is_caught_at_its_first_read_and_by_what_rea
     assert!(found.detail.contains("is visible 0 of the 1 time(s)"), "{}", found.detail);
     assert!(found.detail.contains("no later transaction wrote the record again"), "{}", found.detail);
 }
+
+#[test]
+fn an_at_least_once_sink_that_skips_its_flush_loses_what_was_in_its_buffer() {
+    let scenario = load("sims/upsert.toml");
+    let found = caught(&scenario, PlantedBug::SkipFlushOnSnapshot);
+    assert_eq!(found.invariant, Invariant::EndToEndExactlyOnce);
+    assert!(found.detail.contains("is visible 0 of the 1 time(s)"), "{}", found.detail);
+    assert!(found.detail.contains("must flush its buffer at every snapshot"), "{}", found.detail);
+}
+
+#[test]
+fn a_table_that_ignores_upserts_of_known_keys_ends_with_the_wrong_values() {
+    let scenario = load("sims/upsert.toml");
+    let found = caught(&scenario, PlantedBug::UpsertInsertIgnore);
+    assert_eq!(found.invariant, Invariant::EndToEndExactlyOnce);
+    assert!(found.detail.contains("in the upsert table (last set from"), "{}", found.detail);
+    assert!(found.detail.contains("but the fault-free run ends it at"), "{}", found.detail);
+}

@@ -15,6 +15,7 @@ const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/storm.toml", "c767d5599d3e5221"),
     ("sims/token.toml", "d127859a152b7a15"),
     ("sims/two-messages.toml", "98d9e0b9923d1f8d"),
+    ("sims/upsert.toml", "24800eeb6782e9b0"),
     ("sims/wordcount.toml", "5efd74bcfc794e4f"),
 ];
 

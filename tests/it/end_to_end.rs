@@ -98,6 +98,32 @@ fn an_external_fault_in_a_job_without_an_external_sink_is_refused_by_name() {
     assert!(error.message.contains("needs a job with an external sink"), "{}", error.message);
 }
 
+fn upsert() -> Scenario {
+    load("sims/upsert.toml")
+}
+
+#[test]
+fn the_upsert_table_ends_as_a_fault_free_run_leaves_it_and_the_log_loses_nothing() {
+    for protocol in [ProtocolKind::Aligned, ProtocolKind::Unaligned, ProtocolKind::AlignedTimeout] {
+        let mut scenario = upsert();
+        scenario.checkpoint.protocol = protocol;
+        let outcome = run(&scenario, 1, &[]);
+        assert!(outcome.passed(), "{protocol:?}: {:?}", outcome.verdict);
+        let duplicates = outcome.stats.external_duplicates.expect("the job writes externally");
+        assert!(duplicates > 0, "{protocol:?}: the at-least-once log shows replays twice, counted, not failed");
+    }
+}
+
+#[test]
+fn an_upsert_sink_fed_by_anything_but_keyed_counts_is_refused() {
+    let mut scenario = upsert();
+    let table = scenario.edges.iter_mut().find(|edge| edge.to == "table").expect("an edge into the table");
+    table.from = "source".to_string();
+    table.partitioning = snapsim::dataflow::graph::Partitioning::Hash;
+    let error = scenario.compile().expect_err("refused");
+    assert!(error.message.contains("an upsert sink's inputs must come from keyed counts"), "{}", error.message);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
@@ -109,6 +135,14 @@ proptest! {
     ) {
         let mut scenario = kafka();
         scenario.checkpoint.protocol = protocol;
+        scenario.workload.records_per_source_subtask = 1_000;
+        scenario.swarm = Some(SwarmSection::default());
+        assert_exactly_once(&scenario, seed);
+    }
+
+    #[test]
+    fn upsert_tables_and_at_least_once_logs_hold_under_swarm_faults(seed in seeds()) {
+        let mut scenario = upsert();
         scenario.workload.records_per_source_subtask = 1_000;
         scenario.swarm = Some(SwarmSection::default());
         assert_exactly_once(&scenario, seed);
