@@ -10,7 +10,7 @@ use super::keyed::KeyedCount;
 use super::record::Record;
 use super::sink::RecordingSink;
 use super::source::ReplayableSource;
-use super::two_phase_sink::TwoPhaseCommitSink;
+use super::two_phase_sink::TransactionalSink;
 use std::fmt;
 
 /// A stream operator as a pure state machine.
@@ -42,7 +42,7 @@ impl fmt::Display for StateError {
 ///
 /// An enum rather than `Box<dyn Operator>` so the per-record call is a match, not a
 /// virtual call.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum TaskLogic {
     /// A replayable source: it has no inputs and reads its split. Boxed because its
     /// ChaCha generator is far larger than the other variants.
@@ -55,8 +55,9 @@ pub enum TaskLogic {
     KeyedJoin(KeyedJoin),
     /// A bank account (boxed, like the source, for its generator).
     Account(Box<Account>),
-    /// A two-phase-commit sink: its records go to the external system.
-    TwoPhaseSink(TwoPhaseCommitSink),
+    /// A transactional (two-phase-commit) sink — the built-in one or a user's: its records
+    /// go to the external system.
+    TwoPhaseSink(Box<dyn TransactionalSink>),
     /// An idempotent upsert sink: its records go to an external table.
     UpsertSink(UpsertSink),
     /// An at-least-once sink: its records go to an external log.

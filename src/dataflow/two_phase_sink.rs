@@ -31,6 +31,69 @@ pub enum SinkCommand {
     AbortLingering { from: u64 },
 }
 
+/// A sink that writes to the external system in transactions, as a sans-IO state machine:
+/// implement it (and a `SinkFactory`) to have snapsim judge your own two-phase commit by
+/// what a reader sees, under every protocol, fault plan and sweep. Each method answers with
+/// the calls to make, in order; the harness makes them, records the facts, and reports back
+/// through `commit_finished`. The built-in `TwoPhaseCommitSink` is one implementation.
+pub trait TransactionalSink: std::fmt::Debug {
+    /// The task starts, fresh or just restored (after `restore`): typically commit what the
+    /// restored state says was pre-committed, abort the failed attempt's leftovers, open a
+    /// transaction.
+    fn start(&mut self, out: &mut Vec<SinkCommand>);
+
+    /// One record to write.
+    fn write(&mut self, record: Record, out: &mut Vec<SinkCommand>);
+
+    /// The task's snapshot for `checkpoint` is about to be captured (`snapshot` follows).
+    fn pre_commit(&mut self, checkpoint: CheckpointId, out: &mut Vec<SinkCommand>);
+
+    /// The task heard that `checkpoint` completed (a later notice stands for earlier ones).
+    fn on_checkpoint_complete(&mut self, checkpoint: CheckpointId, out: &mut Vec<SinkCommand>);
+
+    /// A commit of `txn` asked for is over; `retry` if the external system was unavailable
+    /// and the commit should be tried again later.
+    fn commit_finished(&mut self, txn: TransactionId, retry: bool);
+
+    /// The sink's checkpointed state, as bytes.
+    fn snapshot(&self, out: &mut Vec<u8>);
+
+    /// Replaces the state with what `snapshot` wrote.
+    fn restore(&mut self, state: &[u8]) -> Result<(), StateError>;
+
+    /// Drops all state, as a task that starts without a checkpoint.
+    fn reset(&mut self);
+}
+
+/// Builds the sink of each two-phase-commit sink subtask of a run.
+pub trait SinkFactory {
+    /// A short name for reports.
+    fn name(&self) -> &str;
+
+    /// The sink of subtask `task`; its transactions must be named `TransactionId { sink:
+    /// task, .. }`.
+    fn build(&self, task: TaskId) -> Box<dyn TransactionalSink>;
+}
+
+/// Lets the harness restore and reset any transactional sink like an operator.
+impl Operator for Box<dyn TransactionalSink> {
+    fn process(&mut self, _record: &Record, _out: &mut Vec<Record>) {
+        unreachable!("the harness writes a transactional sink's records through `write`")
+    }
+
+    fn snapshot(&self, out: &mut Vec<u8>) {
+        self.as_ref().snapshot(out);
+    }
+
+    fn restore(&mut self, state: &[u8]) -> Result<(), StateError> {
+        self.as_mut().restore(state)
+    }
+
+    fn reset(&mut self) {
+        self.as_mut().reset();
+    }
+}
+
 /// Test-only ways to break the sink (planted bugs), each a real mistake.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SinkFlaws {
@@ -67,9 +130,16 @@ impl TwoPhaseCommitSink {
         self.txn(self.open)
     }
 
-    /// Starts (fresh, or just restored): commit what the restored state says was
-    /// pre-committed, abort the failed attempt's leftovers, open a transaction.
-    pub fn start(&mut self, out: &mut Vec<SinkCommand>) {
+    /// The pending transactions (for tests and reports).
+    pub fn pending(&self) -> &[(CheckpointId, u64)] {
+        &self.pending
+    }
+}
+
+impl TransactionalSink for TwoPhaseCommitSink {
+    /// Commit what the restored state says was pre-committed, abort the failed attempt's
+    /// leftovers, open a transaction.
+    fn start(&mut self, out: &mut Vec<SinkCommand>) {
         if self.flaws.skip_recommit_after_recovery {
             self.pending.clear();
         }
@@ -81,13 +151,13 @@ impl TwoPhaseCommitSink {
     }
 
     /// Writes one record into the open transaction.
-    pub fn write(&self, record: Record, out: &mut Vec<SinkCommand>) {
+    fn write(&mut self, record: Record, out: &mut Vec<SinkCommand>) {
         out.push(SinkCommand::Write { txn: self.open_transaction(), record });
     }
 
-    /// The snapshot for `checkpoint`: pre-commit the open transaction and open the next.
-    /// Call before capturing the state, which then holds both.
-    pub fn pre_commit(&mut self, checkpoint: CheckpointId, out: &mut Vec<SinkCommand>) {
+    /// Pre-commit the open transaction and open the next; the state captured next holds
+    /// both.
+    fn pre_commit(&mut self, checkpoint: CheckpointId, out: &mut Vec<SinkCommand>) {
         let txn = self.open_transaction();
         out.push(SinkCommand::Prepare { txn, checkpoint });
         if self.flaws.commit_on_pre_commit {
@@ -99,9 +169,9 @@ impl TwoPhaseCommitSink {
         out.push(SinkCommand::Begin(self.open_transaction()));
     }
 
-    /// `checkpoint` completed: commit every pending transaction up to it. They stay pending
-    /// until the harness reports each commit's outcome.
-    pub fn on_checkpoint_complete(&self, checkpoint: CheckpointId, out: &mut Vec<SinkCommand>) {
+    /// Commit every pending transaction up to `checkpoint`. They stay pending until the
+    /// harness reports each commit's outcome.
+    fn on_checkpoint_complete(&mut self, checkpoint: CheckpointId, out: &mut Vec<SinkCommand>) {
         for &(pre_committed, sequence) in &self.pending {
             if pre_committed <= checkpoint {
                 out.push(SinkCommand::Commit(self.txn(sequence)));
@@ -109,24 +179,11 @@ impl TwoPhaseCommitSink {
         }
     }
 
-    /// The commit of `txn` is over: `retry` if it could not be made now (the external
-    /// system was unavailable) and must be tried again at the next completion.
-    pub fn commit_finished(&mut self, txn: TransactionId, retry: bool) {
+    /// A failed commit stays pending, for the next completion.
+    fn commit_finished(&mut self, txn: TransactionId, retry: bool) {
         if !retry {
             self.pending.retain(|&(_, sequence)| sequence != txn.sequence);
         }
-    }
-
-    /// The pending transactions (for tests and reports).
-    pub fn pending(&self) -> &[(CheckpointId, u64)] {
-        &self.pending
-    }
-}
-
-impl Operator for TwoPhaseCommitSink {
-    /// The harness calls `write` instead: a sink's output goes to the external system.
-    fn process(&mut self, _record: &Record, _out: &mut Vec<Record>) {
-        unreachable!("the harness writes a two-phase-commit sink's records through `write`")
     }
 
     /// A row `[open, 0]`, then `[checkpoint, number]` per pending transaction.

@@ -1,8 +1,7 @@
 //! Unit tests of the two-phase-commit sink's state machine: the calls it asks for at each step.
 
-use super::operator::Operator;
 use super::record::Record;
-use super::two_phase_sink::{SinkCommand, SinkFlaws, TwoPhaseCommitSink};
+use super::two_phase_sink::{SinkCommand, SinkFlaws, TransactionalSink, TwoPhaseCommitSink};
 use crate::kernel::ids::{CheckpointId, RecordId, TaskId, TransactionId};
 
 const SINK: TaskId = TaskId(7);

@@ -166,6 +166,20 @@ pub fn check_with_protocol(
     Ok(run_compiled(&spec.compile()?, seed, &options))
 }
 
+/// Runs `scenario` with `seed` with a user's own transactional sink in place of the
+/// built-in two-phase-commit sink (and `plan` in place of its faults, if given): the
+/// end-to-end checks judge it by what a reader of the external system sees.
+pub fn check_with_sink(
+    scenario: &Scenario,
+    seed: Seed,
+    plan: Option<&FaultPlan>,
+    sink: std::rc::Rc<dyn crate::dataflow::two_phase_sink::SinkFactory>,
+) -> Result<Outcome, ScenarioError> {
+    let spec = RunSpec { scenario: scenario.clone(), seed, fault_plan: plan.cloned(), plants: Vec::new() };
+    let options = RunOptions { custom_sink: Some(crate::harness::CustomSink(sink)), ..RunOptions::default() };
+    Ok(run_compiled(&spec.compile()?, seed, &options))
+}
+
 /// Runs a spec; with `keep_facts` the outcome carries every fact.
 pub fn run_spec(spec: &RunSpec, keep_facts: bool) -> Result<Outcome, ScenarioError> {
     let options = RunOptions { keep_facts, plants: spec.plants.clone(), ..RunOptions::default() };

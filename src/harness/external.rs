@@ -11,7 +11,7 @@ use super::{Event, SimWorld};
 use crate::dataflow::direct_sinks::DirectWrite;
 use crate::dataflow::operator::TaskLogic;
 use crate::dataflow::record::Record;
-use crate::dataflow::two_phase_sink::{SinkCommand, TwoPhaseCommitSink};
+use crate::dataflow::two_phase_sink::{SinkCommand, TransactionalSink};
 use crate::external::CommitOutcome;
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{TaskId, TransactionId};
@@ -24,11 +24,11 @@ impl SimWorld {
         &mut self,
         task: TaskId,
         scheduler: &mut Scheduler<Event>,
-        step: impl FnOnce(&mut TwoPhaseCommitSink, &mut Vec<SinkCommand>),
+        step: impl FnOnce(&mut dyn TransactionalSink, &mut Vec<SinkCommand>),
     ) {
         let TaskLogic::TwoPhaseSink(sink) = &mut self.tasks[task.index()].logic else { return };
         let mut calls = std::mem::take(&mut self.scratch.sink_commands);
-        step(sink, &mut calls);
+        step(sink.as_mut(), &mut calls);
         for call in calls.drain(..) {
             if !self.perform(task, call, scheduler) {
                 break;

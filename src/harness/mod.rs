@@ -92,6 +92,24 @@ impl PartialEq for CustomProtocol {
 
 impl Eq for CustomProtocol {}
 
+/// A user's transactional sink factory, shared by every sink task of a run.
+#[derive(Clone)]
+pub struct CustomSink(pub std::rc::Rc<dyn crate::dataflow::two_phase_sink::SinkFactory>);
+
+impl std::fmt::Debug for CustomSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomSink({})", self.0.name())
+    }
+}
+
+impl PartialEq for CustomSink {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CustomSink {}
+
 /// Switches that change what a run records or breaks.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
@@ -103,6 +121,8 @@ pub struct RunOptions {
     pub disabled_checks: Vec<Invariant>,
     /// A user's own protocol, run in place of the scenario's.
     pub custom_protocol: Option<CustomProtocol>,
+    /// A user's own transactional sink, run in place of the built-in two-phase-commit sink.
+    pub custom_sink: Option<CustomSink>,
 }
 
 /// Figures about a run.
@@ -298,7 +318,7 @@ impl SimWorld {
             custom: options.custom_protocol.clone(),
         };
         let tasks = (0..topology.tasks.len())
-            .map(|index| TaskRuntime::new(&config, &topology, index, seed, &choice, &options.plants))
+            .map(|index| TaskRuntime::new(&config, &topology, index, seed, &choice, &options))
             .collect();
         let guarantee = choice.guarantee();
         SimWorld {

@@ -12,7 +12,7 @@
 //! when it hears that a checkpoint it took after that completed, and the job ends when every
 //! task has finished.
 
-use super::{BarrierTaken, Event, JobStatus, ProtocolChoice, ReadyInputs, SimWorld, WorldConfig};
+use super::{BarrierTaken, Event, JobStatus, ProtocolChoice, ReadyInputs, RunOptions, SimWorld, WorldConfig};
 use crate::dataflow::account::Account;
 use crate::dataflow::direct_sinks::{AtLeastOnceSink, UpsertSink};
 use crate::dataflow::graph::{Topology, VertexKind};
@@ -103,8 +103,9 @@ impl TaskRuntime {
         index: usize,
         seed: Seed,
         choice: &ProtocolChoice,
-        plants: &[PlantedBug],
+        options: &RunOptions,
     ) -> TaskRuntime {
+        let (plants, custom_sink) = (&options.plants[..], &options.custom_sink);
         let spec = &topology.tasks[index];
         let vertex = &config.graph.vertices[spec.vertex.index()];
         let task = TaskId::from_index(index);
@@ -123,7 +124,10 @@ impl TaskRuntime {
                     commit_on_pre_commit: plants.contains(&PlantedBug::CommitOnPreCommit),
                     skip_recommit_after_recovery: plants.contains(&PlantedBug::SkipRecommitAfterRecovery),
                 };
-                TaskLogic::TwoPhaseSink(TwoPhaseCommitSink::new(task, flaws))
+                TaskLogic::TwoPhaseSink(match custom_sink {
+                    Some(custom) => custom.0.build(task),
+                    None => Box::new(TwoPhaseCommitSink::new(task, flaws)),
+                })
             }
             VertexKind::UpsertSink => TaskLogic::UpsertSink(UpsertSink),
             VertexKind::AtLeastOnceSink => {

@@ -43,7 +43,11 @@ pub mod strategies;
 pub use self::builder::ScenarioBuilder;
 pub use self::strategies::{JobShape, fault_plans, scenarios, scenarios_with_fault_plans, seeds, seeds_or_only};
 pub use crate::dataflow::graph::{Partitioning, TaskRef, VertexKind};
-pub use crate::explore::run::{Outcome, RunSpec, Verdict, check, check_with_plan, check_with_protocol};
+pub use crate::dataflow::record::Record;
+pub use crate::dataflow::two_phase_sink::{SinkCommand, SinkFactory, TransactionalSink};
+pub use crate::explore::run::{
+    Outcome, RunSpec, Verdict, check, check_with_plan, check_with_protocol, check_with_sink,
+};
 pub use crate::faults::{Fault, FaultPlan, ScheduledFault};
 pub use crate::kernel::ids::VertexId;
 pub use crate::kernel::rng::Seed;

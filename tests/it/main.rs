@@ -13,6 +13,8 @@ mod checkpointing;
 mod cli;
 /// A user's own protocol, plugged in through the public interface.
 mod custom_protocol;
+/// A user's own transactional sink, plugged in through the public interface.
+mod custom_sink;
 /// Same seed, same trace hash; pinned hashes of the shipped scenarios.
 mod determinism;
 /// End to end: a two-phase-commit sink judged by what readers see committed.
