@@ -93,6 +93,8 @@ pub struct EndToEnd {
     /// Every restart so far: when, and what it restarted from (in words).
     restarts: Vec<(SimTime, String)>,
     duplicates: u64,
+    /// What commits have published: how many records, and their fingerprints' sum.
+    published: (u64, u64),
 }
 
 impl EndToEnd {
@@ -126,6 +128,7 @@ impl EndToEnd {
             committed: BTreeSet::new(),
             restarts: Vec::new(),
             duplicates: 0,
+            published: (0, 0),
         }
     }
 
@@ -179,6 +182,9 @@ impl EndToEnd {
                 let sink = self.expected.sink_of(task)?;
                 self.tables[sink].insert(key, Upserted { value, record, time });
             }
+            Fact::ReaderSaw { records, fingerprint } if (records, fingerprint) != self.published => {
+                return Some((Invariant::ReadCommitted, self.uncommitted_seen(records)));
+            }
             Fact::JobRestarted { checkpoint, .. } => {
                 self.restarts.push((time, format!("the job restarted from {}", from(checkpoint))));
             }
@@ -211,7 +217,33 @@ impl EndToEnd {
         let now = Shown::Committed { txn, epoch, checkpoint, time };
         // Kept, not taken: a planted republishing commit shows them again.
         let written = self.writes.get(&txn).cloned().unwrap_or_default();
+        for record in &written {
+            self.published = (self.published.0 + 1, self.published.1.wrapping_add(record.record.fingerprint()));
+        }
         written.into_iter().find_map(|written| self.show(sink, written, now))
+    }
+
+    /// A reader saw `records` of the transactional records where commits had published
+    /// fewer (or other) ones: name a transaction not committed that holds writes.
+    fn uncommitted_seen(&self, records: u64) -> String {
+        let open = self.writes.iter().find(|(txn, writes)| {
+            let incarnation = (**txn, self.epoch_of(**txn));
+            !writes.is_empty() && !self.committed.contains(&incarnation) && !self.aborted.contains_key(&incarnation)
+        });
+        let example = match open {
+            Some((txn, writes)) => {
+                let state = match self.prepared_for.get(&(*txn, self.epoch_of(*txn))) {
+                    Some(checkpoint) => format!("pre-committed for {checkpoint}"),
+                    None => "open".to_string(),
+                };
+                format!(": it sees uncommitted writes, such as the {} records of {txn} ({state})", writes.len())
+            }
+            None => String::new(),
+        };
+        format!(
+            "a reader of the external system saw {records} records in its transactions, but commits had published {}{example}",
+            self.published.0
+        )
     }
 
     /// Makes one record visible in `sink`; a duplicate beyond what is allowed is reported.

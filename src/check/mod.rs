@@ -70,6 +70,9 @@ pub enum Invariant {
     EndToEndExactlyOnce,
     /// No transaction of the external system commits twice.
     CommitOnce,
+    /// A reader of the external system sees exactly what commits have published: nothing
+    /// of an open or pre-committed transaction.
+    ReadCommitted,
 }
 
 impl Invariant {
@@ -86,6 +89,7 @@ impl Invariant {
             Invariant::RestartsExhausted => "restarts-exhausted",
             Invariant::EndToEndExactlyOnce => "end-to-end-exactly-once",
             Invariant::CommitOnce => "commit-once",
+            Invariant::ReadCommitted => "read-committed",
         }
     }
 }

@@ -27,6 +27,37 @@ use std::collections::BTreeMap;
 pub struct ExternalConfig {
     /// A transaction still open or prepared this long after it began is aborted.
     pub transaction_timeout: SimDuration,
+    /// What the job's downstream reader sees of transactions.
+    pub reader_isolation: Isolation,
+    /// How often the reader polls (zero: never).
+    pub reader_poll: SimDuration,
+}
+
+/// A reader's isolation level, as a Kafka consumer's `isolation.level`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// Only committed transactions' records (what end-to-end exactly-once needs).
+    #[default]
+    ReadCommitted,
+    /// Records of open and pre-committed transactions too (Kafka's consumer default).
+    ReadUncommitted,
+}
+
+/// What a reader of the transactional records sees: how many, and the wrapping sum of
+/// their fingerprints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReaderView {
+    /// Records seen.
+    pub records: u64,
+    /// The wrapping sum of their fingerprints.
+    pub fingerprint: u64,
+}
+
+impl ReaderView {
+    fn with(self, record: &Record) -> ReaderView {
+        ReaderView { records: self.records + 1, fingerprint: self.fingerprint.wrapping_add(record.id.fingerprint()) }
+    }
 }
 
 /// Where a transaction is in its life.
@@ -78,6 +109,8 @@ pub struct ExternalStore {
     upserted_keys: Option<std::collections::BTreeSet<(TaskId, u64)>>,
     transactions: BTreeMap<TransactionId, Transaction>,
     unavailable_until: Option<SimTime>,
+    /// Everything commits have published so far.
+    published: ReaderView,
 }
 
 impl ExternalStore {
@@ -89,6 +122,7 @@ impl ExternalStore {
             upserted_keys: None,
             transactions: BTreeMap::new(),
             unavailable_until: None,
+            published: ReaderView::default(),
         }
     }
 
@@ -171,6 +205,14 @@ impl ExternalStore {
             return Err(ExternalError::Aborted); // Never begun: nothing to commit.
         };
         let epoch = transaction.epoch;
+        let publishes = match transaction.state {
+            TransactionState::Committed => self.recommit_republishes,
+            TransactionState::Aborted(_) => false,
+            TransactionState::Open | TransactionState::Prepared => true,
+        };
+        if publishes {
+            self.published = transaction.records.iter().fold(self.published, ReaderView::with);
+        }
         match transaction.state {
             TransactionState::Committed if self.recommit_republishes => {
                 Ok(CommitOutcome::Committed { epoch, records: transaction.records.clone() })
@@ -219,6 +261,19 @@ impl ExternalStore {
             .filter(|(_, transaction)| transaction.state == TransactionState::Open)
             .map(|(&txn, transaction)| Aborted { txn, epoch: transaction.epoch })
             .collect()
+    }
+
+    /// What the reader sees now: every published record, and — reading uncommitted — the
+    /// records of open and pre-committed transactions too.
+    pub fn reader_view(&self) -> ReaderView {
+        if self.config.reader_isolation == Isolation::ReadCommitted {
+            return self.published;
+        }
+        self.transactions
+            .values()
+            .filter(|transaction| matches!(transaction.state, TransactionState::Open | TransactionState::Prepared))
+            .flat_map(|transaction| &transaction.records)
+            .fold(self.published, ReaderView::with)
     }
 
     /// The state of `txn`, if it was ever begun.

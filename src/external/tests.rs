@@ -1,13 +1,17 @@
 //! Unit tests of the external system: transactions, fencing, leftovers, timeouts, outages.
 
-use super::{Aborted, CommitOutcome, ExternalConfig, ExternalStore, TransactionState};
+use super::{Aborted, CommitOutcome, ExternalConfig, ExternalStore, Isolation, ReaderView, TransactionState};
 use crate::dataflow::record::Record;
 use crate::kernel::ids::{RecordId, TaskId, TransactionId};
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::kernel::trace::{ExternalError, TransactionAbort};
 
 fn store() -> ExternalStore {
-    ExternalStore::new(ExternalConfig { transaction_timeout: SimDuration::from_millis(100) })
+    ExternalStore::new(ExternalConfig {
+        transaction_timeout: SimDuration::from_millis(100),
+        reader_isolation: Isolation::ReadCommitted,
+        reader_poll: SimDuration::ZERO,
+    })
 }
 
 fn txn(sink: u32, sequence: u64) -> TransactionId {
@@ -100,4 +104,25 @@ fn while_unavailable_every_call_fails() {
     assert_eq!(store.abort_lingering(TaskId(3), 0, during), Err(ExternalError::Unavailable));
     assert_eq!(store.write(txn(3, 0), record(0), SimTime::from_nanos(5_000)), Ok(()), "the window is over");
     assert_eq!(store.open_transactions(), [Aborted { txn: txn(3, 0), epoch: 0 }]);
+}
+
+#[test]
+fn a_read_committed_reader_sees_only_published_records_and_an_uncommitted_one_sees_more() {
+    let mut committed = store();
+    let mut uncommitted = ExternalStore::new(ExternalConfig {
+        transaction_timeout: SimDuration::from_millis(100),
+        reader_isolation: Isolation::ReadUncommitted,
+        reader_poll: SimDuration::ZERO,
+    });
+    for store in [&mut committed, &mut uncommitted] {
+        store.begin(txn(3, 0), NOW).expect("available");
+        store.write(txn(3, 0), record(0), NOW).expect("open");
+        store.begin(txn(3, 1), NOW).expect("available");
+        store.write(txn(3, 1), record(1), NOW).expect("open");
+        store.commit(txn(3, 0), NOW).expect("open");
+    }
+    let first = ReaderView { records: 1, fingerprint: record(0).id.fingerprint() };
+    assert_eq!(committed.reader_view(), first);
+    let both = first.fingerprint.wrapping_add(record(1).id.fingerprint());
+    assert_eq!(uncommitted.reader_view(), ReaderView { records: 2, fingerprint: both }, "the open one's too");
 }

@@ -15,6 +15,7 @@ use crate::dataflow::two_phase_sink::{SinkCommand, TransactionalSink};
 use crate::external::CommitOutcome;
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{TaskId, TransactionId};
+use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{ExternalCall, ExternalError, Fact, TransactionAbort};
 
 impl SimWorld {
@@ -125,7 +126,7 @@ impl SimWorld {
     ) -> bool {
         self.record(Fact::ExternalCallFailed { task, call, txn, error });
         let attempt = self.tasks[task.index()].attempt;
-        scheduler.after(crate::kernel::time::SimDuration::ZERO, Event::SinkFailed { task, attempt });
+        scheduler.after(SimDuration::ZERO, Event::SinkFailed { task, attempt });
         false
     }
 
@@ -185,6 +186,22 @@ impl SimWorld {
                 self.record(Fact::TransactionAborted { txn: old.txn, epoch: old.epoch, cause });
             }
         }
+    }
+
+    /// Starts the downstream reader's polling, if the job has a transactional sink to read.
+    pub(super) fn start_reader(&mut self, scheduler: &mut Scheduler<Event>) {
+        let poll = self.config.external.reader_poll;
+        let transactional = self.tasks.iter().any(|runtime| matches!(runtime.logic, TaskLogic::TwoPhaseSink(_)));
+        if transactional && poll > SimDuration::ZERO {
+            scheduler.after(poll, Event::ReaderPoll);
+        }
+    }
+
+    /// The reader polls: what it sees is a fact, judged against what commits published.
+    pub(super) fn on_reader_poll(&mut self, scheduler: &mut Scheduler<Event>) {
+        let view = self.external.reader_view();
+        self.record(Fact::ReaderSaw { records: view.records, fingerprint: view.fingerprint });
+        scheduler.after(self.config.external.reader_poll, Event::ReaderPoll);
     }
 
     /// Incarnation `epoch` of `txn` outlived the transaction timeout.

@@ -202,6 +202,8 @@ pub enum Event {
     RegionRestart { region: u32, attempt: Attempt },
     /// A sink's call to the external system failed: its task fails.
     SinkFailed { task: TaskId, attempt: Attempt },
+    /// The downstream reader polls the external system.
+    ReaderPoll,
     /// Incarnation `epoch` of `txn` reaches the external system's transaction timeout.
     TransactionTimeout { txn: crate::kernel::ids::TransactionId, epoch: u32 },
 }
@@ -366,6 +368,7 @@ impl SimWorld {
         self.tell_coordinator(crate::protocol::coordinator::CoordinatorInput::JobStarted, scheduler);
         let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
         self.start_sinks(&every_task, scheduler);
+        self.start_reader(scheduler);
         for task in 0..self.tasks.len() {
             self.try_work(TaskId::from_index(task), scheduler);
         }
@@ -452,6 +455,7 @@ impl World for SimWorld {
             Event::RegionRestart { region, attempt } => self.on_region_restart(region, attempt, scheduler),
             Event::SinkFailed { task, attempt } if self.is_live(task, attempt) => self.on_sink_failed(task, scheduler),
             Event::TransactionTimeout { txn, epoch } => self.on_transaction_timeout(txn, epoch),
+            Event::ReaderPoll => self.on_reader_poll(scheduler),
             Event::Script { index } => self.on_script(index, scheduler),
             Event::ScriptEnded => self.close_bank_if_done(scheduler),
             // An event of an attempt that failed: what it stood for died with that attempt.

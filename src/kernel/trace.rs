@@ -126,6 +126,9 @@ pub enum Fact {
     ExternalUpsert { task: TaskId, record: RecordId, key: u64, value: i64 },
     /// An at-least-once sink appended `record` to its external log; readers see it at once.
     ExternalAppend { task: TaskId, record: RecordId, key: u64, value: i64 },
+    /// The downstream reader polled the external system's transactional records: it saw
+    /// `records`, whose fingerprints add up (wrapping) to `fingerprint`.
+    ReaderSaw { records: u64, fingerprint: u64 },
 }
 
 /// Why the external system aborted a transaction.
@@ -596,6 +599,11 @@ impl Fact {
                     None => out.push(0),
                 }
                 out.push(error as u8);
+            }
+            Fact::ReaderSaw { records, fingerprint } => {
+                out.push(48);
+                push_u64(out, records);
+                push_u64(out, fingerprint);
             }
             Fact::ExternalUpsert { task, record, key, value } | Fact::ExternalAppend { task, record, key, value } => {
                 out.push(if matches!(self, Fact::ExternalUpsert { .. }) { 46 } else { 47 });

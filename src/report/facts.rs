@@ -145,6 +145,7 @@ fn describe_external_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> Strin
         Fact::ExternalCallFailed { task, call, txn: None, error } => {
             format!("{}'s {call:?} call failed: {error:?}", name(task))
         }
+        Fact::ReaderSaw { records, .. } => format!("a reader polled the external system and saw {records} records"),
         Fact::ExternalUpsert { task, record, key, value } => {
             format!("{} set key {key} to {value} (record {}@{})", name(task), name(record.source), record.offset)
         }

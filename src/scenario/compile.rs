@@ -293,7 +293,11 @@ impl Scenario {
         if timeout == 0 {
             return Err(ScenarioError::at("external.transaction_timeout_ms", "must be at least 1"));
         }
-        Ok(ExternalConfig { transaction_timeout: millis("external.transaction_timeout_ms", timeout)? })
+        Ok(ExternalConfig {
+            transaction_timeout: millis("external.transaction_timeout_ms", timeout)?,
+            reader_isolation: self.external.reader_isolation,
+            reader_poll: micros("external.reader_poll_us", self.external.reader_poll_us)?,
+        })
     }
 
     pub(super) fn compile_storage(&self) -> Result<StorageConfig, ScenarioError> {

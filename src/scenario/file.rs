@@ -84,11 +84,20 @@ pub struct ExternalSection {
     /// A transaction still open or prepared this long after it began is aborted (Kafka's
     /// `transaction.timeout.ms`; its default, one minute).
     pub transaction_timeout_ms: u64,
+    /// What the downstream reader sees of transactions: `read-committed` or
+    /// `read-uncommitted` (Kafka's consumer `isolation.level`).
+    pub reader_isolation: crate::external::Isolation,
+    /// How often, in microseconds, the reader polls the transactional records (0: never).
+    pub reader_poll_us: u64,
 }
 
 impl Default for ExternalSection {
     fn default() -> Self {
-        ExternalSection { transaction_timeout_ms: 60_000 }
+        ExternalSection {
+            transaction_timeout_ms: 60_000,
+            reader_isolation: crate::external::Isolation::ReadCommitted,
+            reader_poll_us: 1_000,
+        }
     }
 }
 

@@ -314,3 +314,19 @@ fn a_table_that_ignores_upserts_of_known_keys_ends_with_the_wrong_values() {
     assert!(found.detail.contains("in the upsert table (last set from"), "{}", found.detail);
     assert!(found.detail.contains("but the fault-free run ends it at"), "{}", found.detail);
 }
+
+#[test]
+fn a_reader_that_reads_uncommitted_sees_what_no_commit_published() {
+    let mut scenario = kafka();
+    scenario.external.reader_isolation = snapsim::external::Isolation::ReadUncommitted;
+    let found = violation(&run(&scenario, 1, &[])).clone();
+    assert_eq!(found.invariant, Invariant::ReadCommitted);
+    assert!(found.detail.contains("but commits had published"), "{}", found.detail);
+    assert!(found.detail.contains("it sees uncommitted writes, such as"), "{}", found.detail);
+    // Read committed, the same reader polls throughout and always sees what commits published.
+    let outcome = crate::support::run_keeping_facts(&kafka(), 1);
+    assert!(outcome.passed(), "{:?}", outcome.verdict);
+    let polls =
+        outcome.facts.expect("kept").iter().filter(|timed| matches!(timed.fact, Fact::ReaderSaw { .. })).count();
+    assert!(polls > 100, "the reader polled every millisecond: {polls}");
+}

@@ -10,7 +10,7 @@ const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/bank.toml", "4c99a84f9528719d"),
     ("sims/diamond.toml", "5711e6c4c7150b36"),
     ("sims/join.toml", "3ee24322a834c4b2"),
-    ("sims/kafka-2pc.toml", "fa9df41893a69dd6"),
+    ("sims/kafka-2pc.toml", "a1741e1292447ccb"),
     ("sims/pipelines.toml", "610f025547243a40"),
     ("sims/storm.toml", "c767d5599d3e5221"),
     ("sims/token.toml", "d127859a152b7a15"),
