@@ -10,7 +10,7 @@
 //! checkpoint that pre-committed it and the restart or abort that explains it. A duplicate
 //! is caught at the commit that makes it visible; a loss at the end of the run.
 
-use super::{ExpectedTotals, ExternalSinkMode, Invariant, KeyExpectation};
+use super::{ExpectedTotals, ExternalSinkMode, Invariant, KeyExpectation, RecordNumbering};
 use crate::kernel::ids::{CheckpointId, RecordId, TaskId, TransactionId};
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::{Fact, TransactionAbort};
@@ -70,8 +70,7 @@ struct Upserted {
 pub struct EndToEnd {
     expected: Rc<ExpectedTotals>,
     duplicates_allowed: bool,
-    /// Per task (by id): where its split starts in the run's record numbering.
-    split_start: Vec<Option<u64>>,
+    numbering: RecordNumbering,
     /// Per external sink: how many times each record is visible (saturating).
     visible: Vec<Vec<u8>>,
     /// Per external sink, per key: what is visible.
@@ -100,16 +99,8 @@ pub struct EndToEnd {
 impl EndToEnd {
     /// A checker against `expected`; `duplicates_allowed` under an at-least-once guarantee.
     pub fn new(expected: Rc<ExpectedTotals>, duplicates_allowed: bool) -> EndToEnd {
-        let mut split_start = Vec::new();
-        let mut next = 0u64;
-        for &(task, length) in &expected.source_splits {
-            if task.index() >= split_start.len() {
-                split_start.resize(task.index() + 1, None);
-            }
-            split_start[task.index()] = Some(next);
-            next += length;
-        }
-        let record_count = usize::try_from(next).expect("record count fits usize");
+        let numbering = RecordNumbering::of(&expected);
+        let record_count = numbering.count();
         let sinks = expected.sinks.len();
         let tracked = if sinks == 0 { 0 } else { record_count };
         EndToEnd {
@@ -120,7 +111,7 @@ impl EndToEnd {
             last_txn: vec![None; tracked],
             expected,
             duplicates_allowed,
-            split_start,
+            numbering,
             writes: BTreeMap::new(),
             epochs: BTreeMap::new(),
             prepared_for: BTreeMap::new(),
@@ -143,9 +134,7 @@ impl EndToEnd {
     }
 
     fn index(&self, record: RecordId) -> usize {
-        let start =
-            self.split_start.get(record.source.index()).copied().flatten().expect("records come from source splits");
-        usize::try_from(start + record.offset).expect("record number fits usize")
+        self.numbering.index(record)
     }
 
     /// Observes one fact at `time`; returns a violation it reveals.

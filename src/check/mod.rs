@@ -218,6 +218,43 @@ impl ExpectedTotals {
     }
 }
 
+/// Every source record numbered `0..count` across the splits (in `source_splits` order),
+/// for ledgers kept per record.
+#[derive(Clone, Debug, Default)]
+pub struct RecordNumbering {
+    /// Per task (by id): where its split starts in the numbering.
+    split_start: Vec<Option<u64>>,
+    count: u64,
+}
+
+impl RecordNumbering {
+    /// The numbering of `expected`'s splits.
+    pub fn of(expected: &ExpectedTotals) -> RecordNumbering {
+        let mut split_start = Vec::new();
+        let mut next = 0u64;
+        for &(task, length) in &expected.source_splits {
+            if task.index() >= split_start.len() {
+                split_start.resize(task.index() + 1, None);
+            }
+            split_start[task.index()] = Some(next);
+            next += length;
+        }
+        RecordNumbering { split_start, count: next }
+    }
+
+    /// How many records there are.
+    pub fn count(&self) -> usize {
+        usize::try_from(self.count).expect("record count fits usize")
+    }
+
+    /// The number of `record`.
+    pub fn index(&self, record: crate::kernel::ids::RecordId) -> usize {
+        let start =
+            self.split_start.get(record.source.index()).copied().flatten().expect("records come from source splits");
+        usize::try_from(start + record.offset).expect("record number fits usize")
+    }
+}
+
 /// The static shape of the job the checkers need: facts name channels and tasks by id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JobShape {

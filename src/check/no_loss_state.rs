@@ -8,7 +8,7 @@
 //! `TaskRestored` (replace), `ObjectDeleted` (drop the copy) — and is judged at the end of
 //! the run, vertex by vertex, record by record.
 
-use super::{ExpectedTotals, Invariant};
+use super::{ExpectedTotals, Invariant, RecordNumbering};
 use crate::kernel::ids::{CheckpointId, RecordId, TaskId};
 use crate::kernel::trace::{Fact, ObjectName};
 use std::collections::BTreeMap;
@@ -17,9 +17,7 @@ use std::rc::Rc;
 /// The no-loss checker.
 pub struct NoLossState {
     expected: Rc<ExpectedTotals>,
-    /// Per task (by id): where its split starts in the run's record numbering.
-    split_start: Vec<Option<u64>>,
-    record_count: u64,
+    numbering: RecordNumbering,
     /// Per task: applications per record (saturating), allocated on first use.
     ledgers: Vec<Vec<u8>>,
     captured: BTreeMap<(CheckpointId, TaskId), Vec<u8>>,
@@ -29,19 +27,9 @@ pub struct NoLossState {
 impl NoLossState {
     /// A checker against `expected`.
     pub fn new(expected: Rc<ExpectedTotals>) -> NoLossState {
-        let mut split_start = Vec::new();
-        let mut next = 0u64;
-        for &(task, length) in &expected.source_splits {
-            if task.index() >= split_start.len() {
-                split_start.resize(task.index() + 1, None);
-            }
-            split_start[task.index()] = Some(next);
-            next += length;
-        }
         NoLossState {
+            numbering: RecordNumbering::of(&expected),
             expected,
-            split_start,
-            record_count: next,
             ledgers: Vec::new(),
             captured: BTreeMap::new(),
             duplicates: 0,
@@ -54,16 +42,14 @@ impl NoLossState {
     }
 
     fn index(&self, record: RecordId) -> usize {
-        let start =
-            self.split_start.get(record.source.index()).copied().flatten().expect("records come from source splits");
-        usize::try_from(start + record.offset).expect("record number fits usize")
+        self.numbering.index(record)
     }
 
     fn ledger(&mut self, task: TaskId) -> &mut Vec<u8> {
         if task.index() >= self.ledgers.len() {
             self.ledgers.resize(task.index() + 1, Vec::new());
         }
-        let size = usize::try_from(self.record_count).expect("record count fits usize");
+        let size = self.numbering.count();
         let ledger = &mut self.ledgers[task.index()];
         if ledger.len() < size {
             ledger.resize(size, 0);
