@@ -1,14 +1,18 @@
-//! End to end: what a reader of the external system sees. Records become visible when the
-//! transaction holding them commits (read-committed); the committed output of every
-//! external sink must equal the fault-free output — each source record exactly as often as
-//! the graph routes it to that sink — and no transaction may commit twice. Under an
-//! at-least-once guarantee, duplicates are counted, not failed; a loss always fails.
+//! End to end: what a reader of the external system sees. A transactional sink's records
+//! become visible when the transaction holding them commits (read-committed); an
+//! at-least-once sink's when appended; an upsert sink's table holds each key's last value.
+//! The committed output of every transactional sink must equal the fault-free output —
+//! each source record exactly as often as the graph routes it to that sink — an
+//! at-least-once sink's must hold every record at least that often (duplicates counted),
+//! and an upsert table must end as the fault-free run leaves it. No transaction may commit
+//! twice, and a polling reader must see exactly what commits published.
 //!
 //! Judged from the external system's facts (`TransactionBegun`, `TransactionWrite`,
-//! `TransactionPrepared`, `TransactionCommitted`, `TransactionAborted`) and the restarts,
-//! never from the sinks' state. A violation names the record, the transaction, the
-//! checkpoint that pre-committed it and the restart or abort that explains it. A duplicate
-//! is caught at the commit that makes it visible; a loss at the end of the run.
+//! `TransactionPrepared`, `TransactionCommitted`, `TransactionAborted`, `ExternalAppend`,
+//! `ExternalUpsert`, `ReaderSaw`) and the restarts, never from the sinks' state. A violation
+//! names the record, the transaction and its epoch, the checkpoint that pre-committed it
+//! and the restart or abort that explains it. A duplicate is caught at the commit that makes
+//! it visible; a loss at the end of the run.
 
 use super::{ExpectedTotals, ExternalSinkMode, Invariant, KeyExpectation, RecordNumbering};
 use crate::kernel::ids::{CheckpointId, RecordId, TaskId, TransactionId};
