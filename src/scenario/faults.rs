@@ -19,7 +19,7 @@ impl Scenario {
     pub(super) fn compile_faults(&self, graph: &JobGraph) -> Result<FaultPlan, ScenarioError> {
         let external = graph.vertices.iter().any(|vertex| vertex.kind.writes_externally());
         if let Some(index) = self.faults.iter().position(|fault| fault.kind.needs_an_external_sink() && !external) {
-            let message = format!("a {} fault needs a job with an external sink", self.faults[index].kind.name());
+            let message = format!("{} needs a job with an external sink", self.faults[index].kind.name());
             return Err(ScenarioError::at(format!("faults[{index}].kind"), message));
         }
         let faults = self

@@ -322,6 +322,9 @@ const GRAPH_CASES: &[Case] = &[
     ("an operator without an input", Edit::Replace("to = \"sink\"", "to = \"count\""), Some("vertices[2]"), "has no input edge"),
     ("forward with unequal parallelism", Edit::Replace("kind = \"sink\"\nparallelism = 2", "kind = \"sink\"\nparallelism = 3"), Some("edges[1]"), "forward needs equal parallelism, but count has 2 and sink has 3"),
     ("keyed-count fed by a non-hash edge", Edit::Replace("partitioning = \"hash\"", "partitioning = \"rebalance\""), Some("edges[0]"), "count is keyed, so its input edges must be hash-partitioned"),
+    ("an upsert sink fed by a source", Edit::Append("[[vertices]]\nname = \"table\"\nkind = \"upsert-sink\"\nparallelism = 1\n\n[[edges]]\nfrom = \"source\"\nto = \"table\"\npartitioning = \"forward\""), Some("vertices[3]"), "an upsert sink's inputs must come from keyed counts"),
+    ("a zero transaction timeout", Edit::Append("[external]\ntransaction_timeout_ms = 0"), Some("external.transaction_timeout_ms"), "must be at least 1"),
+    ("an external fault without an external sink", Edit::Append("[[faults]]\nkind = \"external-unavailable\"\nat_ms = 1\nduration_ms = 2"), Some("faults[1].kind"), "external-unavailable needs a job with an external sink"),
 ];
 
 #[test]
