@@ -132,7 +132,7 @@ impl EndToEnd {
         !self.expected.sinks.is_empty()
     }
 
-    /// Records visible beyond the expected ones (counted as they commit).
+    /// Records visible beyond the expected ones, allowed or not (counted as they show).
     pub fn duplicates(&self) -> u64 {
         self.duplicates
     }
@@ -251,8 +251,8 @@ impl EndToEnd {
         if u64::from(self.visible[sink][index]) <= wanted {
             return None;
         }
+        self.duplicates += 1;
         if self.duplicates_allowed || self.expected.sinks[sink].mode == ExternalSinkMode::AtLeastOnce {
-            self.duplicates += 1;
             return None;
         }
         let detail = format!(

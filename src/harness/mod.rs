@@ -142,8 +142,8 @@ pub struct RunStats {
     pub bytes_persisted: u64,
     /// At-least-once protocols: record applications in the final state beyond the expected.
     pub duplicates: Option<u64>,
-    /// Jobs with an external sink: records a reader sees beyond the expected ones (allowed
-    /// for an at-least-once sink or protocol).
+    /// Jobs with an external sink: records a reader saw beyond the expected ones (allowed
+    /// for an at-least-once sink or protocol; a violation otherwise).
     pub external_duplicates: Option<u64>,
 }
 
