@@ -181,7 +181,15 @@ fn mentions_task(fact: &Fact, tasks: &[usize], channel_ends: &[[usize; 2]]) -> b
         | Fact::TaskCrashed { task }
         | Fact::TaskRestored { task, .. }
         | Fact::ChannelStateRecorded { task, .. }
-        | Fact::KeyTotal { task, .. } => vec![task.index()],
+        | Fact::KeyTotal { task, .. }
+        | Fact::ExternalCallFailed { task, .. }
+        | Fact::ExternalUpsert { task, .. }
+        | Fact::ExternalAppend { task, .. } => vec![task.index()],
+        Fact::TransactionBegun { txn, .. }
+        | Fact::TransactionWrite { txn, .. }
+        | Fact::TransactionPrepared { txn, .. }
+        | Fact::TransactionCommitted { txn, .. }
+        | Fact::TransactionAborted { txn, .. } => vec![txn.sink.index()],
         Fact::ObjectDurable { object: ObjectName::TaskState { task, .. }, .. }
         | Fact::ObjectDeleted { object: ObjectName::TaskState { task, .. } } => vec![task.index()],
         _ => Vec::new(),
@@ -197,6 +205,7 @@ fn mentions_checkpoint(fact: &Fact, id: u64) -> bool {
         | Fact::StateCaptured { checkpoint, .. }
         | Fact::AcknowledgementReceived { checkpoint, .. }
         | Fact::CompletionNotified { checkpoint, .. }
+        | Fact::TransactionPrepared { checkpoint, .. }
         | Fact::CheckpointCompleted { checkpoint }
         | Fact::CheckpointAborted { checkpoint, .. }
         | Fact::ChannelStateRecorded { checkpoint, .. } => Some(checkpoint),
