@@ -187,6 +187,11 @@ impl Topology {
 }
 
 impl JobGraph {
+    /// Whether any vertex writes to the external system (its faults apply only then).
+    pub fn has_external_sink(&self) -> bool {
+        self.vertices.iter().any(|vertex| vertex.kind.writes_externally())
+    }
+
     /// The task `reference` names, if the vertex exists and has that subtask.
     pub fn task_id(&self, reference: TaskRef) -> Option<TaskId> {
         let vertex = self.vertices.get(reference.vertex.index())?;

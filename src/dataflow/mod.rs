@@ -18,6 +18,8 @@ pub mod state_codec;
 pub mod two_phase_sink;
 
 #[cfg(test)]
+mod direct_sinks_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod two_phase_sink_tests;

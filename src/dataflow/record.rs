@@ -21,6 +21,10 @@ pub enum Message {
     Record(Record),
     /// A checkpoint barrier, in-band with the data.
     Barrier(CheckpointId),
-    /// The sender will send nothing more on this channel.
+    /// The sender's data has ended (FLIP-147): no more records, but barriers still follow,
+    /// so the receiver's protocol goes on aligning on (or recording) this channel.
+    EndOfData,
+    /// The sender closed the channel: nothing more follows, not even a barrier (a bank
+    /// account done paying). The receiver's protocol hears `InputEnded`.
     EndOfInput,
 }

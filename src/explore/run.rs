@@ -160,10 +160,9 @@ pub fn check_with_protocol(
     plan: Option<&FaultPlan>,
     protocol: std::rc::Rc<dyn crate::protocol::ProtocolFactory>,
 ) -> Result<Outcome, ScenarioError> {
-    let spec = RunSpec { scenario: scenario.clone(), seed, fault_plan: plan.cloned(), plants: Vec::new() };
     let options =
         RunOptions { custom_protocol: Some(crate::harness::CustomProtocol(protocol)), ..RunOptions::default() };
-    Ok(run_compiled(&spec.compile()?, seed, &options))
+    check_with_options(scenario, seed, plan, &options)
 }
 
 /// Runs `scenario` with `seed` with a user's own transactional sink in place of the
@@ -175,9 +174,20 @@ pub fn check_with_sink(
     plan: Option<&FaultPlan>,
     sink: std::rc::Rc<dyn crate::dataflow::two_phase_sink::SinkFactory>,
 ) -> Result<Outcome, ScenarioError> {
-    let spec = RunSpec { scenario: scenario.clone(), seed, fault_plan: plan.cloned(), plants: Vec::new() };
     let options = RunOptions { custom_sink: Some(crate::harness::CustomSink(sink)), ..RunOptions::default() };
-    Ok(run_compiled(&spec.compile()?, seed, &options))
+    check_with_options(scenario, seed, plan, &options)
+}
+
+/// Validates `scenario` and runs it with `seed`, `plan` in place of its faults if given,
+/// under `options` (a user's protocol or sink).
+fn check_with_options(
+    scenario: &Scenario,
+    seed: Seed,
+    plan: Option<&FaultPlan>,
+    options: &RunOptions,
+) -> Result<Outcome, ScenarioError> {
+    let spec = RunSpec { scenario: scenario.clone(), seed, fault_plan: plan.cloned(), plants: Vec::new() };
+    Ok(run_compiled(&spec.compile()?, seed, options))
 }
 
 /// Runs a spec; with `keep_facts` the outcome carries every fact.

@@ -89,12 +89,13 @@ pub enum CommitOutcome {
     AlreadyCommitted,
 }
 
-/// A transaction the store aborted, and which incarnation it was.
+/// One incarnation of a transaction id: an id opened again is a new transaction (a new
+/// epoch), as Kafka fences a transactional id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Aborted {
-    /// The transaction.
+pub struct Incarnation {
+    /// The transaction id.
     pub txn: TransactionId,
-    /// Its incarnation.
+    /// Which incarnation of it.
     pub epoch: u32,
 }
 
@@ -167,12 +168,12 @@ impl ExternalStore {
 
     /// Opens `txn`. An earlier incarnation still open or prepared is fenced (aborted and
     /// returned); a new incarnation gets the next epoch.
-    pub fn begin(&mut self, txn: TransactionId, now: SimTime) -> Result<(u32, Option<Aborted>), ExternalError> {
+    pub fn begin(&mut self, txn: TransactionId, now: SimTime) -> Result<(u32, Option<Incarnation>), ExternalError> {
         self.check_available(now)?;
         let (epoch, fenced) = match self.transactions.get(&txn) {
             Some(old) => {
                 let live = matches!(old.state, TransactionState::Open | TransactionState::Prepared);
-                (old.epoch + 1, live.then_some(Aborted { txn, epoch: old.epoch }))
+                (old.epoch + 1, live.then_some(Incarnation { txn, epoch: old.epoch }))
             }
             None => (0, None),
         };
@@ -228,7 +229,12 @@ impl ExternalStore {
 
     /// Aborts every transaction of `sink` numbered `from` or later that is not committed:
     /// what a restarted sink leaves behind it. Returns those it aborted.
-    pub fn abort_lingering(&mut self, sink: TaskId, from: u64, now: SimTime) -> Result<Vec<Aborted>, ExternalError> {
+    pub fn abort_lingering(
+        &mut self,
+        sink: TaskId,
+        from: u64,
+        now: SimTime,
+    ) -> Result<Vec<Incarnation>, ExternalError> {
         self.check_available(now)?;
         let range = TransactionId { sink, sequence: from }..=TransactionId { sink, sequence: u64::MAX };
         let mut aborted = Vec::new();
@@ -236,30 +242,31 @@ impl ExternalStore {
             if matches!(transaction.state, TransactionState::Open | TransactionState::Prepared) {
                 transaction.state = TransactionState::Aborted(TransactionAbort::Lingering);
                 transaction.records.clear();
-                aborted.push(Aborted { txn, epoch: transaction.epoch });
+                aborted.push(Incarnation { txn, epoch: transaction.epoch });
             }
         }
         Ok(aborted)
     }
 
-    /// Aborts incarnation `epoch` of `txn` for `cause` if it is still open or prepared.
-    pub fn abort(&mut self, txn: TransactionId, epoch: u32, cause: TransactionAbort) -> Option<Aborted> {
-        let transaction = self.transactions.get_mut(&txn)?;
+    /// Aborts `incarnation` for `cause` if it is still the live one, open or prepared;
+    /// whether it did.
+    pub fn abort(&mut self, incarnation: Incarnation, cause: TransactionAbort) -> bool {
+        let Some(transaction) = self.transactions.get_mut(&incarnation.txn) else { return false };
         let live = matches!(transaction.state, TransactionState::Open | TransactionState::Prepared);
-        if !live || transaction.epoch != epoch {
-            return None;
+        if !live || transaction.epoch != incarnation.epoch {
+            return false;
         }
         transaction.state = TransactionState::Aborted(cause);
         transaction.records.clear();
-        Some(Aborted { txn, epoch })
+        true
     }
 
     /// Every transaction still open (not prepared), for a fault that aborts them.
-    pub fn open_transactions(&self) -> Vec<Aborted> {
+    pub fn open_transactions(&self) -> Vec<Incarnation> {
         self.transactions
             .iter()
             .filter(|(_, transaction)| transaction.state == TransactionState::Open)
-            .map(|(&txn, transaction)| Aborted { txn, epoch: transaction.epoch })
+            .map(|(&txn, transaction)| Incarnation { txn, epoch: transaction.epoch })
             .collect()
     }
 

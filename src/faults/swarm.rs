@@ -145,8 +145,7 @@ impl SwarmTargets {
             .map(|channel| (tasks[channel.sender.index()], tasks[channel.receiver.index()]))
             .collect();
         links.dedup();
-        let external_sinks = graph.vertices.iter().any(|vertex| vertex.kind.writes_externally());
-        SwarmTargets { tasks, links, workers, external_sinks }
+        SwarmTargets { tasks, links, workers, external_sinks: graph.has_external_sink() }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::dataflow::direct_sinks::DirectWrite;
 use crate::dataflow::operator::TaskLogic;
 use crate::dataflow::record::Record;
 use crate::dataflow::two_phase_sink::{SinkCommand, TransactionalSink};
-use crate::external::CommitOutcome;
+use crate::external::{CommitOutcome, Incarnation};
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{TaskId, TransactionId};
 use crate::kernel::time::SimDuration;
@@ -53,8 +53,7 @@ impl SimWorld {
             SinkCommand::Begin(txn) => match self.external.begin(txn, now) {
                 Ok((epoch, fenced)) => {
                     if let Some(old) = fenced {
-                        let cause = TransactionAbort::Fenced;
-                        self.record(Fact::TransactionAborted { txn: old.txn, epoch: old.epoch, cause });
+                        self.record_aborted(old, TransactionAbort::Fenced);
                     }
                     self.record(Fact::TransactionBegun { txn, epoch });
                     scheduler.at(self.external.timeout_of(now), Event::TransactionTimeout { txn, epoch });
@@ -84,8 +83,7 @@ impl SimWorld {
             SinkCommand::AbortLingering { from } => match self.external.abort_lingering(task, from, now) {
                 Ok(aborted) => {
                     for old in aborted {
-                        let cause = TransactionAbort::Lingering;
-                        self.record(Fact::TransactionAborted { txn: old.txn, epoch: old.epoch, cause });
+                        self.record_aborted(old, TransactionAbort::Lingering);
                     }
                     true
                 }
@@ -181,11 +179,20 @@ impl SimWorld {
     /// A fault: the external system aborts every open transaction.
     pub(super) fn abort_open_transactions(&mut self) {
         for open in self.external.open_transactions() {
-            if let Some(old) = self.external.abort(open.txn, open.epoch, TransactionAbort::Injected) {
-                let cause = TransactionAbort::Injected;
-                self.record(Fact::TransactionAborted { txn: old.txn, epoch: old.epoch, cause });
-            }
+            self.abort_incarnation(open, TransactionAbort::Injected);
         }
+    }
+
+    /// The external system aborts `incarnation` for `cause`, if it is still live.
+    fn abort_incarnation(&mut self, incarnation: Incarnation, cause: TransactionAbort) {
+        if self.external.abort(incarnation, cause) {
+            self.record_aborted(incarnation, cause);
+        }
+    }
+
+    fn record_aborted(&mut self, incarnation: Incarnation, cause: TransactionAbort) {
+        let Incarnation { txn, epoch } = incarnation;
+        self.record(Fact::TransactionAborted { txn, epoch, cause });
     }
 
     /// Starts the downstream reader's polling, if the job has a transactional sink to read.
@@ -206,9 +213,6 @@ impl SimWorld {
 
     /// Incarnation `epoch` of `txn` outlived the transaction timeout.
     pub(super) fn on_transaction_timeout(&mut self, txn: TransactionId, epoch: u32) {
-        if let Some(old) = self.external.abort(txn, epoch, TransactionAbort::TimedOut) {
-            let cause = TransactionAbort::TimedOut;
-            self.record(Fact::TransactionAborted { txn: old.txn, epoch: old.epoch, cause });
-        }
+        self.abort_incarnation(Incarnation { txn, epoch }, TransactionAbort::TimedOut);
     }
 }

@@ -53,9 +53,7 @@ impl SimWorld {
             self.record(Fact::RegionFailedOver { region, attempt: self.attempt });
             for &task in self.regions.members(region) {
                 let runtime = &mut self.tasks[task.index()];
-                if runtime.finished {
-                    self.finished_tasks -= 1;
-                }
+                runtime.finished = false; // It finishes again after its restore, if it does.
                 runtime.status = TaskStatus::Down;
                 runtime.attempt = self.attempt;
             }
@@ -169,7 +167,6 @@ impl SimWorld {
         let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
         self.resend_output_state(&every_task, scheduler);
         self.start_sinks(&every_task, scheduler);
-        self.finished_tasks = 0;
         self.source_records_since_milestone = 0;
         self.tell_coordinator(CoordinatorInput::JobRestarted, scheduler);
         for task in 0..self.tasks.len() {

@@ -64,7 +64,8 @@ impl SimWorld {
             }
             Message::Record(record) => MessageTag::Record { record: record.id, key: record.key },
             Message::Barrier(checkpoint) => MessageTag::Barrier { checkpoint },
-            Message::EndOfInput => MessageTag::EndOfInput,
+            // The trace does not tell the two ends apart: what follows shows which it was.
+            Message::EndOfData | Message::EndOfInput => MessageTag::EndOfInput,
         };
         self.record(Fact::MessageSent { channel, sequence, message: tag });
         self.tasks[task.index()].outbox_len += 1;

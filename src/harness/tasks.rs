@@ -92,7 +92,7 @@ pub(super) struct TaskRuntime {
     /// The first checkpoint this task captured after its data ended: once it (or a later
     /// one) completes, the task may finish.
     pub(super) final_checkpoint: Option<CheckpointId>,
-    /// Whether the task has finished (counted in `SimWorld::finished_tasks`).
+    /// Whether the task has finished; the job is over when every task has.
     pub(super) finished: bool,
 }
 
@@ -352,14 +352,10 @@ impl SimWorld {
                     self.run_protocol(task, TaskInput::Barrier { input, checkpoint }, scheduler);
                     self.barrier_in_hand = None;
                 }
+                Message::EndOfData => self.tasks[task.index()].inputs[input as usize].ended = true,
                 Message::EndOfInput => {
                     self.tasks[task.index()].inputs[input as usize].ended = true;
-                    // End-of-data leaves the channel open for barriers (FLIP-147), so the
-                    // protocol still waits for them; only a closed bank account's channel
-                    // carries nothing more.
-                    if self.roles[task.index()] == TaskRole::Account {
-                        self.run_protocol(task, TaskInput::InputEnded { input }, scheduler);
-                    }
+                    self.run_protocol(task, TaskInput::InputEnded { input }, scheduler);
                 }
             }
             let runtime = &mut self.tasks[task.index()];
@@ -452,17 +448,16 @@ impl SimWorld {
     /// on only takes checkpoints, until one it took after this point completes.
     fn end_data(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
         self.tasks[task.index()].data_ended = true;
-        self.broadcast(task, Message::EndOfInput, scheduler);
+        self.broadcast(task, Message::EndOfData, scheduler);
         self.record(Fact::DataEnded { task });
-        let sources_done =
-            || (0..self.tasks.len()).all(|index| self.roles[index] != TaskRole::Source || self.tasks[index].data_ended);
-        if self.config.checkpoint.every_source_records.is_some() && self.roles[task.index()] == TaskRole::Source {
-            // The last records count as a milestone, so a record-count trigger also takes the
-            // final checkpoint rather than leaving it to a distant periodic trigger.
-            if sources_done() {
-                self.source_records_since_milestone = 0;
-                self.tell_coordinator(CoordinatorInput::SourceRecordsMilestone, scheduler);
-            }
+        // The last records count as a milestone, so a record-count trigger also takes the
+        // final checkpoint rather than leaving it to a distant periodic trigger.
+        let is_source = |index: usize| self.roles[index] == TaskRole::Source;
+        let last_source = is_source(task.index())
+            && (0..self.tasks.len()).all(|index| !is_source(index) || self.tasks[index].data_ended);
+        if last_source && self.config.checkpoint.every_source_records.is_some() {
+            self.source_records_since_milestone = 0;
+            self.tell_coordinator(CoordinatorInput::SourceRecordsMilestone, scheduler);
         }
     }
 
@@ -491,12 +486,11 @@ impl SimWorld {
         self.mark_finished(task);
     }
 
-    /// Counts `task` finished; the job is over when every task is.
+    /// Marks `task` finished; the job is over when every task is.
     fn mark_finished(&mut self, task: TaskId) {
         self.tasks[task.index()].finished = true;
         self.record(Fact::TaskFinished { task });
-        self.finished_tasks += 1;
-        if self.finished_tasks == self.tasks.len() {
+        if self.tasks.iter().all(|runtime| runtime.finished) {
             self.record_final_totals();
             self.record_final_balances();
             self.job = JobStatus::Finished;

@@ -17,7 +17,7 @@ const COUNT_MAX: u32 = 1_000;
 
 impl Scenario {
     pub(super) fn compile_faults(&self, graph: &JobGraph) -> Result<FaultPlan, ScenarioError> {
-        let external = graph.vertices.iter().any(|vertex| vertex.kind.writes_externally());
+        let external = graph.has_external_sink();
         if let Some(index) = self.faults.iter().position(|fault| fault.kind.needs_an_external_sink() && !external) {
             let message = format!("{} needs a job with an external sink", self.faults[index].kind.name());
             return Err(ScenarioError::at(format!("faults[{index}].kind"), message));

@@ -16,13 +16,23 @@ fn kafka() -> Scenario {
     load("sims/kafka-2pc.toml")
 }
 
+/// `scenario` at seed 1 under each exactly-once protocol, asserted to pass.
+fn passes_under_exactly_once_protocols(scenario: &Scenario) -> Vec<(ProtocolKind, snapsim::explore::run::Outcome)> {
+    [ProtocolKind::Aligned, ProtocolKind::Unaligned, ProtocolKind::AlignedTimeout]
+        .into_iter()
+        .map(|protocol| {
+            let mut scenario = scenario.clone();
+            scenario.checkpoint.protocol = protocol;
+            let outcome = run(&scenario, 1, &[]);
+            assert!(outcome.passed(), "{protocol:?}: {:?}", outcome.verdict);
+            (protocol, outcome)
+        })
+        .collect()
+}
+
 #[test]
 fn the_shipped_scenario_is_exactly_once_end_to_end_under_every_exactly_once_protocol() {
-    for protocol in [ProtocolKind::Aligned, ProtocolKind::Unaligned, ProtocolKind::AlignedTimeout] {
-        let mut scenario = kafka();
-        scenario.checkpoint.protocol = protocol;
-        let outcome = run(&scenario, 1, &[]);
-        assert!(outcome.passed(), "{protocol:?}: {:?}", outcome.verdict);
+    for (_, outcome) in passes_under_exactly_once_protocols(&kafka()) {
         assert!(outcome.stats.recoveries >= 2, "both crashes struck: {:?}", outcome.stats);
     }
 }
@@ -104,11 +114,7 @@ fn upsert() -> Scenario {
 
 #[test]
 fn the_upsert_table_ends_as_a_fault_free_run_leaves_it_and_the_log_loses_nothing() {
-    for protocol in [ProtocolKind::Aligned, ProtocolKind::Unaligned, ProtocolKind::AlignedTimeout] {
-        let mut scenario = upsert();
-        scenario.checkpoint.protocol = protocol;
-        let outcome = run(&scenario, 1, &[]);
-        assert!(outcome.passed(), "{protocol:?}: {:?}", outcome.verdict);
+    for (protocol, outcome) in passes_under_exactly_once_protocols(&upsert()) {
         let duplicates = outcome.stats.external_duplicates.expect("the job writes externally");
         assert!(duplicates > 0, "{protocol:?}: the at-least-once log shows replays twice, counted, not failed");
     }
