@@ -60,10 +60,13 @@ pub enum PlantedBug {
     SkipFlushOnSnapshot,
     /// The external table keeps a key's first value (insert-or-ignore instead of upsert).
     UpsertInsertIgnore,
+    /// The split enumerator does not take back the partitions it assigned to a reader that
+    /// restarts with no checkpoint to restore (FLINK-20396): nobody reads them again.
+    ForgetAssignmentsBeforeFirstCheckpoint,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 15] = [
+pub const ALL_PLANTS: [PlantedBug; 16] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -79,6 +82,7 @@ pub const ALL_PLANTS: [PlantedBug; 15] = [
     PlantedBug::RestoredSourceOneOffsetLate,
     PlantedBug::SkipFlushOnSnapshot,
     PlantedBug::UpsertInsertIgnore,
+    PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint,
 ];
 
 impl PlantedBug {
@@ -100,6 +104,7 @@ impl PlantedBug {
             PlantedBug::RestoredSourceOneOffsetLate => "restored-source-one-offset-late",
             PlantedBug::SkipFlushOnSnapshot => "skip-flush-on-snapshot",
             PlantedBug::UpsertInsertIgnore => "upsert-insert-ignore",
+            PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint => "forget-assignments-before-first-checkpoint",
         }
     }
 
@@ -129,6 +134,10 @@ impl PlantedBug {
             }
             PlantedBug::SkipFlushOnSnapshot => "the at-least-once sink does not flush its buffer at a snapshot",
             PlantedBug::UpsertInsertIgnore => "the external table keeps a key's first value instead of upserting",
+            PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint => {
+                "the split enumerator loses the partitions of a reader that restarts before any checkpoint \
+                 (FLINK-20396)"
+            }
         }
     }
 
@@ -142,7 +151,8 @@ impl PlantedBug {
             | PlantedBug::CommitOnPreCommit
             | PlantedBug::SkipRecommitAfterRecovery
             | PlantedBug::RecommitRepublishes
-            | PlantedBug::RestoredSourceOneOffsetLate => true,
+            | PlantedBug::RestoredSourceOneOffsetLate
+            | PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint => true,
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState

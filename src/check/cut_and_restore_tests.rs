@@ -25,7 +25,7 @@ fn judge(facts: &[Fact]) -> Option<Violation> {
 }
 
 fn data(sequence: u64) -> Fact {
-    let record = RecordId { source: P, offset: sequence };
+    let record = RecordId { split: crate::kernel::ids::SplitId::of_task(P), offset: sequence };
     Fact::MessageSent { channel: CHANNEL, sequence, message: MessageTag::Record { record, key: 0 } }
 }
 
@@ -197,7 +197,7 @@ fn judge_token(facts: &[Fact], judged: Invariant) -> Option<Violation> {
 }
 
 fn token_sent() -> Fact {
-    let record = RecordId { source: P, offset: 0 };
+    let record = RecordId { split: crate::kernel::ids::SplitId::of_task(P), offset: 0 };
     Fact::MessageSent { channel: CHANNEL, sequence: 0, message: MessageTag::Transfer { record, amount: 1 } }
 }
 

@@ -16,14 +16,17 @@ pub mod exactly_once_state;
 pub mod final_aggregate;
 pub mod healing;
 pub mod no_loss_state;
+pub mod partition_ownership;
 pub mod per_checkpoint;
 pub mod restore_equivalence;
 
 #[cfg(test)]
+mod partition_ownership_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::kernel::Stop;
-use crate::kernel::ids::TaskId;
+use crate::kernel::ids::{RecordId, SplitId, TaskId};
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::Fact;
 use crate::protocol::Guarantee;
@@ -33,8 +36,10 @@ use end_to_end::EndToEnd;
 use exactly_once_state::ExactlyOnceState;
 use final_aggregate::FinalAggregate;
 use no_loss_state::NoLossState;
+use partition_ownership::PartitionOwnership;
 use restore_equivalence::RestoreEquivalence;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A named invariant. New ones go last: run files store the variant's index.
@@ -73,6 +78,9 @@ pub enum Invariant {
     /// A reader of the external system sees exactly what commits have published: nothing
     /// of an open or pre-committed transaction.
     ReadCommitted,
+    /// Every partition of the log is owned by one reader at a time, read in order, restored
+    /// at the offset its reader checkpointed, and owned by someone at the end.
+    PartitionOwnership,
 }
 
 impl Invariant {
@@ -90,6 +98,7 @@ impl Invariant {
             Invariant::EndToEndExactlyOnce => "end-to-end-exactly-once",
             Invariant::CommitOnce => "commit-once",
             Invariant::ReadCommitted => "read-committed",
+            Invariant::PartitionOwnership => "partition-ownership",
         }
     }
 }
@@ -138,9 +147,13 @@ pub struct ExpectedTotals {
     pub task_groups: Vec<Option<usize>>,
     /// For each group, the expectation per key (`0..key_count`).
     pub groups: Vec<Vec<KeyExpectation>>,
-    /// Every source split: its task and length. Record `offset` of the split of task `t`
-    /// is record number `start(t) + offset` of the run.
-    pub source_splits: Vec<(TaskId, u64)>,
+    /// Every source split: its id and length. Record `offset` of split `s` is record
+    /// number `start(s) + offset` of the run.
+    pub source_splits: Vec<(SplitId, u64)>,
+    /// Per window vertex's results (a split in `source_splits` whose length is their
+    /// count): the offset and value of each result a fault-free run emits, by ascending
+    /// offset. A result's number is its split's start plus its rank here.
+    pub window_results: BTreeMap<SplitId, Vec<(u64, i64)>>,
     /// For each group, per source split (in `source_splits` order): how many times each
     /// record of that split reaches the group (the number of paths through the graph).
     pub multiplicity: Vec<Vec<u64>>,
@@ -188,12 +201,20 @@ pub struct BankExpectation {
 }
 
 impl ExpectedTotals {
+    /// The value the fault-free run gives window result `record`, if it is one that run has.
+    pub fn window_result_value(&self, record: RecordId) -> Option<i64> {
+        let results = self.window_results.get(&record.split)?;
+        let rank = results.binary_search_by_key(&record.offset, |&(offset, _)| offset).ok()?;
+        Some(results[rank].1)
+    }
+
     /// One group, `per_key`, held by tasks `0..task_count`: the shape of hand-built tests.
     pub fn single_group(per_key: Vec<KeyExpectation>, task_count: usize) -> ExpectedTotals {
         ExpectedTotals {
             task_groups: vec![Some(0); task_count],
             groups: vec![per_key],
             source_splits: Vec::new(),
+            window_results: BTreeMap::new(),
             multiplicity: vec![Vec::new()],
             bank: None,
             sink_tasks: Vec::new(),
@@ -219,27 +240,31 @@ impl ExpectedTotals {
 }
 
 /// Every source record numbered `0..count` across the splits (in `source_splits` order),
-/// for ledgers kept per record.
+/// for ledgers kept per record; a window's results are numbered by rank.
 #[derive(Clone, Debug, Default)]
 pub struct RecordNumbering {
-    /// Per task (by id): where its split starts in the numbering.
-    split_start: Vec<Option<u64>>,
+    /// Per split: its position in `source_splits` and where it starts in the numbering.
+    splits: BTreeMap<SplitId, (usize, u64)>,
+    /// Per window-results split: its results' offsets, ascending.
+    window_results: BTreeMap<SplitId, Vec<u64>>,
     count: u64,
 }
 
 impl RecordNumbering {
     /// The numbering of `expected`'s splits.
     pub fn of(expected: &ExpectedTotals) -> RecordNumbering {
-        let mut split_start = Vec::new();
+        let mut splits = BTreeMap::new();
         let mut next = 0u64;
-        for &(task, length) in &expected.source_splits {
-            if task.index() >= split_start.len() {
-                split_start.resize(task.index() + 1, None);
-            }
-            split_start[task.index()] = Some(next);
+        for (position, &(split, length)) in expected.source_splits.iter().enumerate() {
+            splits.insert(split, (position, next));
             next += length;
         }
-        RecordNumbering { split_start, count: next }
+        let window_results = expected
+            .window_results
+            .iter()
+            .map(|(&split, results)| (split, results.iter().map(|&(offset, _)| offset).collect()))
+            .collect();
+        RecordNumbering { splits, window_results, count: next }
     }
 
     /// How many records there are.
@@ -247,11 +272,31 @@ impl RecordNumbering {
         usize::try_from(self.count).expect("record count fits usize")
     }
 
-    /// The number of `record`.
-    pub fn index(&self, record: crate::kernel::ids::RecordId) -> usize {
-        let start =
-            self.split_start.get(record.source.index()).copied().flatten().expect("records come from source splits");
-        usize::try_from(start + record.offset).expect("record number fits usize")
+    /// The position of `split` in `source_splits`, if it is one.
+    pub fn position(&self, split: SplitId) -> Option<usize> {
+        self.splits.get(&split).map(|&(position, _)| position)
+    }
+
+    /// The number of `record`; `None` for a record no fault-free run has (a window result
+    /// for a window and key that hold nothing, or a split the job does not read).
+    pub fn index(&self, record: RecordId) -> Option<usize> {
+        let &(_, start) = self.splits.get(&record.split)?;
+        let rank = match self.window_results.get(&record.split) {
+            Some(offsets) => offsets.binary_search(&record.offset).ok()? as u64,
+            None => record.offset,
+        };
+        usize::try_from(start + rank).ok()
+    }
+
+    /// The records of split `position` of `expected`, in order.
+    pub fn records_of<'a>(
+        &'a self,
+        expected: &'a ExpectedTotals,
+        position: usize,
+    ) -> impl Iterator<Item = RecordId> + 'a {
+        let (split, length) = expected.source_splits[position];
+        let offsets = self.window_results.get(&split);
+        (0..length).map(move |rank| RecordId { split, offset: offsets.map_or(rank, |offsets| offsets[rank as usize]) })
     }
 }
 
@@ -284,6 +329,7 @@ pub struct Checks {
     consistent_cut: ConsistentCut,
     restore_equivalence: RestoreEquivalence,
     end_to_end: EndToEnd,
+    partition_ownership: PartitionOwnership,
     conservation: Option<Conservation>,
     healing: Option<healing::HealedProgress>,
     disabled: Vec<Invariant>,
@@ -302,6 +348,7 @@ impl Checks {
             exactly_once_state: ExactlyOnceState::new(expected.clone()),
             final_aggregate: FinalAggregate::new(expected.clone()),
             consistent_cut: ConsistentCut::new(shape.clone(), guarantee == Guarantee::AtLeastOnce),
+            partition_ownership: PartitionOwnership::new(&expected, shape.clone()),
             restore_equivalence: RestoreEquivalence::new(shape),
             end_to_end: EndToEnd::new(expected.clone(), guarantee == Guarantee::AtLeastOnce),
             conservation: expected.bank.clone().map(Conservation::new),
@@ -340,6 +387,7 @@ impl Checks {
         };
         let found = [
             self.restore_equivalence.observe(fact),
+            self.partition_ownership.observe(time, fact),
             self.consistent_cut.observe(fact),
             self.end_to_end.observe(time, fact),
             state,
@@ -368,7 +416,8 @@ impl Checks {
                 Guarantee::AtLeastOnce => (self.no_loss_state.finish(), None),
             };
             let money = self.conservation.as_ref().and_then(Conservation::finish);
-            [self.restore_equivalence.finish(), state, aggregate, self.end_to_end.finish(), money]
+            let ownership = self.partition_ownership.finish();
+            [self.restore_equivalence.finish(), ownership, state, aggregate, self.end_to_end.finish(), money]
                 .into_iter()
                 .flatten()
                 .find(|(invariant, _)| !self.disabled.contains(invariant))

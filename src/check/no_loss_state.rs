@@ -9,7 +9,7 @@
 //! the run, vertex by vertex, record by record.
 
 use super::{ExpectedTotals, Invariant, RecordNumbering};
-use crate::kernel::ids::{CheckpointId, RecordId, TaskId};
+use crate::kernel::ids::{CheckpointId, TaskId};
 use crate::kernel::trace::{Fact, ObjectName};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -41,10 +41,6 @@ impl NoLossState {
         self.duplicates
     }
 
-    fn index(&self, record: RecordId) -> usize {
-        self.numbering.index(record)
-    }
-
     fn ledger(&mut self, task: TaskId) -> &mut Vec<u8> {
         if task.index() >= self.ledgers.len() {
             self.ledgers.resize(task.index() + 1, Vec::new());
@@ -62,9 +58,11 @@ impl NoLossState {
     pub fn observe(&mut self, fact: &Fact) -> Option<(Invariant, String)> {
         match *fact {
             Fact::RecordApplied { task, record, .. } => {
-                let index = self.index(record);
-                let entry = &mut self.ledger(task)[index];
-                *entry = entry.saturating_add(1);
+                // A record no fault-free run has cannot be lost; exactly-once-state judges it.
+                if let Some(index) = self.numbering.index(record) {
+                    let entry = &mut self.ledger(task)[index];
+                    *entry = entry.saturating_add(1);
+                }
             }
             Fact::StateCaptured { task, checkpoint, .. } if self.expected.group_of(task).is_some() => {
                 let copy = self.ledger(task).clone();
@@ -93,16 +91,14 @@ impl NoLossState {
             let members: Vec<usize> = (0..self.ledgers.len())
                 .filter(|&task| self.expected.group_of(TaskId::from_index(task)) == Some(group))
                 .collect();
-            for (&(source, length), &wanted) in
-                self.expected.source_splits.iter().zip(per_split).filter(|(_, m)| **m > 0)
-            {
-                for offset in 0..length {
-                    let index = self.index(RecordId { source, offset });
+            for (position, &wanted) in per_split.iter().enumerate().filter(|(_, wanted)| **wanted > 0) {
+                for record in self.numbering.records_of(&self.expected, position) {
+                    let index = self.numbering.index(record).expect("an expected record is numbered");
                     let applied: u64 = members.iter().map(|&task| u64::from(self.ledgers[task][index])).sum();
                     if applied < wanted {
                         let detail = format!(
-                            "record {source}@{offset} is in the surviving keyed state {applied} times, but the graph \\
-                             routes it there {wanted} times: lost"
+                            "{record} is in the surviving keyed state {applied} times, but the graph routes it \
+                             there {wanted} times: lost"
                         );
                         return Some((Invariant::NoLossState, detail));
                     }

@@ -15,7 +15,7 @@ const KEYS: u64 = 3;
 const SOURCE: TaskId = TaskId(0);
 
 fn record(offset: u64) -> RecordId {
-    RecordId { source: SOURCE, offset }
+    RecordId { split: crate::kernel::ids::SplitId::of_task(SOURCE), offset }
 }
 
 fn key_of(offset: u64) -> u64 {

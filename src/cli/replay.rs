@@ -184,7 +184,10 @@ fn mentions_task(fact: &Fact, tasks: &[usize], channel_ends: &[[usize; 2]]) -> b
         | Fact::KeyTotal { task, .. }
         | Fact::ExternalCallFailed { task, .. }
         | Fact::ExternalUpsert { task, .. }
-        | Fact::ExternalAppend { task, .. } => vec![task.index()],
+        | Fact::ExternalAppend { task, .. }
+        | Fact::PartitionAssigned { task, .. }
+        | Fact::PartitionRead { task, .. }
+        | Fact::PartitionRestored { task, .. } => vec![task.index()],
         Fact::TransactionBegun { txn, .. }
         | Fact::TransactionWrite { txn, .. }
         | Fact::TransactionPrepared { txn, .. }

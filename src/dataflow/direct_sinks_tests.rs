@@ -6,7 +6,12 @@ use super::record::Record;
 use crate::kernel::ids::{RecordId, TaskId};
 
 fn record(offset: u64) -> Record {
-    Record { id: RecordId { source: TaskId(0), offset }, key: offset % 3, value: 1 }
+    Record {
+        id: RecordId { split: crate::kernel::ids::SplitId::of_task(TaskId(0)), offset },
+        key: offset % 3,
+        value: 1,
+        event_time: 0,
+    }
 }
 
 #[test]

@@ -34,9 +34,21 @@ pub enum VertexKind {
     UpsertSink,
     /// A sink that appends to an external log, flushing at every snapshot: at least once.
     AtLeastOnceSink,
+    /// A source that reads the partitioned log (`[log]`): its subtasks read the partitions
+    /// the split enumerator assigns them; no inputs. At most one per job.
+    LogSource,
+    /// A keyed event-time tumbling window: per key and window, the count and sum of the
+    /// records whose event time falls in it, emitted when the watermark passes the window's
+    /// end. Its inputs must be hash-partitioned.
+    TumblingWindow,
 }
 
 impl VertexKind {
+    /// Whether the vertex is a source of either kind: it reads, and has no inputs.
+    pub fn is_source(self) -> bool {
+        matches!(self, VertexKind::Source | VertexKind::LogSource)
+    }
+
     /// Whether the vertex is a sink of any kind: it emits nothing into the job.
     pub fn is_sink(self) -> bool {
         matches!(
@@ -83,6 +95,8 @@ pub struct VertexSpec {
     pub max_parallelism: u32,
     /// Simulated time to process one record (for a source: to read one).
     pub processing: SimDuration,
+    /// A tumbling window's size in event time (µs); 0 for every other kind.
+    pub window_us: u64,
 }
 
 /// A data edge between two vertices.
@@ -259,6 +273,16 @@ impl JobGraph {
             return Err("an upsert sink's inputs must come from keyed counts (a key's last value is then its count)"
                 .to_string());
         }
+        if vertex.kind == VertexKind::TumblingWindow
+            && self
+                .edges
+                .iter()
+                .any(|edge| edge.to.index() == index && !self.vertices[edge.from.index()].kind.is_source())
+        {
+            return Err("a tumbling-window reads straight from sources (a keyed count's running values depend on \
+                        arrival order, so their window sums would too)"
+                .to_string());
+        }
         if vertex.kind == VertexKind::KeyedJoin {
             let inputs: Vec<&EdgeSpec> = self.edges.iter().filter(|edge| edge.to.index() == index).collect();
             return match inputs[..] {
@@ -268,8 +292,8 @@ impl JobGraph {
             };
         }
         match (vertex.kind, has_inputs) {
-            (VertexKind::Source, true) => Err("a source cannot have input edges".to_string()),
-            (VertexKind::Source, false) => Ok(()),
+            (kind, true) if kind.is_source() => Err("a source cannot have input edges".to_string()),
+            (kind, false) if kind.is_source() => Ok(()),
             (_, false) => Err("has no input edge; only sources may".to_string()),
             (_, true) => Ok(()),
         }
@@ -290,7 +314,7 @@ impl JobGraph {
         if edge.partitioning == Partitioning::Direct && (edge.from != edge.to || sender.kind != VertexKind::Account) {
             return Err("direct partitioning connects bank accounts to each other only".to_string());
         }
-        if matches!(receiver.kind, VertexKind::KeyedCount | VertexKind::KeyedJoin)
+        if matches!(receiver.kind, VertexKind::KeyedCount | VertexKind::KeyedJoin | VertexKind::TumblingWindow)
             && edge.partitioning != Partitioning::Hash
         {
             return Err(format!("{} is keyed, so its input edges must be hash-partitioned", receiver.name));

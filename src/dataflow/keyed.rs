@@ -81,7 +81,7 @@ impl Operator for KeyedCount {
         let slot = self.slot(record.key);
         *slot = slot.with(record);
         let count = i64::try_from(slot.count).expect("count fits i64");
-        out.push(Record { id: record.id, key: record.key, value: count });
+        out.push(Record { value: count, ..*record });
     }
 
     /// Rows of `[key, count, sum, fingerprint]` for every non-empty key, in key order.

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod direct_sinks;
+pub mod enumerator;
 pub mod graph;
 pub mod join;
 pub mod keyed;
@@ -14,11 +15,15 @@ pub mod record;
 pub mod regions;
 pub mod sink;
 pub mod source;
+pub mod split_reader;
 pub mod state_codec;
 pub mod two_phase_sink;
+pub mod window;
 
 #[cfg(test)]
 mod direct_sinks_tests;
+#[cfg(test)]
+mod log_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

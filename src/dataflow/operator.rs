@@ -10,7 +10,9 @@ use super::keyed::KeyedCount;
 use super::record::Record;
 use super::sink::RecordingSink;
 use super::source::ReplayableSource;
+use super::split_reader::SplitReader;
 use super::two_phase_sink::TransactionalSink;
+use super::window::TumblingWindow;
 use std::fmt;
 
 /// A stream operator as a pure state machine.
@@ -62,6 +64,10 @@ pub enum TaskLogic {
     UpsertSink(UpsertSink),
     /// An at-least-once sink: its records go to an external log.
     AtLeastOnceSink(AtLeastOnceSink),
+    /// A reader of the partitioned log (boxed, for its partitions' generators).
+    LogSource(Box<SplitReader>),
+    /// A keyed event-time tumbling window.
+    Window(TumblingWindow),
 }
 
 impl TaskLogic {
@@ -76,6 +82,8 @@ impl TaskLogic {
             TaskLogic::TwoPhaseSink(sink) => sink,
             TaskLogic::UpsertSink(sink) => sink,
             TaskLogic::AtLeastOnceSink(sink) => sink,
+            TaskLogic::LogSource(reader) => reader.as_mut(),
+            TaskLogic::Window(window) => window,
         }
     }
 
@@ -90,6 +98,8 @@ impl TaskLogic {
             TaskLogic::TwoPhaseSink(sink) => sink.snapshot(out),
             TaskLogic::UpsertSink(sink) => sink.snapshot(out),
             TaskLogic::AtLeastOnceSink(sink) => sink.snapshot(out),
+            TaskLogic::LogSource(reader) => reader.snapshot(out),
+            TaskLogic::Window(window) => window.snapshot(out),
         }
     }
 

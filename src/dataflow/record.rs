@@ -12,6 +12,10 @@ pub struct Record {
     pub key: u64,
     /// The payload value.
     pub value: i64,
+    /// Its event time in microseconds: when it happened, as the record says — set by the
+    /// source, kept by the operators that derive records from it, and what event-time windows
+    /// and watermarks measure. Not simulated time.
+    pub event_time: u64,
 }
 
 /// What travels on a channel, in FIFO order.
@@ -21,6 +25,9 @@ pub enum Message {
     Record(Record),
     /// A checkpoint barrier, in-band with the data.
     Barrier(CheckpointId),
+    /// A watermark: no record with an event time (µs) at or below this follows on the
+    /// channel. Not channel state: a restored job's watermarks start again from the sources.
+    Watermark(u64),
     /// The sender's data has ended (FLIP-147): no more records, but barriers still follow,
     /// so the receiver's protocol goes on aligning on (or recording) this channel.
     EndOfData,

@@ -9,7 +9,7 @@
 use super::operator::{Operator, StateError};
 use super::record::Record;
 use super::state_codec::{push_row, rows};
-use crate::kernel::ids::{RecordId, TaskId};
+use crate::kernel::ids::{RecordId, SplitId, TaskId};
 use crate::kernel::rng::{Seed, SimRng, Stream, scale_below};
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +40,12 @@ pub struct WorkloadSpec {
     pub value_max: u64,
 }
 
-/// The record function of one source subtask: record `n` is drawn from word `n` of its
+/// Event time between two records of one split: each record's event time lies in its own
+/// step, `base + offset × step + jitter` with `jitter < step`, so a split's event times
+/// strictly increase — no record of a split is ever late against the split's own past.
+pub const EVENT_TIME_STEP_US: u64 = 1_000;
+
+/// The record function of one split: record `n` is drawn from word `n` of the split's own
 /// stream, exactly one word per record, so any offset can be reached by seeking.
 #[derive(Clone, Debug)]
 pub struct RecordGenerator {
@@ -48,19 +53,27 @@ pub struct RecordGenerator {
     /// The offset of the record the next draw produces.
     position: u64,
     spec: WorkloadSpec,
-    task: TaskId,
+    split: SplitId,
+    /// The event time (µs) the split's first record's step starts at.
+    event_time_base: u64,
 }
 
 impl RecordGenerator {
-    /// The generator of `task`'s split, drawing from `stream` (its own workload sub-stream).
-    pub fn new(stream: SimRng, spec: WorkloadSpec, task: TaskId) -> RecordGenerator {
-        RecordGenerator { stream, position: 0, spec, task }
+    /// The generator of `split`, drawing from `stream` (its own workload sub-stream).
+    pub fn new(stream: SimRng, spec: WorkloadSpec, split: SplitId, event_time_base: u64) -> RecordGenerator {
+        RecordGenerator { stream, position: 0, spec, split, event_time_base }
     }
 
-    /// The generator of `task`'s split in the run with `seed`: its own workload sub-stream.
-    /// The harness and the oracle both build generators here, so they see the same records.
+    /// The generator of `split` in the run with `seed`: its own workload sub-stream (named
+    /// by the split's number, so a subtask's split draws as it always has). The harness and
+    /// the oracle both build generators here, so they see the same records.
+    pub fn for_split(seed: Seed, spec: WorkloadSpec, split: SplitId, event_time_base: u64) -> RecordGenerator {
+        RecordGenerator::new(SimRng::open_entity(seed, Stream::Workload, split.0), spec, split, event_time_base)
+    }
+
+    /// The generator of source subtask `task`'s own split, whose event time starts at 0.
     pub fn for_source_task(seed: Seed, spec: WorkloadSpec, task: TaskId) -> RecordGenerator {
-        RecordGenerator::new(SimRng::open_entity(seed, Stream::Workload, task.0), spec, task)
+        RecordGenerator::for_split(seed, spec, SplitId::of_task(task), 0)
     }
 
     /// The record at `offset`.
@@ -70,12 +83,13 @@ impl RecordGenerator {
         }
         let word = self.stream.next_u64();
         self.position = offset + 1;
-        record_from_word(word, &self.spec, RecordId { source: self.task, offset })
+        let event_time = self.event_time_base + offset * EVENT_TIME_STEP_US + ((word >> 24) % EVENT_TIME_STEP_US);
+        record_from_word(word, &self.spec, RecordId { split: self.split, offset }, event_time)
     }
 }
 
 /// Turns one uniform word into a record: the high bits choose the key, the low bits the value.
-fn record_from_word(word: u64, spec: &WorkloadSpec, id: RecordId) -> Record {
+fn record_from_word(word: u64, spec: &WorkloadSpec, id: RecordId, event_time: u64) -> Record {
     let key = match spec.key_distribution {
         KeyDistribution::Uniform => scale_below(word, spec.key_count),
         KeyDistribution::Hot { hot_keys, hot_percent } => {
@@ -85,7 +99,7 @@ fn record_from_word(word: u64, spec: &WorkloadSpec, id: RecordId) -> Record {
         }
     };
     let value = ((word >> 8) & 0xffff) % (spec.value_max + 1);
-    Record { id, key, value: i64::try_from(value).expect("value_max fits i64") }
+    Record { id, key, value: i64::try_from(value).expect("value_max fits i64"), event_time }
 }
 
 /// A finite, replayable source subtask.

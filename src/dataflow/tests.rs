@@ -59,7 +59,7 @@ fn source_records_respect_the_workload_and_differ_by_subtask() {
     let hot = from_zero.iter().filter(|record| record.key < 2).count();
     assert!(hot >= 20, "60% hot traffic should put well over 20 of 50 records on keys 0..2, got {hot}");
     assert_ne!(from_zero.iter().map(|r| r.key).collect::<Vec<_>>(), from_one.iter().map(|r| r.key).collect::<Vec<_>>());
-    assert_eq!(from_one[3].id, RecordId { source: TaskId(1), offset: 3 });
+    assert_eq!(from_one[3].id, RecordId { split: crate::kernel::ids::SplitId::of_task(TaskId(1)), offset: 3 });
 }
 
 #[test]
@@ -71,7 +71,12 @@ fn a_source_refuses_state_it_did_not_write() {
 }
 
 fn record(offset: u64, key: u64, value: i64) -> Record {
-    Record { id: RecordId { source: TaskId(0), offset }, key, value }
+    Record {
+        id: RecordId { split: crate::kernel::ids::SplitId::of_task(TaskId(0)), offset },
+        key,
+        value,
+        event_time: 0,
+    }
 }
 
 #[test]
@@ -132,6 +137,7 @@ fn vertex(name: &str, kind: VertexKind, parallelism: u32) -> VertexSpec {
         parallelism,
         max_parallelism: 128,
         processing: SimDuration::from_micros(1),
+        window_us: 0,
     }
 }
 

@@ -11,7 +11,12 @@ fn txn(sequence: u64) -> TransactionId {
 }
 
 fn record(offset: u64) -> Record {
-    Record { id: RecordId { source: TaskId(0), offset }, key: 2, value: 5 }
+    Record {
+        id: RecordId { split: crate::kernel::ids::SplitId::of_task(TaskId(0)), offset },
+        key: 2,
+        value: 5,
+        event_time: 0,
+    }
 }
 
 fn commands(step: impl FnOnce(&mut Vec<SinkCommand>)) -> Vec<SinkCommand> {

@@ -29,8 +29,10 @@ pub const RUN_FILE_MAGIC: [u8; 8] = *b"SNAPRUN\0";
 /// `script` (the bank scenario), and facts the bank's kinds. 3: `[recovery]` gained
 /// `failover`, and facts the region failover kinds. 4: the final checkpoint — runs end
 /// differently (same spec, new trace), control messages gained `completion-notice` and
-/// facts `DataEnded` and `CompletionNotified`.
-pub const RUN_FILE_VERSION: u32 = 4;
+/// facts `DataEnded` and `CompletionNotified`. 5: scenarios gained `[log]` and vertices
+/// `window_ms` (the partitioned log and event-time windows), records an event time, and
+/// facts the log's kinds.
+pub const RUN_FILE_VERSION: u32 = 5;
 
 /// The usual file name ending.
 pub const RUN_FILE_EXTENSION: &str = "snaprun";

@@ -13,6 +13,7 @@
 //! It performs calls and says what happened; it records no facts and knows nothing of
 //! checkpoints — the harness records the facts and decides what a failure means.
 
+pub mod log;
 #[cfg(test)]
 mod tests;
 

@@ -19,7 +19,12 @@ fn txn(sink: u32, sequence: u64) -> TransactionId {
 }
 
 fn record(offset: u64) -> Record {
-    Record { id: RecordId { source: TaskId(0), offset }, key: 1, value: 1 }
+    Record {
+        id: RecordId { split: crate::kernel::ids::SplitId::of_task(TaskId(0)), offset },
+        key: 1,
+        value: 1,
+        event_time: 0,
+    }
 }
 
 const NOW: SimTime = SimTime::from_nanos(1_000);
@@ -125,4 +130,31 @@ fn a_read_committed_reader_sees_only_published_records_and_an_uncommitted_one_se
     assert_eq!(committed.reader_view(), first);
     let both = first.fingerprint.wrapping_add(record(1).id.fingerprint());
     assert_eq!(uncommitted.reader_view(), ReaderView { records: 2, fingerprint: both }, "the open one's too");
+}
+
+#[test]
+fn the_log_grows_in_batches_whose_event_times_start_after_every_earlier_batch() {
+    use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
+    use crate::external::log::{LogSpec, PartitionGrowth};
+    let workload = || WorkloadSpec {
+        records_per_source_subtask: 0,
+        key_count: 4,
+        key_distribution: KeyDistribution::Uniform,
+        value_max: 9,
+    };
+    let at = |millis| SimTime::ZERO.after(SimDuration::from_millis(millis));
+    let log = LogSpec {
+        initial_partitions: 2,
+        records_per_partition: 100,
+        growth: vec![PartitionGrowth { at: at(10), count: 1 }, PartitionGrowth { at: at(20), count: 2 }],
+        discovery_interval: SimDuration::from_millis(5),
+        watermark_interval_us: 1_000,
+    };
+    assert_eq!(log.partition_count(), 5);
+    assert_eq!([log.partitions_at(at(0)), log.partitions_at(at(10)), log.partitions_at(at(25))], [2, 3, 5]);
+    assert!(!log.is_complete_at(at(19)) && log.is_complete_at(at(20)));
+    assert_eq!((0..5).map(|partition| log.batch_of(partition)).collect::<Vec<_>>(), [0, 0, 1, 2, 2]);
+    let last_of_batch_0 = log.generator(crate::kernel::rng::Seed(3), workload(), 1).record_at(99).event_time;
+    let first_of_batch_1 = log.generator(crate::kernel::rng::Seed(3), workload(), 2).record_at(0).event_time;
+    assert!(first_of_batch_1 > last_of_batch_0, "{first_of_batch_1} after {last_of_batch_0}");
 }

@@ -170,7 +170,12 @@ impl SimWorld {
         account.pay(amount);
         // Scripted transfers are numbered after the account's series, so ids never collide.
         let offset = self.config.workload.records_per_source_subtask + u64::from(index);
-        let transfer = Record { id: RecordId { source: task, offset }, key: payee_index(from, to), value: amount };
+        let transfer = Record {
+            id: RecordId { split: crate::kernel::ids::SplitId::of_task(task), offset },
+            key: payee_index(from, to),
+            value: amount,
+            event_time: 0,
+        };
         let gate = &self.topology.tasks[task.index()].outputs[0];
         let channel = gate.channels[usize::try_from(transfer.key).expect("fits usize")];
         self.send_with_latency(task, channel, Message::Record(transfer), latency, scheduler);

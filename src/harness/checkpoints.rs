@@ -241,7 +241,9 @@ impl SimWorld {
             self.decline(task, checkpoint, false, scheduler);
             return;
         }
+        self.log_trigger_arriving(task, checkpoint, scheduler);
         self.run_protocol(task, TaskInput::Trigger { checkpoint }, scheduler);
+        self.log_trigger_handled(task, checkpoint, scheduler);
     }
 
     pub(super) fn on_abort_received(
@@ -311,6 +313,7 @@ impl SimWorld {
             }
             CoordinatorCommand::TriggerSources { checkpoint } => {
                 self.record(Fact::CheckpointTriggered { checkpoint });
+                self.log_checkpoint_triggered(checkpoint, scheduler);
                 for index in 0..self.tasks.len() {
                     if self.roles[index] == TaskRole::Source {
                         let delay = self.control_latency();
@@ -325,7 +328,8 @@ impl SimWorld {
                 scheduler.at(at, Event::CheckpointTimeout { checkpoint })
             }
             CoordinatorCommand::WriteMetadata { checkpoint } => {
-                let metadata = CheckpointMetadata::for_tasks(checkpoint, self.tasks.len());
+                let mut metadata = CheckpointMetadata::for_tasks(checkpoint, self.tasks.len());
+                metadata.enumerator_state = self.enumerator_state_for(checkpoint);
                 self.write_object(ObjectName::Metadata { checkpoint }, metadata.encode(), scheduler);
                 self.step_taken(Step::MetadataWriteBegun { checkpoint }, scheduler);
             }
@@ -338,6 +342,8 @@ impl SimWorld {
                     self.record(Fact::ObjectDeleted { object });
                 }
                 self.close_bank_if_done(scheduler);
+                self.log_checkpoint_completed(checkpoint, scheduler);
+                self.log_checkpoint_ended(checkpoint, scheduler);
                 self.notify_tasks(ControlMessage::CompletionNotice, checkpoint, scheduler);
                 self.step_taken(Step::Completed { checkpoint }, scheduler);
             }
@@ -349,6 +355,7 @@ impl SimWorld {
                 self.stats.checkpoints_aborted += 1;
                 self.record(Fact::CheckpointAborted { checkpoint, reason });
                 self.close_bank_if_done(scheduler);
+                self.log_checkpoint_ended(checkpoint, scheduler);
                 self.notify_tasks(ControlMessage::AbortNotice, checkpoint, scheduler);
             }
         }

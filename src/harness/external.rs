@@ -108,7 +108,9 @@ impl SimWorld {
                 error == ExternalError::Unavailable
             }
         };
-        if let TaskLogic::TwoPhaseSink(sink) = &mut self.tasks[task.index()].logic {
+        let runtime = &mut self.tasks[task.index()];
+        runtime.commit_to_retry |= retry;
+        if let TaskLogic::TwoPhaseSink(sink) = &mut runtime.logic {
             sink.commit_finished(txn, retry);
         }
     }
@@ -123,8 +125,9 @@ impl SimWorld {
         scheduler: &mut Scheduler<Event>,
     ) -> bool {
         self.record(Fact::ExternalCallFailed { task, call, txn, error });
-        let attempt = self.tasks[task.index()].attempt;
-        scheduler.after(SimDuration::ZERO, Event::SinkFailed { task, attempt });
+        let runtime = &mut self.tasks[task.index()];
+        runtime.failing = true;
+        scheduler.after(SimDuration::ZERO, Event::SinkFailed { task, attempt: runtime.attempt });
         false
     }
 
@@ -164,8 +167,12 @@ impl SimWorld {
                 }
             }
             self.record(match write {
-                DirectWrite::Upsert(Record { id, key, value }) => Fact::ExternalUpsert { task, record: id, key, value },
-                DirectWrite::Append(Record { id, key, value }) => Fact::ExternalAppend { task, record: id, key, value },
+                DirectWrite::Upsert(Record { id, key, value, .. }) => {
+                    Fact::ExternalUpsert { task, record: id, key, value }
+                }
+                DirectWrite::Append(Record { id, key, value, .. }) => {
+                    Fact::ExternalAppend { task, record: id, key, value }
+                }
             });
         }
     }

@@ -57,6 +57,8 @@ impl SimWorld {
                 runtime.status = TaskStatus::Down;
                 runtime.attempt = self.attempt;
             }
+            let members = self.regions.members(region).to_vec();
+            self.log_readers_failed(&members, scheduler);
         }
         self.tell_coordinator(CoordinatorInput::RegionFailed, scheduler);
         match decision {
@@ -100,6 +102,9 @@ impl SimWorld {
         }
         self.resend_output_state(&members, scheduler);
         self.start_sinks(&members, scheduler);
+        // After the restored output went out: a reader given work now emits behind it.
+        let restored = metadata.as_ref().map(|metadata| metadata.checkpoint);
+        self.log_readers_restored(&members, Some(restored), scheduler);
         let all_running = self.tasks.iter().all(|runtime| runtime.status != TaskStatus::Down);
         let closed_tasks = self.tasks.iter().filter(|runtime| runtime.status == TaskStatus::Finished).count();
         self.tell_coordinator(CoordinatorInput::RegionRestarted { all_running, closed_tasks }, scheduler);
@@ -145,6 +150,8 @@ impl SimWorld {
             runtime.status = TaskStatus::Down;
             runtime.attempt = self.attempt;
         }
+        let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
+        self.log_readers_failed(&every_task, scheduler);
     }
 
     pub(super) fn on_restart(&mut self, scheduler: &mut Scheduler<Event>) {
@@ -167,6 +174,10 @@ impl SimWorld {
         let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
         self.resend_output_state(&every_task, scheduler);
         self.start_sinks(&every_task, scheduler);
+        // After the restored output went out: a reader given work now emits behind it (a
+        // watermark sent ahead of a restored record would make that record late).
+        let enumerator = metadata.map(|metadata| (metadata.checkpoint, metadata.enumerator_state));
+        self.log_job_restarted(enumerator, scheduler);
         self.source_records_since_milestone = 0;
         self.tell_coordinator(CoordinatorInput::JobRestarted, scheduler);
         for task in 0..self.tasks.len() {

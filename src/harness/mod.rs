@@ -12,9 +12,11 @@
 
 pub mod bank;
 mod checkpoints;
+mod event_time;
 mod external;
 mod failover;
 mod faults;
+mod log;
 mod sending;
 mod tasks;
 
@@ -72,6 +74,8 @@ pub struct WorldConfig {
     pub workers: u32,
     /// The external system the sinks write to.
     pub external: ExternalConfig,
+    /// The partitioned log a `log-source` reads, when the job has one.
+    pub log: Option<crate::external::log::LogSpec>,
 }
 
 /// A user's protocol factory, shared by every task of a run.
@@ -206,6 +210,9 @@ pub enum Event {
     ReaderPoll,
     /// Incarnation `epoch` of `txn` reaches the external system's transaction timeout.
     TransactionTimeout { txn: crate::kernel::ids::TransactionId, epoch: u32 },
+    /// The split enumerator looks for new partitions of the log (unless a restart has
+    /// started a new `generation` of discovery since).
+    PartitionDiscovery { generation: u64 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,6 +269,10 @@ pub struct SimWorld {
     storage: Storage,
     /// The external system the sinks write to.
     external: ExternalStore,
+    /// The partitioned log and its split enumerator, when a `log-source` reads one.
+    log: Option<log::LogRuntime>,
+    /// Whether watermarks flow (the job has an event-time window).
+    watermarks: bool,
     coordinator: Coordinator,
     network_stream: SimRng,
     storage_stream: SimRng,
@@ -304,12 +315,13 @@ impl SimWorld {
             .tasks
             .iter()
             .map(|task| match config.graph.vertices[task.vertex.index()].kind {
-                VertexKind::Source => TaskRole::Source,
+                VertexKind::Source | VertexKind::LogSource => TaskRole::Source,
                 VertexKind::KeyedCount | VertexKind::KeyedJoin => TaskRole::Keyed,
                 VertexKind::Sink
                 | VertexKind::TwoPhaseCommitSink
                 | VertexKind::UpsertSink
-                | VertexKind::AtLeastOnceSink => TaskRole::Other,
+                | VertexKind::AtLeastOnceSink
+                | VertexKind::TumblingWindow => TaskRole::Other,
                 VertexKind::Account => TaskRole::Account,
             })
             .collect();
@@ -329,6 +341,8 @@ impl SimWorld {
             ),
             storage: Storage::new(config.storage),
             external: external_store(&config, &options.plants),
+            log: log::LogRuntime::of(&config, &options.plants),
+            watermarks: config.graph.vertices.iter().any(|vertex| vertex.kind == VertexKind::TumblingWindow),
             coordinator: Coordinator::new(config.checkpoint, topology.tasks.len()),
             network_stream: network_stream(seed, &options.plants),
             storage_stream: SimRng::open(seed, Stream::Storage),
@@ -367,6 +381,7 @@ impl SimWorld {
         let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
         self.start_sinks(&every_task, scheduler);
         self.start_reader(scheduler);
+        self.start_log(scheduler);
         for task in 0..self.tasks.len() {
             self.try_work(TaskId::from_index(task), scheduler);
         }
@@ -454,6 +469,7 @@ impl World for SimWorld {
             Event::SinkFailed { task, attempt } if self.is_live(task, attempt) => self.on_sink_failed(task, scheduler),
             Event::TransactionTimeout { txn, epoch } => self.on_transaction_timeout(txn, epoch),
             Event::ReaderPoll => self.on_reader_poll(scheduler),
+            Event::PartitionDiscovery { generation } => self.on_partition_discovery(generation, scheduler),
             Event::Script { index } => self.on_script(index, scheduler),
             Event::ScriptEnded => self.close_bank_if_done(scheduler),
             // An event of an attempt that failed: what it stood for died with that attempt.

@@ -64,6 +64,7 @@ impl SimWorld {
             }
             Message::Record(record) => MessageTag::Record { record: record.id, key: record.key },
             Message::Barrier(checkpoint) => MessageTag::Barrier { checkpoint },
+            Message::Watermark(event_time) => MessageTag::Watermark { event_time },
             // The trace does not tell the two ends apart: what follows shows which it was.
             Message::EndOfData | Message::EndOfInput => MessageTag::EndOfInput,
         };

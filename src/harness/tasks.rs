@@ -22,7 +22,9 @@ use crate::dataflow::operator::{Operator, TaskLogic};
 use crate::dataflow::record::{Message, Record};
 use crate::dataflow::sink::RecordingSink;
 use crate::dataflow::source::{RecordGenerator, ReplayableSource};
+use crate::dataflow::split_reader::{PartitionCatalog, SplitReader};
 use crate::dataflow::two_phase_sink::{SinkFlaws, TwoPhaseCommitSink};
+use crate::dataflow::window::TumblingWindow;
 use crate::kernel::Scheduler;
 use crate::kernel::ids::CheckpointId;
 use crate::kernel::ids::{Attempt, ChannelId, TaskId};
@@ -62,6 +64,8 @@ pub(super) struct InputSlot {
     pub(super) queued: bool,
     /// Snapshots whose channel state this input's records currently go to.
     pub(super) recording: Vec<CheckpointId>,
+    /// The highest watermark this input has delivered in this attempt.
+    pub(super) watermark: Option<u64>,
 }
 
 /// One task's live state in the harness.
@@ -94,6 +98,13 @@ pub(super) struct TaskRuntime {
     pub(super) final_checkpoint: Option<CheckpointId>,
     /// Whether the task has finished; the job is over when every task has.
     pub(super) finished: bool,
+    /// The last watermark the task sent on, in this attempt.
+    pub(super) watermark_out: Option<u64>,
+    /// A call of this sink failed and its failure is on its way: it must not finish.
+    pub(super) failing: bool,
+    /// A commit of this sink failed at its last completion notice and waits for a retry at
+    /// the next one: it must not finish before.
+    pub(super) commit_to_retry: bool,
 }
 
 impl TaskRuntime {
@@ -105,43 +116,10 @@ impl TaskRuntime {
         choice: &ProtocolChoice,
         options: &RunOptions,
     ) -> TaskRuntime {
-        let (plants, custom_sink) = (&options.plants[..], &options.custom_sink);
+        let plants = &options.plants[..];
         let spec = &topology.tasks[index];
         let vertex = &config.graph.vertices[spec.vertex.index()];
-        let task = TaskId::from_index(index);
-        let logic = match vertex.kind {
-            VertexKind::Source => {
-                let generator = RecordGenerator::for_source_task(seed, config.workload, task);
-                let source = ReplayableSource::new(generator, config.workload.records_per_source_subtask);
-                let late = plants.contains(&PlantedBug::RestoredSourceOneOffsetLate);
-                TaskLogic::Source(Box::new(if late { source.restoring_one_late() } else { source }))
-            }
-            VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new()),
-            VertexKind::KeyedJoin => TaskLogic::KeyedJoin(KeyedJoin::new()),
-            VertexKind::Sink => TaskLogic::Sink(RecordingSink::new()),
-            VertexKind::TwoPhaseCommitSink => {
-                let flaws = SinkFlaws {
-                    commit_on_pre_commit: plants.contains(&PlantedBug::CommitOnPreCommit),
-                    skip_recommit_after_recovery: plants.contains(&PlantedBug::SkipRecommitAfterRecovery),
-                };
-                TaskLogic::TwoPhaseSink(match custom_sink {
-                    Some(custom) => custom.0.build(task),
-                    None => Box::new(TwoPhaseCommitSink::new(task, flaws)),
-                })
-            }
-            VertexKind::UpsertSink => TaskLogic::UpsertSink(UpsertSink),
-            VertexKind::AtLeastOnceSink => {
-                let sink = AtLeastOnceSink::default();
-                let skips = plants.contains(&PlantedBug::SkipFlushOnSnapshot);
-                TaskLogic::AtLeastOnceSink(if skips { sink.skipping_flush_on_snapshot() } else { sink })
-            }
-            VertexKind::Account => {
-                let generator = RecordGenerator::for_source_task(seed, config.workload, task);
-                let opening_balance = config.bank.as_ref().map_or(0, |bank| bank.opening_balances[index]);
-                let transfers = config.workload.records_per_source_subtask;
-                TaskLogic::Account(Box::new(Account::new(generator, opening_balance, transfers)))
-            }
-        };
+        let logic = task_logic(config, topology, index, seed, options);
         let left = config.graph.edges.iter().find(|edge| edge.to == spec.vertex).map(|edge| edge.from);
         let inputs = spec
             .inputs
@@ -149,7 +127,15 @@ impl TaskRuntime {
             .map(|&channel| {
                 let sender = topology.tasks[topology.channels[channel.index()].sender.index()].vertex;
                 let side = u8::from(Some(sender) != left);
-                InputSlot { channel, side, blocked: false, ended: false, queued: false, recording: Vec::new() }
+                InputSlot {
+                    channel,
+                    side,
+                    blocked: false,
+                    ended: false,
+                    queued: false,
+                    recording: Vec::new(),
+                    watermark: None,
+                }
             })
             .collect();
         TaskRuntime {
@@ -169,6 +155,9 @@ impl TaskRuntime {
             data_ended: false,
             final_checkpoint: None,
             finished: false,
+            watermark_out: None,
+            failing: false,
+            commit_to_retry: false,
         }
     }
 
@@ -183,6 +172,7 @@ impl TaskRuntime {
                 ended: false,
                 queued: false,
                 recording: Vec::new(),
+                watermark: None,
             };
         }
         self.captured.clear();
@@ -192,11 +182,69 @@ impl TaskRuntime {
         self.data_ended = false;
         self.final_checkpoint = None;
         self.finished = false;
+        self.watermark_out = None;
+        self.failing = false;
+        self.commit_to_retry = false;
         self.ready.clear();
         self.status = TaskStatus::Idle;
         self.outbox_len = 0;
         self.rebalance_cursors.fill(0);
         self.protocol = new_protocol(choice, self.inputs.len(), plants);
+    }
+}
+
+/// The logic task `index` runs: the built-in operator (or a user's sink) its vertex's kind
+/// names, with any planted bug of that operator.
+fn task_logic(config: &WorldConfig, topology: &Topology, index: usize, seed: Seed, options: &RunOptions) -> TaskLogic {
+    let (plants, custom_sink) = (&options.plants[..], &options.custom_sink);
+    let spec = &topology.tasks[index];
+    let vertex = &config.graph.vertices[spec.vertex.index()];
+    let task = TaskId::from_index(index);
+    match vertex.kind {
+        VertexKind::Source => {
+            let generator = RecordGenerator::for_source_task(seed, config.workload, task);
+            let source = ReplayableSource::new(generator, config.workload.records_per_source_subtask);
+            let late = plants.contains(&PlantedBug::RestoredSourceOneOffsetLate);
+            TaskLogic::Source(Box::new(if late { source.restoring_one_late() } else { source }))
+        }
+        VertexKind::LogSource => {
+            let log = config.log.as_ref().expect("a validated log-source has a log");
+            let catalog = PartitionCatalog {
+                seed,
+                workload: config.workload,
+                records_per_partition: log.records_per_partition,
+                event_time_bases: (0..log.partition_count()).map(|p| log.event_time_base(p)).collect(),
+            };
+            let reader = SplitReader::new(std::rc::Rc::new(catalog));
+            let late = plants.contains(&PlantedBug::RestoredSourceOneOffsetLate);
+            TaskLogic::LogSource(Box::new(if late { reader.restoring_one_late() } else { reader }))
+        }
+        VertexKind::TumblingWindow => TaskLogic::Window(TumblingWindow::new(spec.vertex, vertex.window_us)),
+        VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new()),
+        VertexKind::KeyedJoin => TaskLogic::KeyedJoin(KeyedJoin::new()),
+        VertexKind::Sink => TaskLogic::Sink(RecordingSink::new()),
+        VertexKind::TwoPhaseCommitSink => {
+            let flaws = SinkFlaws {
+                commit_on_pre_commit: plants.contains(&PlantedBug::CommitOnPreCommit),
+                skip_recommit_after_recovery: plants.contains(&PlantedBug::SkipRecommitAfterRecovery),
+            };
+            TaskLogic::TwoPhaseSink(match custom_sink {
+                Some(custom) => custom.0.build(task),
+                None => Box::new(TwoPhaseCommitSink::new(task, flaws)),
+            })
+        }
+        VertexKind::UpsertSink => TaskLogic::UpsertSink(UpsertSink),
+        VertexKind::AtLeastOnceSink => {
+            let sink = AtLeastOnceSink::default();
+            let skips = plants.contains(&PlantedBug::SkipFlushOnSnapshot);
+            TaskLogic::AtLeastOnceSink(if skips { sink.skipping_flush_on_snapshot() } else { sink })
+        }
+        VertexKind::Account => {
+            let generator = RecordGenerator::for_source_task(seed, config.workload, task);
+            let opening_balance = config.bank.as_ref().map_or(0, |bank| bank.opening_balances[index]);
+            let transfers = config.workload.records_per_source_subtask;
+            TaskLogic::Account(Box::new(Account::new(generator, opening_balance, transfers)))
+        }
     }
 }
 
@@ -282,7 +330,10 @@ impl SimWorld {
             return;
         }
         if role == TaskRole::Source {
-            if !runtime.data_ended {
+            if runtime.data_ended {
+            } else if matches!(runtime.logic, TaskLogic::LogSource(_)) {
+                self.log_source_step(task, scheduler);
+            } else {
                 self.source_step(task, scheduler);
             }
         } else if !self.consume_step(task, true, scheduler) {
@@ -305,6 +356,11 @@ impl SimWorld {
         self.record(Fact::SourceRead { task, offset: record.id.offset });
         self.emit(task, record, scheduler);
         self.become_busy(task, scheduler);
+        self.count_source_record(scheduler);
+    }
+
+    /// One more source record read: a record-count trigger may be due.
+    pub(super) fn count_source_record(&mut self, scheduler: &mut Scheduler<Event>) {
         if let Some(every) = self.config.checkpoint.every_source_records {
             self.source_records_since_milestone += 1;
             if self.source_records_since_milestone >= every {
@@ -352,6 +408,7 @@ impl SimWorld {
                     self.run_protocol(task, TaskInput::Barrier { input, checkpoint }, scheduler);
                     self.barrier_in_hand = None;
                 }
+                Message::Watermark(watermark) => self.on_input_watermark(task, input, watermark, scheduler),
                 Message::EndOfData => self.tasks[task.index()].inputs[input as usize].ended = true,
                 Message::EndOfInput => {
                     self.tasks[task.index()].inputs[input as usize].ended = true;
@@ -436,7 +493,8 @@ impl SimWorld {
                 account.process(&record, &mut outputs);
                 self.stats.records_applied += 1;
             }
-            TaskLogic::Source(_) => unreachable!("sources have no inputs"),
+            TaskLogic::Window(window) => window.process(&record, &mut outputs),
+            TaskLogic::Source(_) | TaskLogic::LogSource(_) => unreachable!("sources have no inputs"),
         }
         for output in outputs.drain(..) {
             self.emit(task, output, scheduler);
@@ -446,7 +504,7 @@ impl SimWorld {
 
     /// `task` reached the end of its data: it sends end-of-data on every output and from now
     /// on only takes checkpoints, until one it took after this point completes.
-    fn end_data(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn end_data(&mut self, task: TaskId, scheduler: &mut Scheduler<Event>) {
         self.tasks[task.index()].data_ended = true;
         self.broadcast(task, Message::EndOfData, scheduler);
         self.record(Fact::DataEnded { task });
@@ -471,9 +529,14 @@ impl SimWorld {
     ) {
         self.record(Fact::CompletionNotified { task, checkpoint });
         // A sink commits what the checkpoint covers before it may finish.
+        self.tasks[task.index()].commit_to_retry = false;
         self.drive_sink(task, scheduler, |sink, out| sink.on_checkpoint_complete(checkpoint, out));
+        // A sink whose commit just failed retries at the next notice, or is about to fail
+        // over and re-commit after its restore: finishing now would end the job with the
+        // transaction never committed.
         let runtime = &self.tasks[task.index()];
-        if !runtime.finished && runtime.final_checkpoint.is_some_and(|last| last <= checkpoint) {
+        let committed = !runtime.failing && !runtime.commit_to_retry;
+        if !runtime.finished && committed && runtime.final_checkpoint.is_some_and(|last| last <= checkpoint) {
             self.mark_finished(task);
         }
     }

@@ -59,22 +59,94 @@ impl fmt::Display for CheckpointId {
     }
 }
 
-/// The identity of one source record: the source subtask that reads it and its offset there.
+/// Where source records come from: a classic source subtask's own split, a partition of the
+/// log, or — for records a window derives — the window vertex that emits them.
+///
+/// One number space, so a record id stays one packed word: a subtask's split keeps its task's
+/// number (below `PARTITION_BASE`), log partition `p` is `PARTITION_BASE + p`, and the
+/// results of window vertex `v` are `WINDOW_BASE + v`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SplitId(pub u32);
+
+/// What a `SplitId` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SplitKind {
+    /// The split a classic source subtask reads alone.
+    Task(TaskId),
+    /// A partition of the log.
+    Partition(u32),
+    /// The results a window vertex emits: offset `(window << WINDOW_KEY_BITS) | key`.
+    WindowResults(VertexId),
+}
+
+/// Bits of a window result's offset that hold its key.
+pub const WINDOW_KEY_BITS: u32 = 20;
+
+impl SplitId {
+    /// Log partitions are numbered from here.
+    pub const PARTITION_BASE: u32 = 1 << 20;
+    /// Window vertices' results are numbered from here.
+    pub const WINDOW_BASE: u32 = 1 << 22;
+
+    /// The split source subtask `task` reads alone.
+    pub const fn of_task(task: TaskId) -> SplitId {
+        SplitId(task.0)
+    }
+
+    /// Partition `partition` of the log.
+    pub const fn partition(partition: u32) -> SplitId {
+        SplitId(SplitId::PARTITION_BASE + partition)
+    }
+
+    /// The results window vertex `vertex` emits.
+    pub const fn window_results(vertex: VertexId) -> SplitId {
+        SplitId(SplitId::WINDOW_BASE + vertex.0)
+    }
+
+    /// What the id names.
+    pub const fn kind(self) -> SplitKind {
+        if self.0 >= SplitId::WINDOW_BASE {
+            SplitKind::WindowResults(VertexId(self.0 - SplitId::WINDOW_BASE))
+        } else if self.0 >= SplitId::PARTITION_BASE {
+            SplitKind::Partition(self.0 - SplitId::PARTITION_BASE)
+        } else {
+            SplitKind::Task(TaskId(self.0))
+        }
+    }
+
+    /// The id as a vector index (only meaningful for a subtask's split).
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for SplitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind() {
+            SplitKind::Task(task) => write!(f, "{task}"),
+            SplitKind::Partition(partition) => write!(f, "partition {partition}"),
+            SplitKind::WindowResults(vertex) => write!(f, "{vertex}'s windows"),
+        }
+    }
+}
+
+/// The identity of one source record: the split it comes from and its offset there (for a
+/// window's result: its window and key).
 ///
 /// Stable across replays: a record re-read after a rewind has the same id, which is what lets
 /// the checkers tell a duplicate from a new record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RecordId {
-    /// The source subtask that reads the record.
-    pub source: TaskId,
-    /// The record's position in that subtask's split, from 0.
+    /// The split the record comes from.
+    pub split: SplitId,
+    /// The record's position in that split, from 0.
     pub offset: u64,
 }
 
 impl RecordId {
-    /// The id packed into one word, for hashing: 24 bits of source, 40 of offset.
+    /// The id packed into one word, for hashing: 24 bits of split, 40 of offset.
     pub const fn packed(self) -> u64 {
-        ((self.source.0 as u64) << 40) | (self.offset & ((1 << 40) - 1))
+        ((self.split.0 as u64) << 40) | (self.offset & ((1 << 40) - 1))
     }
 
     /// The record's fingerprint: `mix64` of its packed id.
@@ -96,7 +168,13 @@ pub const fn mix64(value: u64) -> u64 {
 
 impl fmt::Display for RecordId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "record {}@{}", self.source, self.offset)
+        match self.split.kind() {
+            SplitKind::WindowResults(vertex) => {
+                let (window, key) = (self.offset >> WINDOW_KEY_BITS, self.offset & ((1 << WINDOW_KEY_BITS) - 1));
+                write!(f, "the result of window {window} for key {key} of {vertex}")
+            }
+            _ => write!(f, "record {}@{}", self.split, self.offset),
+        }
     }
 }
 

@@ -88,7 +88,10 @@ fn the_trace_hash_is_pinned_and_order_sensitive() {
         Fact::MessageSent {
             channel: ChannelId(1),
             sequence: 0,
-            message: MessageTag::Record { record: RecordId { source: TaskId(0), offset: 9 }, key: 4 },
+            message: MessageTag::Record {
+                record: RecordId { split: crate::kernel::ids::SplitId::of_task(TaskId(0)), offset: 9 },
+                key: 4,
+            },
         },
         Fact::CheckpointCompleted { checkpoint: CheckpointId(2) },
     ];

@@ -129,6 +129,12 @@ pub enum Fact {
     /// The downstream reader polled the external system's transactional records: it saw
     /// `records`, whose fingerprints add up (wrapping) to `fingerprint`.
     ReaderSaw { records: u64, fingerprint: u64 },
+    /// The split enumerator handed log `partition` to reader `task`, to read from its start.
+    PartitionAssigned { task: TaskId, partition: u32 },
+    /// Reader `task` read record `offset` of log `partition`.
+    PartitionRead { task: TaskId, partition: u32, offset: u64 },
+    /// Reader `task` restored log `partition` from its state, to read on from `offset`.
+    PartitionRestored { task: TaskId, partition: u32, offset: u64 },
 }
 
 /// Why the external system aborted a transaction.
@@ -181,6 +187,8 @@ pub enum MessageTag {
     EndOfInput,
     /// A bank transfer of `amount` (the record's value); the channel names payer and payee.
     Transfer { record: RecordId, amount: i64 },
+    /// A watermark: no record with an event time at or below `event_time` follows it.
+    Watermark { event_time: u64 },
 }
 
 impl MessageTag {
@@ -555,7 +563,8 @@ impl Fact {
         }
     }
 
-    /// The encoding of the external system's facts: transactions and failed calls.
+    /// The encoding of the external systems' facts: transactions, failed calls, and the
+    /// log's partitions.
     fn encode_external(&self, out: &mut Vec<u8>) {
         match *self {
             Fact::TransactionWrite { txn, record, key, value } => {
@@ -612,6 +621,17 @@ impl Fact {
                 push_u64(out, key);
                 out.extend_from_slice(&value.to_le_bytes());
             }
+            Fact::PartitionAssigned { task, partition } => {
+                out.push(49);
+                push_u32(out, task.0);
+                push_u32(out, partition);
+            }
+            Fact::PartitionRead { task, partition, offset } | Fact::PartitionRestored { task, partition, offset } => {
+                out.push(if matches!(self, Fact::PartitionRead { .. }) { 50 } else { 51 });
+                push_u32(out, task.0);
+                push_u32(out, partition);
+                push_u64(out, offset);
+            }
             _ => unreachable!("every fact kind is encoded by encode or one of its helpers"),
         }
     }
@@ -634,6 +654,10 @@ impl MessageTag {
                 out.push(4);
                 push_u64(out, record.packed());
                 out.extend_from_slice(&amount.to_le_bytes());
+            }
+            MessageTag::Watermark { event_time } => {
+                out.push(5);
+                push_u64(out, event_time);
             }
         }
     }

@@ -54,6 +54,9 @@ pub struct CheckpointMetadata {
     pub checkpoint: CheckpointId,
     /// The state object of each task, indexed by `TaskId`.
     pub task_states: Vec<ObjectName>,
+    /// The coordinator side's own state as the checkpoint was triggered: the log's split
+    /// enumerator's (empty without a log).
+    pub enumerator_state: Vec<u8>,
 }
 
 /// What a task is, as far as recovery cares.
@@ -110,13 +113,14 @@ impl CheckpointMetadata {
         let task_states = (0..task_count)
             .map(|index| ObjectName::TaskState { checkpoint, task: TaskId::from_index(index) })
             .collect();
-        CheckpointMetadata { checkpoint, task_states }
+        CheckpointMetadata { checkpoint, task_states, enumerator_state: Vec::new() }
     }
 
     /// Little-endian bytes: the checkpoint id, the task count, then each task's
-    /// (checkpoint, task) pair; sealed with a checksum.
+    /// (checkpoint, task) pair, then the enumerator's state (its length first); sealed with
+    /// a checksum.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.task_states.len() * 12);
+        let mut out = Vec::with_capacity(24 + self.task_states.len() * 12 + self.enumerator_state.len());
         out.extend_from_slice(&self.checkpoint.0.to_le_bytes());
         out.extend_from_slice(&(self.task_states.len() as u64).to_le_bytes());
         for name in &self.task_states {
@@ -126,6 +130,8 @@ impl CheckpointMetadata {
             out.extend_from_slice(&checkpoint.0.to_le_bytes());
             out.extend_from_slice(&task.0.to_le_bytes());
         }
+        out.extend_from_slice(&(self.enumerator_state.len() as u64).to_le_bytes());
+        out.extend_from_slice(&self.enumerator_state);
         snapshot_object::seal(out)
     }
 
@@ -135,9 +141,12 @@ impl CheckpointMetadata {
         let word = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?));
         let checkpoint = CheckpointId(word(0)?);
         let count = usize::try_from(word(8)?).ok()?;
-        if bytes.len() != 16 + count.checked_mul(12)? {
+        let tasks_end = 16usize.checked_add(count.checked_mul(12)?)?;
+        let enumerator_length = usize::try_from(word(tasks_end)?).ok()?;
+        if bytes.len() != tasks_end.checked_add(8)?.checked_add(enumerator_length)? {
             return None;
         }
+        let enumerator_state = bytes[tasks_end + 8..].to_vec();
         let task_states = (0..count)
             .map(|index| {
                 let at = 16 + index * 12;
@@ -145,6 +154,6 @@ impl CheckpointMetadata {
                 Some(ObjectName::TaskState { checkpoint: CheckpointId(word(at)?), task: TaskId(task) })
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(CheckpointMetadata { checkpoint, task_states })
+        Some(CheckpointMetadata { checkpoint, task_states, enumerator_state })
     }
 }

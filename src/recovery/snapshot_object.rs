@@ -10,7 +10,7 @@
 //! any new input.
 
 use crate::dataflow::record::Record;
-use crate::kernel::ids::{RecordId, TaskId};
+use crate::kernel::ids::{RecordId, SplitId};
 
 /// One task's snapshot as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,8 +24,8 @@ pub struct TaskSnapshot {
     pub output_state: Vec<(u32, Record)>,
 }
 
-/// Bytes of one channel-state row.
-pub const ROW_BYTES: usize = 40;
+/// Bytes of one channel-state row: input (or channel), split, offset, key, value, event time.
+pub const ROW_BYTES: usize = 48;
 
 impl TaskSnapshot {
     /// The object's bytes.
@@ -36,9 +36,15 @@ impl TaskSnapshot {
         out.extend_from_slice(&self.state);
         out.extend_from_slice(&(self.channel_state.len() as u64).to_le_bytes());
         for (place, record) in self.channel_state.iter().chain(&self.output_state) {
-            for word in
-                [u64::from(*place), u64::from(record.id.source.0), record.id.offset, record.key, record.value as u64]
-            {
+            let id = record.id;
+            for word in [
+                u64::from(*place),
+                u64::from(id.split.0),
+                id.offset,
+                record.key,
+                record.value as u64,
+                record.event_time,
+            ] {
                 out.extend_from_slice(&word.to_le_bytes());
             }
         }
@@ -62,8 +68,9 @@ impl TaskSnapshot {
             .map(|row| {
                 let word =
                     |index: usize| u64::from_le_bytes(row[index * 8..index * 8 + 8].try_into().expect("8 bytes"));
-                let source = TaskId(u32::try_from(word(1)).ok()?);
-                let record = Record { id: RecordId { source, offset: word(2) }, key: word(3), value: word(4) as i64 };
+                let split = SplitId(u32::try_from(word(1)).ok()?);
+                let id = RecordId { split, offset: word(2) };
+                let record = Record { id, key: word(3), value: word(4) as i64, event_time: word(5) };
                 Some((u32::try_from(word(0)).ok()?, record))
             })
             .collect::<Option<Vec<_>>>()?;

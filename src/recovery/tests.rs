@@ -55,7 +55,12 @@ fn a_task_snapshot_round_trips_with_channel_state_and_refuses_damage() {
     use super::snapshot_object::TaskSnapshot;
     use crate::dataflow::record::Record;
     use crate::kernel::ids::RecordId;
-    let record = Record { id: RecordId { source: TaskId(1), offset: 7 }, key: 3, value: -2 };
+    let record = Record {
+        id: RecordId { split: crate::kernel::ids::SplitId::of_task(TaskId(1)), offset: 7 },
+        key: 3,
+        value: -2,
+        event_time: 1_234,
+    };
     let snapshot = TaskSnapshot {
         state: vec![1, 2, 3],
         channel_state: vec![(0, record), (2, record)],
@@ -77,7 +82,12 @@ fn a_torn_or_corrupted_object_is_refused_by_its_checksum() {
     use crate::dataflow::record::Record;
     use crate::kernel::ids::RecordId;
     use crate::recovery::snapshot_object::TaskSnapshot;
-    let record = Record { id: RecordId { source: crate::kernel::ids::TaskId(0), offset: 3 }, key: 1, value: 2 };
+    let record = Record {
+        id: RecordId { split: crate::kernel::ids::SplitId::of_task(crate::kernel::ids::TaskId(0)), offset: 3 },
+        key: 1,
+        value: 2,
+        event_time: 5,
+    };
     let snapshot =
         TaskSnapshot { state: vec![1, 2, 3, 4, 5, 6, 7, 8], channel_state: vec![(0, record)], output_state: vec![] };
     let bytes = snapshot.encode();

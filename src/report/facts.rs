@@ -1,7 +1,7 @@
 //! One fact as a short sentence, with tasks by name.
 
 use crate::explore::determinism::Divergence;
-use crate::kernel::ids::{TaskId, TransactionId};
+use crate::kernel::ids::{RecordId, SplitKind, TaskId, TransactionId};
 use crate::kernel::trace::{Fact, MessageTag, ObjectName, TimedFact};
 
 /// `fact` in words; tasks are named from `task_names` (by `TaskId`) when known.
@@ -9,17 +9,18 @@ pub fn describe_fact(fact: &Fact, task_names: &[String]) -> String {
     let name = |task: TaskId| task_names.get(task.index()).cloned().unwrap_or_else(|| task.to_string());
     match *fact {
         Fact::RecordApplied { task, record, key } => {
-            format!("{} applied record {}@{} to key {key}", name(task), name(record.source), record.offset)
+            format!("{} applied record {} to key {key}", name(task), record_place(&name, record))
         }
         Fact::MessageSent { channel, sequence, message } => {
             let what = match message {
                 MessageTag::Record { record, key } => {
-                    format!("record {}@{} (key {key})", name(record.source), record.offset)
+                    format!("record {} (key {key})", record_place(&name, record))
                 }
                 MessageTag::Barrier { checkpoint } => format!("barrier of {checkpoint}"),
                 MessageTag::EndOfInput => "end-of-input".to_string(),
+                MessageTag::Watermark { event_time } => format!("watermark {event_time} µs"),
                 MessageTag::Transfer { record, amount } => {
-                    format!("transfer {}@{} of {amount}", name(record.source), record.offset)
+                    format!("transfer {} of {amount}", record_place(&name, record))
                 }
             };
             format!("{what} sent on {channel} as #{sequence}")
@@ -126,12 +127,9 @@ fn describe_external_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> Strin
     let txn_name = |txn: TransactionId| format!("transaction {}#{}", name(txn.sink), txn.sequence);
     match *fact {
         Fact::TransactionBegun { txn, epoch } => format!("{} began (epoch {epoch})", txn_name(txn)),
-        Fact::TransactionWrite { txn, record, key, value } => format!(
-            "record {}@{} (key {key}, value {value}) written into {}",
-            name(record.source),
-            record.offset,
-            txn_name(txn)
-        ),
+        Fact::TransactionWrite { txn, record, key, value } => {
+            format!("record {} (key {key}, value {value}) written into {}", record_place(&name, record), txn_name(txn))
+        }
         Fact::TransactionPrepared { txn, checkpoint } => format!("{} pre-committed for {checkpoint}", txn_name(txn)),
         Fact::TransactionCommitted { txn, epoch, records } => {
             format!("{} (epoch {epoch}) committed: {records} records visible to readers", txn_name(txn))
@@ -147,14 +145,20 @@ fn describe_external_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> Strin
         }
         Fact::ReaderSaw { records, .. } => format!("a reader polled the external system and saw {records} records"),
         Fact::ExternalUpsert { task, record, key, value } => {
-            format!("{} set key {key} to {value} (record {}@{})", name(task), name(record.source), record.offset)
+            format!("{} set key {key} to {value} (record {})", name(task), record_place(&name, record))
         }
-        Fact::ExternalAppend { task, record, key, value } => format!(
-            "{} appended record {}@{} (key {key}, value {value})",
-            name(task),
-            name(record.source),
-            record.offset
-        ),
+        Fact::ExternalAppend { task, record, key, value } => {
+            format!("{} appended record {} (key {key}, value {value})", name(task), record_place(&name, record))
+        }
+        Fact::PartitionAssigned { task, partition } => {
+            format!("the split enumerator assigned partition {partition} to {}", name(task))
+        }
+        Fact::PartitionRead { task, partition, offset } => {
+            format!("{} read offset {offset} of partition {partition}", name(task))
+        }
+        Fact::PartitionRestored { task, partition, offset } => {
+            format!("{} restored partition {partition} at offset {offset}", name(task))
+        }
         _ => unreachable!("describe_fact covers every other fact"),
     }
 }
@@ -179,4 +183,13 @@ pub fn describe_divergence(divergence: &Divergence, task_names: &[String], label
         side(&divergence.first),
         side(&divergence.second)
     )
+}
+
+/// Where `record` comes from, with a task split by its task's name: `source[1]@7`.
+fn record_place(name: &dyn Fn(TaskId) -> String, record: RecordId) -> String {
+    match record.split.kind() {
+        SplitKind::Task(task) => format!("{}@{}", name(task), record.offset),
+        SplitKind::Partition(_) => format!("{}@{}", record.split, record.offset),
+        SplitKind::WindowResults(_) => record.to_string(),
+    }
 }

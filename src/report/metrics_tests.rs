@@ -29,7 +29,7 @@ fn a_checkpoints_duration_blocking_and_bytes_come_from_its_facts() {
     assert_eq!(metrics.blocked, [SimDuration::from_millis(3)], "one blocked interval per task, from its first block");
     assert_eq!(metrics.state_bytes, [120]);
     assert_eq!(metrics.channel_records, [1]);
-    assert_eq!(ProtocolMetrics::channel_bytes(1), 40);
+    assert_eq!(ProtocolMetrics::channel_bytes(1), 48);
 }
 
 #[test]

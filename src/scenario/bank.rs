@@ -62,6 +62,7 @@ impl Scenario {
                 parallelism: bank.accounts,
                 max_parallelism: bank.accounts,
                 processing: micros("bank.processing_us", bank.processing_us)?,
+                window_us: 0,
             }],
             edges: vec![EdgeSpec { from: VertexId(0), to: VertexId(0), partitioning: Partitioning::Direct }],
         };

@@ -83,6 +83,7 @@ impl Scenario {
             placement: self.compile_placement(task_count)?,
             workers: self.cluster.workers,
             external: self.compile_external()?,
+            log: self.compile_log(&graph)?,
             graph,
         })
     }
@@ -91,36 +92,8 @@ impl Scenario {
         if self.vertices.is_empty() {
             return Err(ScenarioError::at("vertices", "a job needs at least one vertex"));
         }
-        let mut vertices = Vec::with_capacity(self.vertices.len());
-        for (index, vertex) in self.vertices.iter().enumerate() {
-            let field = |name: &str| format!("vertices[{index}].{name}");
-            if vertex.name.is_empty() || self.vertices[..index].iter().any(|earlier| earlier.name == vertex.name) {
-                return Err(ScenarioError::at(field("name"), format!("`{}` is empty or not unique", vertex.name)));
-            }
-            if !(1..=MAX_PARALLELISM_LIMIT).contains(&vertex.parallelism) {
-                return Err(ScenarioError::at(
-                    field("parallelism"),
-                    format!("must lie in 1..={MAX_PARALLELISM_LIMIT}"),
-                ));
-            }
-            if vertex.kind == VertexKind::Account {
-                return Err(ScenarioError::at(field("kind"), "accounts come from a [bank] section, not vertices"));
-            }
-            let max_parallelism = vertex.max_parallelism.unwrap_or_else(|| default_max_parallelism(vertex.parallelism));
-            if !(vertex.parallelism..=MAX_PARALLELISM_LIMIT).contains(&max_parallelism) {
-                return Err(ScenarioError::at(
-                    field("max_parallelism"),
-                    format!("must lie between parallelism and {MAX_PARALLELISM_LIMIT}"),
-                ));
-            }
-            vertices.push(VertexSpec {
-                name: vertex.name.clone(),
-                kind: vertex.kind,
-                parallelism: vertex.parallelism,
-                max_parallelism,
-                processing: micros(&field("processing_us"), vertex.processing_us)?,
-            });
-        }
+        let vertices =
+            (0..self.vertices.len()).map(|index| self.compile_vertex(index)).collect::<Result<Vec<_>, _>>()?;
         let edges = self.compile_edges()?;
         let graph = JobGraph { vertices, edges };
         graph.validate().map_err(|error| {
@@ -160,6 +133,36 @@ impl Scenario {
         Ok(graph)
     }
 
+    /// One vertex of the graph, checked on its own (the graph's structure is checked after).
+    fn compile_vertex(&self, index: usize) -> Result<VertexSpec, ScenarioError> {
+        let vertex = &self.vertices[index];
+        let field = |name: &str| format!("vertices[{index}].{name}");
+        if vertex.name.is_empty() || self.vertices[..index].iter().any(|earlier| earlier.name == vertex.name) {
+            return Err(ScenarioError::at(field("name"), format!("`{}` is empty or not unique", vertex.name)));
+        }
+        if !(1..=MAX_PARALLELISM_LIMIT).contains(&vertex.parallelism) {
+            return Err(ScenarioError::at(field("parallelism"), format!("must lie in 1..={MAX_PARALLELISM_LIMIT}")));
+        }
+        if vertex.kind == VertexKind::Account {
+            return Err(ScenarioError::at(field("kind"), "accounts come from a [bank] section, not vertices"));
+        }
+        let max_parallelism = vertex.max_parallelism.unwrap_or_else(|| default_max_parallelism(vertex.parallelism));
+        if !(vertex.parallelism..=MAX_PARALLELISM_LIMIT).contains(&max_parallelism) {
+            return Err(ScenarioError::at(
+                field("max_parallelism"),
+                format!("must lie between parallelism and {MAX_PARALLELISM_LIMIT}"),
+            ));
+        }
+        Ok(VertexSpec {
+            name: vertex.name.clone(),
+            kind: vertex.kind,
+            parallelism: vertex.parallelism,
+            max_parallelism,
+            processing: micros(&field("processing_us"), vertex.processing_us)?,
+            window_us: compile_window(vertex, &field("window_ms"))?,
+        })
+    }
+
     fn compile_edges(&self) -> Result<Vec<EdgeSpec>, ScenarioError> {
         let vertex_named = |field: String, name: &str| {
             self.vertices.iter().position(|vertex| vertex.name == name).map(VertexId::from_index).ok_or_else(|| {
@@ -192,7 +195,10 @@ impl Scenario {
         if *workload == super::file::WorkloadSection::default() {
             return Err(ScenarioError::at("workload", "a job needs a [workload] section (or a [bank] section)"));
         }
-        if !(1..=RECORDS_PER_SPLIT_MAX).contains(&workload.records_per_source_subtask) {
+        let reads_splits = self.vertices.iter().any(|vertex| vertex.kind == VertexKind::Source);
+        if (reads_splits || workload.records_per_source_subtask != 0)
+            && !(1..=RECORDS_PER_SPLIT_MAX).contains(&workload.records_per_source_subtask)
+        {
             let message = format!("must lie in 1..={RECORDS_PER_SPLIT_MAX}");
             return Err(ScenarioError::at("workload.records_per_source_subtask", message));
         }
@@ -414,4 +420,16 @@ fn duration(field: &str, value: u64, unit_nanos: u64) -> Result<SimDuration, Sce
         return Err(ScenarioError::at(field, format!("{value} is too large (at most {DURATION_UNITS_MAX})")));
     }
     Ok(SimDuration::from_nanos(value * unit_nanos))
+}
+
+/// A vertex's window size in event-time microseconds: required for a `tumbling-window`,
+/// refused for every other kind.
+fn compile_window(vertex: &super::file::VertexSection, field: &str) -> Result<u64, ScenarioError> {
+    match (vertex.kind, vertex.window_ms) {
+        (VertexKind::TumblingWindow, Some(0)) => Err(ScenarioError::at(field, "must be at least 1")),
+        (VertexKind::TumblingWindow, Some(window)) => Ok(millis(field, window)?.as_nanos() / 1_000),
+        (VertexKind::TumblingWindow, None) => Err(ScenarioError::at(field, "a tumbling-window needs its size")),
+        (_, Some(_)) => Err(ScenarioError::at(field, "only a tumbling-window has a window size")),
+        (_, None) => Ok(0),
+    }
 }

@@ -58,6 +58,47 @@ pub struct Scenario {
     /// The external system the end-to-end sinks write to.
     #[serde(default)]
     pub external: ExternalSection,
+    /// The partitioned log a `log-source` reads.
+    #[serde(default)]
+    pub log: Option<LogSection>,
+}
+
+/// `[log]`: the partitioned, replayable log a `log-source` vertex reads (docs/end-to-end.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// Partitions present from the start.
+    pub partitions: u32,
+    /// Records in every partition.
+    pub records_per_partition: u64,
+    /// How often, in milliseconds, the split enumerator looks for new partitions.
+    #[serde(default = "default_discovery_interval_ms")]
+    pub discovery_interval_ms: u64,
+    /// A reader emits a watermark each time it crosses a multiple of this much event time
+    /// (milliseconds), and at its end.
+    #[serde(default = "default_watermark_interval_ms")]
+    pub watermark_interval_ms: u64,
+    /// Partitions created while the job runs.
+    #[serde(default)]
+    pub new_partitions: Vec<PartitionGrowthSection>,
+}
+
+/// One `[[log.new_partitions]]` entry: partitions that appear in the log at a moment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionGrowthSection {
+    /// When, in milliseconds of simulated time.
+    pub at_ms: u64,
+    /// How many partitions appear.
+    pub count: u32,
+}
+
+fn default_discovery_interval_ms() -> u64 {
+    10
+}
+
+fn default_watermark_interval_ms() -> u64 {
+    10
 }
 
 /// `[cluster]`: the simulated workers (Flink's TaskManagers) the tasks are placed on.
@@ -166,7 +207,9 @@ pub enum ScriptKindName {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSection {
-    /// Records in each source subtask's split.
+    /// Records in each `source` subtask's split (a job whose only source is a `log-source`
+    /// may leave it out: the log's partitions say how many records there are).
+    #[serde(default)]
     pub records_per_source_subtask: u64,
     /// Keys are `0..keys`.
     pub keys: u64,
@@ -201,7 +244,8 @@ pub enum KeyDistributionName {
 pub struct VertexSection {
     /// A unique name, used by edges and faults.
     pub name: String,
-    /// `source`, `keyed-count`, `keyed-join`, `sink` or `two-phase-commit-sink`.
+    /// `source`, `log-source`, `keyed-count`, `keyed-join`, `tumbling-window`, `sink`,
+    /// `two-phase-commit-sink`, `upsert-sink` or `at-least-once-sink`.
     pub kind: crate::dataflow::graph::VertexKind,
     /// Subtasks.
     pub parallelism: u32,
@@ -211,6 +255,9 @@ pub struct VertexSection {
     /// Microseconds to process one record (for a source: between two reads).
     #[serde(default = "default_processing_us")]
     pub processing_us: u64,
+    /// A `tumbling-window`'s size in milliseconds of event time.
+    #[serde(default)]
+    pub window_ms: Option<u64>,
 }
 
 /// One `[[edges]]` entry.

@@ -11,17 +11,21 @@ mod bank;
 mod compile;
 mod faults;
 mod file;
+mod log;
 
 #[cfg(test)]
 mod bank_tests;
+#[cfg(test)]
+mod log_tests;
 #[cfg(test)]
 mod tests;
 
 pub use compile::CompiledScenario;
 pub use file::{
     BankSection, BudgetSection, CheckpointSection, ClusterSection, EdgeSection, ExternalSection, FailoverName,
-    FaultKindName, FaultSection, KeyDistributionName, NetworkSection, PhaseName, RecoverySection, RestartStrategyName,
-    Scenario, ScriptEventSection, ScriptKindName, StorageSection, SwarmSection, VertexSection, WorkloadSection,
+    FaultKindName, FaultSection, KeyDistributionName, LogSection, NetworkSection, PartitionGrowthSection, PhaseName,
+    RecoverySection, RestartStrategyName, Scenario, ScriptEventSection, ScriptKindName, StorageSection, SwarmSection,
+    VertexSection, WorkloadSection,
 };
 
 use std::fmt;

@@ -82,6 +82,7 @@ impl ScenarioBuilder {
             swarm: None,
             cluster: crate::scenario::ClusterSection::default(),
             external: crate::scenario::ExternalSection::default(),
+            log: None,
         })
     }
 
@@ -154,6 +155,7 @@ impl ScenarioBuilder {
             parallelism,
             max_parallelism: None,
             processing_us: 10,
+            window_ms: None,
         });
         self
     }

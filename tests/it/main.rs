@@ -25,6 +25,8 @@ mod exploration;
 mod faults;
 /// End of data and the final checkpoint: tasks finish on a completed checkpoint's notice.
 mod final_checkpoint;
+/// The partitioned log: enumerator, readers, windows, end to end.
+mod partitioned_log;
 /// Property tests: exactly-once holds over seeds and crash times.
 mod props;
 /// The protocols side by side: aligned barriers and Chandy-Lamport.

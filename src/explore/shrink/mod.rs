@@ -75,7 +75,12 @@ impl CaseSize {
                 u64::from(bank.accounts),
             ),
             None => (
-                scenario.workload.records_per_source_subtask.saturating_mul(source_subtasks),
+                scenario.workload.records_per_source_subtask.saturating_mul(source_subtasks)
+                    + scenario.log.as_ref().map_or(0, |log| {
+                        let partitions =
+                            log.partitions + log.new_partitions.iter().map(|batch| batch.count).sum::<u32>();
+                        log.records_per_partition.saturating_mul(u64::from(partitions))
+                    }),
                 scenario.vertices.iter().map(|vertex| u64::from(vertex.parallelism)).sum(),
             ),
         };

@@ -139,10 +139,20 @@ impl Shrinker {
         progress
     }
 
-    /// (c) Fewer records per source subtask.
+    /// (c) Fewer records per source subtask, and per partition of the log.
     fn fewer_records(&mut self) -> bool {
+        let mut progress = false;
         let records = self.current.scenario.workload.records_per_source_subtask;
-        self.bisect(records, 1, |candidate, value| candidate.scenario.workload.records_per_source_subtask = value)
+        if records > 0 {
+            progress |= self
+                .bisect(records, 1, |candidate, value| candidate.scenario.workload.records_per_source_subtask = value);
+        }
+        if let Some(log) = &self.current.scenario.log {
+            progress |= self.bisect(log.records_per_partition, 1, |candidate, value| {
+                candidate.scenario.log.as_mut().expect("the log stays").records_per_partition = value;
+            });
+        }
+        progress
     }
 
     /// (d) Fewer keys; a hot distribution keeps at most as many hot keys as keys.
