@@ -12,3 +12,5 @@ pub use text::{ReportContext, render_panic_report, render_report, with_task_name
 
 #[cfg(test)]
 mod metrics_tests;
+#[cfg(test)]
+mod text_tests;

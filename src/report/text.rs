@@ -103,12 +103,36 @@ pub fn render_panic_report(seed: Seed, verdict: &Verdict, context: &ReportContex
     out
 }
 
-/// Checkers name tasks by id (`task#3`); the report names them as the scenario does.
-/// Replaces higher ids first, so `task#1` never eats the front of `task#12`.
+/// Checkers name tasks by id (`task#3`) and vertices too (`vertex#1`); the report names
+/// them as the scenario does. Tasks are numbered vertex by vertex (`count[0]`,
+/// `count[1]`, ...), so the vertices' names are the task names' distinct stems in order.
+/// An id the scenario does not have stays as it is.
 pub fn with_task_names(text: &str, task_names: &[String]) -> String {
-    let mut named = text.to_string();
-    for (index, name) in task_names.iter().enumerate().rev() {
-        named = named.replace(&format!("task#{index}"), name);
+    let mut vertex_names: Vec<String> = Vec::new();
+    for name in task_names {
+        let stem = name.split_once('[').map_or(name.as_str(), |(stem, _)| stem);
+        if vertex_names.last().map(String::as_str) != Some(stem) {
+            vertex_names.push(stem.to_string());
+        }
     }
-    named
+    let vertex_names: Vec<String> = vertex_names.iter().map(|name| format!("`{name}`")).collect();
+    replace_ids(&replace_ids(text, "task#", task_names), "vertex#", &vertex_names)
+}
+
+/// `text` with every `<prefix><number>` whose number indexes `names` replaced by that name.
+fn replace_ids(text: &str, prefix: &str, names: &[String]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + prefix.len()..];
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        match after[..digits].parse::<usize>().ok().and_then(|index| names.get(index)) {
+            Some(name) => out.push_str(name),
+            None => out.push_str(&rest[at..at + prefix.len() + digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
