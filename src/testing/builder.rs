@@ -181,6 +181,40 @@ impl ScenarioBuilder {
         self.vertex(name, VertexKind::Sink, parallelism)
     }
 
+    /// Adds a `log-source` vertex: its subtasks read the partitions of the log (`log`)
+    /// that the split enumerator assigns them.
+    pub fn log_source(self, name: impl Into<String>, parallelism: u32) -> ScenarioBuilder {
+        self.vertex(name, VertexKind::LogSource, parallelism)
+    }
+
+    /// The partitioned log (`[log]`): `partitions` from the start, `records` in each.
+    pub fn log(mut self, partitions: u32, records: u64) -> ScenarioBuilder {
+        let log = crate::scenario::LogSection {
+            partitions,
+            records_per_partition: records,
+            discovery_interval_ms: 10,
+            watermark_interval_ms: 10,
+            new_partitions: Vec::new(),
+        };
+        self.scenario.log = Some(log);
+        self
+    }
+
+    /// `count` more partitions appear in the log at `at_ms` (after `log`).
+    pub fn new_partitions(mut self, at_ms: u64, count: u32) -> ScenarioBuilder {
+        if let Some(log) = &mut self.scenario.log {
+            log.new_partitions.push(crate::scenario::PartitionGrowthSection { at_ms, count });
+        }
+        self
+    }
+
+    /// Adds a keyed event-time `tumbling-window` vertex of `window_ms` milliseconds.
+    pub fn tumbling_window(self, name: impl Into<String>, parallelism: u32, window_ms: u64) -> ScenarioBuilder {
+        let name = name.into();
+        self.vertex(name.clone(), VertexKind::TumblingWindow, parallelism)
+            .with_vertex("window_ms", &name, |section| section.window_ms = Some(window_ms))
+    }
+
     /// Sets a vertex's `processing_us` (for a source: the time between two reads). The
     /// vertex must have been added already.
     pub fn processing_us(self, vertex: &str, micros: u64) -> ScenarioBuilder {
@@ -350,6 +384,24 @@ mod tests {
             .crash("source[0]", 81)
             .build();
         assert_eq!(built, from_file);
+    }
+
+    #[test]
+    fn a_log_job_with_a_window_builds_and_passes() {
+        let scenario = ScenarioBuilder::new("log")
+            .keys(8)
+            .log(3, 200)
+            .new_partitions(4, 1)
+            .log_source("source", 2)
+            .tumbling_window("window", 2, 20)
+            .vertex("sink", VertexKind::TwoPhaseCommitSink, 2)
+            .edge("source", "window", Partitioning::Hash)
+            .edge("window", "sink", Partitioning::Forward)
+            .crash("window[1]", 3)
+            .build();
+        let outcome = crate::testing::check(&scenario, crate::kernel::rng::Seed(2)).expect("valid");
+        assert!(outcome.passed(), "{:?}", outcome.verdict);
+        assert!(outcome.stats.source_records_read >= 800, "every partition read: {:?}", outcome.stats);
     }
 
     #[test]

@@ -10,7 +10,7 @@ const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/bank.toml", "1d5eace2d13ac8ce"),
     ("sims/diamond.toml", "f04188c029c69b49"),
     ("sims/join.toml", "0d37a6b56341e707"),
-    ("sims/kafka-2pc.toml", "4aa01aaea94ebb4c"),
+    ("sims/kafka-2pc.toml", "2bec51bf1e96cd63"),
     ("sims/pipelines.toml", "19a65ac5e02c7752"),
     ("sims/storm.toml", "a9ef5435d86b2a35"),
     ("sims/token.toml", "1ec230cc2476e54b"),
