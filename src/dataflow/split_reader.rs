@@ -127,10 +127,10 @@ impl SplitReader {
                     // later start after it.
                     return cursor.last_event_time.unwrap_or(0);
                 }
+                // The next record lies in its own step (after every earlier record's):
+                // nothing before that step can come.
                 let base = self.catalog.event_time_bases[cursor.partition as usize];
-                let step_start = base + cursor.next_offset * super::source::EVENT_TIME_STEP_US;
-                // The next record lies in its own step: nothing earlier can come.
-                step_start.saturating_sub(1).max(cursor.last_event_time.unwrap_or(0))
+                (base + cursor.next_offset * super::source::EVENT_TIME_STEP_US).saturating_sub(1)
             })
             .min()
     }

@@ -104,7 +104,7 @@ impl SimWorld {
         self.start_sinks(&members, scheduler);
         // After the restored output went out: a reader given work now emits behind it.
         let restored = metadata.as_ref().map(|metadata| metadata.checkpoint);
-        self.log_readers_restored(&members, Some(restored), scheduler);
+        self.log_readers_restored(&members, super::log::ReaderRestart::Alone { restored }, scheduler);
         let all_running = self.tasks.iter().all(|runtime| runtime.status != TaskStatus::Down);
         let closed_tasks = self.tasks.iter().filter(|runtime| runtime.status == TaskStatus::Finished).count();
         self.tell_coordinator(CoordinatorInput::RegionRestarted { all_running, closed_tasks }, scheduler);

@@ -42,6 +42,15 @@ pub(super) struct LogRuntime {
     held: Vec<Vec<(CheckpointId, EnumeratorCommand)>>,
 }
 
+/// How the readers restarted, as the enumerator needs to know it.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ReaderRestart {
+    /// The whole job restarted: the enumerator was reset with them.
+    WithTheEnumerator,
+    /// Their region restarted alone, from `restored` (`None`: from scratch).
+    Alone { restored: Option<CheckpointId> },
+}
+
 impl LogRuntime {
     /// The log runtime of a job, if it has a `log-source`.
     pub(super) fn of(config: &super::WorldConfig, plants: &[PlantedBug]) -> Option<LogRuntime> {
@@ -239,17 +248,18 @@ impl SimWorld {
             None => log.enumerator.reset(),
         }
         let readers = log.readers.clone();
-        self.log_readers_restored(&readers, None, scheduler);
+        self.log_readers_restored(&readers, ReaderRestart::WithTheEnumerator, scheduler);
         // Discovery runs again at once: a restored enumerator may know less than the log.
         self.on_partition_discovery(generation, scheduler);
     }
 
-    /// Readers among `tasks` were restored (alone, from `region_checkpoint`, when a region
-    /// restarted): the partitions they restored are traced, and they register again.
+    /// Readers among `tasks` were restored: the partitions they restored are traced, and
+    /// they register again — after the enumerator, for a reader restarted alone, took back
+    /// what it gave that reader after the restored checkpoint.
     pub(super) fn log_readers_restored(
         &mut self,
         tasks: &[TaskId],
-        region_checkpoint: Option<Option<CheckpointId>>,
+        restart: ReaderRestart,
         scheduler: &mut Scheduler<Event>,
     ) {
         for subtask in self.reader_subtasks(tasks) {
@@ -261,8 +271,8 @@ impl SimWorld {
             for (partition, offset) in restored {
                 self.record(Fact::PartitionRestored { task, partition, offset });
             }
-            if let Some(checkpoint) = region_checkpoint {
-                self.tell_enumerator(EnumeratorInput::ReaderReset { subtask, checkpoint }, scheduler);
+            if let ReaderRestart::Alone { restored } = restart {
+                self.tell_enumerator(EnumeratorInput::ReaderReset { subtask, checkpoint: restored }, scheduler);
             }
             self.tell_enumerator(EnumeratorInput::ReaderRegistered { subtask }, scheduler);
         }

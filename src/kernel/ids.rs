@@ -113,11 +113,6 @@ impl SplitId {
             SplitKind::Task(TaskId(self.0))
         }
     }
-
-    /// The id as a vector index (only meaningful for a subtask's split).
-    pub const fn index(self) -> usize {
-        self.0 as usize
-    }
 }
 
 impl fmt::Display for SplitId {
