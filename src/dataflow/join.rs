@@ -17,16 +17,16 @@ pub fn side_key(key: u64, side: u8) -> u64 {
 }
 
 /// A keyed two-input operator.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct KeyedJoin {
-    /// Per side-tagged key (`side_key`).
+    /// Per side-tagged key (`side_key`); both sides of a key are in the key's key group.
     sides: KeyedCount,
 }
 
 impl KeyedJoin {
-    /// An empty join.
-    pub fn new() -> KeyedJoin {
-        KeyedJoin::default()
+    /// An empty join of a vertex with `max_parallelism` key groups.
+    pub fn new(max_parallelism: u32) -> KeyedJoin {
+        KeyedJoin { sides: KeyedCount::with_state_keys_per_key(max_parallelism, 2) }
     }
 
     /// Applies `record`, which arrived on `side`, and forwards it to `out`.

@@ -4,6 +4,7 @@
 //! parallelism), and each subtask owns a contiguous range of key groups. Routing by key
 //! group now is what will let a later rescale move state by whole groups.
 
+use super::keyed_state::KeyGroupedBytes;
 use super::operator::{Operator, StateError};
 use super::record::{Record, mix64};
 use super::state_codec::{push_row, rows};
@@ -50,16 +51,31 @@ impl KeyTotals {
 }
 
 /// Counts and sums records per key; emits the key's new count for every record.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct KeyedCount {
-    /// Indexed by key; keys are dense.
+    /// Indexed by state key; keys are dense.
     totals: Vec<KeyTotals>,
+    /// Key groups of the vertex: its snapshot holds a section per key group.
+    max_parallelism: u32,
+    /// State keys per record key (a join keeps two: one per side), so that a state key's
+    /// record key — and so its key group — is `state key / state_keys_per_key`.
+    state_keys_per_key: u64,
 }
 
 impl KeyedCount {
-    /// An empty aggregation.
-    pub fn new() -> KeyedCount {
-        KeyedCount::default()
+    /// An empty aggregation of a vertex with `max_parallelism` key groups.
+    pub fn new(max_parallelism: u32) -> KeyedCount {
+        KeyedCount::with_state_keys_per_key(max_parallelism, 1)
+    }
+
+    /// An empty aggregation keeping `state_keys_per_key` state keys per record key.
+    pub fn with_state_keys_per_key(max_parallelism: u32, state_keys_per_key: u64) -> KeyedCount {
+        KeyedCount { totals: Vec::new(), max_parallelism, state_keys_per_key }
+    }
+
+    /// The key group a state key's totals belong to.
+    fn group_of(&self, state_key: u64) -> u32 {
+        key_group_of(state_key / self.state_keys_per_key, self.max_parallelism)
     }
 
     /// The totals of every key that has at least one record, in key order.
@@ -84,17 +100,28 @@ impl Operator for KeyedCount {
         out.push(Record { value: count, ..*record });
     }
 
-    /// Rows of `[key, count, sum, fingerprint]` for every non-empty key, in key order.
+    /// Per key group, rows of `[key, count, sum, fingerprint]` for every non-empty key, in
+    /// key order.
     fn snapshot(&self, out: &mut Vec<u8>) {
+        let mut grouped = KeyGroupedBytes::new();
         for (key, totals) in self.nonzero_totals() {
-            push_row(out, [key, totals.count, totals.sum as u64, totals.fingerprint]);
+            push_row(
+                grouped.section_mut(self.group_of(key)),
+                [key, totals.count, totals.sum as u64, totals.fingerprint],
+            );
         }
+        grouped.encode(out);
     }
 
     fn restore(&mut self, state: &[u8]) -> Result<(), StateError> {
         self.totals.clear();
-        for [key, count, sum, fingerprint] in rows::<4>(state)? {
-            *self.slot(key) = KeyTotals { count, sum: sum as i64, fingerprint };
+        for (group, section) in KeyGroupedBytes::decode(state)?.sections() {
+            for [key, count, sum, fingerprint] in rows::<4>(section)? {
+                if self.group_of(key) != group {
+                    return Err(StateError(format!("key {key} is in key group {group}'s section")));
+                }
+                *self.slot(key) = KeyTotals { count, sum: sum as i64, fingerprint };
+            }
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod enumerator;
 pub mod graph;
 pub mod join;
 pub mod keyed;
+pub mod keyed_state;
 pub mod operator;
 pub mod record;
 pub mod regions;
@@ -22,6 +23,8 @@ pub mod window;
 
 #[cfg(test)]
 mod direct_sinks_tests;
+#[cfg(test)]
+mod keyed_state_tests;
 #[cfg(test)]
 mod log_tests;
 #[cfg(test)]

@@ -81,7 +81,7 @@ fn record(offset: u64, key: u64, value: i64) -> Record {
 
 #[test]
 fn keyed_count_counts_emits_and_round_trips_its_state() {
-    let mut count = KeyedCount::new();
+    let mut count = KeyedCount::new(128);
     let mut out = Vec::new();
     for (offset, key) in [(0, 3), (1, 3), (2, 0)] {
         count.process(&record(offset, key, 5), &mut out);
@@ -89,7 +89,7 @@ fn keyed_count_counts_emits_and_round_trips_its_state() {
     assert_eq!(out.iter().map(|r| (r.key, r.value)).collect::<Vec<_>>(), [(3, 1), (3, 2), (0, 1)]);
     let mut state = Vec::new();
     count.snapshot(&mut state);
-    let mut restored = KeyedCount::new();
+    let mut restored = KeyedCount::new(128);
     restored.restore(&state).expect("round trip");
     assert_eq!(restored.nonzero_totals().collect::<Vec<_>>(), count.nonzero_totals().collect::<Vec<_>>());
     let totals: Vec<_> = restored.nonzero_totals().collect();
@@ -215,7 +215,7 @@ fn validation_names_the_broken_part() {
 
 #[test]
 fn a_join_keeps_each_side_apart_forwards_everything_and_round_trips() {
-    let mut join = KeyedJoin::new();
+    let mut join = KeyedJoin::new(128);
     let mut out = Vec::new();
     join.process_side(0, &record(0, 3, 5), &mut out);
     join.process_side(1, &record(1, 3, 7), &mut out);
@@ -225,7 +225,7 @@ fn a_join_keeps_each_side_apart_forwards_everything_and_round_trips() {
     assert_eq!(sides, [(side_key(3, 0), 1, 5), (side_key(3, 1), 2, 8)]);
     let mut state = Vec::new();
     join.snapshot(&mut state);
-    let mut restored = KeyedJoin::new();
+    let mut restored = KeyedJoin::new(128);
     restored.restore(&state).expect("round trip");
     assert_eq!(restored.nonzero_totals().collect::<Vec<_>>(), join.nonzero_totals().collect::<Vec<_>>());
 }

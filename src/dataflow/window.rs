@@ -8,7 +8,8 @@
 //! result emitted twice from two results. A record arriving for a window already fired is
 //! late and dropped, as Flink drops it; the log's event times are built so none is.
 
-use super::keyed::KeyTotals;
+use super::keyed::{KeyTotals, key_group_of};
+use super::keyed_state::KeyGroupedBytes;
 use super::operator::{Operator, StateError};
 use super::record::Record;
 use super::state_codec::{push_row, rows};
@@ -30,6 +31,8 @@ pub struct TumblingWindow {
     vertex: VertexId,
     /// The window size, µs of event time.
     size: u64,
+    /// Key groups of the vertex: its snapshot holds a section per key group.
+    max_parallelism: u32,
     /// Per (window, key): what has arrived.
     contents: BTreeMap<(u64, u64), KeyTotals>,
     /// Event-time timers: (fires at, key, window).
@@ -41,10 +44,19 @@ pub struct TumblingWindow {
 }
 
 impl TumblingWindow {
-    /// An empty window of vertex `vertex`, `size` µs of event time wide.
-    pub fn new(vertex: VertexId, size: u64) -> TumblingWindow {
+    /// An empty window of vertex `vertex` (with `max_parallelism` key groups), `size` µs of
+    /// event time wide.
+    pub fn new(vertex: VertexId, size: u64, max_parallelism: u32) -> TumblingWindow {
         assert!(size > 0, "a window has a size");
-        TumblingWindow { vertex, size, contents: BTreeMap::new(), timers: BTreeSet::new(), watermark: None, late: 0 }
+        TumblingWindow {
+            vertex,
+            size,
+            max_parallelism,
+            contents: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            watermark: None,
+            late: 0,
+        }
     }
 
     /// Records dropped as late so far.
@@ -88,28 +100,38 @@ impl Operator for TumblingWindow {
         self.timers.insert((fires_at, record.key, window));
     }
 
-    /// Rows of six words: `[0, window, key, count, sum, fingerprint]` per window content,
-    /// then `[1, fires at, key, window, 0, 0]` per timer.
+    /// Per key group, rows of six words: `[0, window, key, count, sum, fingerprint]` per
+    /// window content, then `[1, fires at, key, window, 0, 0]` per timer.
     fn snapshot(&self, out: &mut Vec<u8>) {
+        let mut grouped = KeyGroupedBytes::new();
         for (&(window, key), totals) in &self.contents {
-            push_row(out, [CONTENT_ROW, window, key, totals.count, totals.sum as u64, totals.fingerprint]);
+            let row = [CONTENT_ROW, window, key, totals.count, totals.sum as u64, totals.fingerprint];
+            push_row(grouped.section_mut(key_group_of(key, self.max_parallelism)), row);
         }
         for &(fires_at, key, window) in &self.timers {
-            push_row(out, [TIMER_ROW, fires_at, key, window, 0, 0]);
+            let row = [TIMER_ROW, fires_at, key, window, 0, 0];
+            push_row(grouped.section_mut(key_group_of(key, self.max_parallelism)), row);
         }
+        grouped.encode(out);
     }
 
     fn restore(&mut self, state: &[u8]) -> Result<(), StateError> {
         self.reset();
-        for row in rows::<6>(state)? {
-            match row {
-                [CONTENT_ROW, window, key, count, sum, fingerprint] => {
-                    self.contents.insert((window, key), KeyTotals { count, sum: sum as i64, fingerprint });
+        for (group, section) in KeyGroupedBytes::decode(state)?.sections() {
+            for row in rows::<6>(section)? {
+                let key = row[2];
+                if key_group_of(key, self.max_parallelism) != group {
+                    return Err(StateError(format!("key {key} is in key group {group}'s section")));
                 }
-                [TIMER_ROW, fires_at, key, window, _, _] => {
-                    self.timers.insert((fires_at, key, window));
+                match row {
+                    [CONTENT_ROW, window, key, count, sum, fingerprint] => {
+                        self.contents.insert((window, key), KeyTotals { count, sum: sum as i64, fingerprint });
+                    }
+                    [TIMER_ROW, fires_at, key, window, _, _] => {
+                        self.timers.insert((fires_at, key, window));
+                    }
+                    [tag, ..] => return Err(StateError(format!("a window row has tag 0 or 1, not {tag}"))),
                 }
-                [tag, ..] => return Err(StateError(format!("a window row has tag 0 or 1, not {tag}"))),
             }
         }
         Ok(())

@@ -219,9 +219,11 @@ fn task_logic(config: &WorldConfig, topology: &Topology, index: usize, seed: See
             let late = plants.contains(&PlantedBug::RestoredSourceOneOffsetLate);
             TaskLogic::LogSource(Box::new(if late { reader.restoring_one_late() } else { reader }))
         }
-        VertexKind::TumblingWindow => TaskLogic::Window(TumblingWindow::new(spec.vertex, vertex.window_us)),
-        VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new()),
-        VertexKind::KeyedJoin => TaskLogic::KeyedJoin(KeyedJoin::new()),
+        VertexKind::TumblingWindow => {
+            TaskLogic::Window(TumblingWindow::new(spec.vertex, vertex.window_us, vertex.max_parallelism))
+        }
+        VertexKind::KeyedCount => TaskLogic::KeyedCount(KeyedCount::new(vertex.max_parallelism)),
+        VertexKind::KeyedJoin => TaskLogic::KeyedJoin(KeyedJoin::new(vertex.max_parallelism)),
         VertexKind::Sink => TaskLogic::Sink(RecordingSink::new()),
         VertexKind::TwoPhaseCommitSink => {
             let flaws = SinkFlaws {

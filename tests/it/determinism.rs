@@ -8,15 +8,15 @@ use crate::support::{load, load_path, run, shipped_scenarios};
 /// commit that updates it.
 const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/bank.toml", "1d5eace2d13ac8ce"),
-    ("sims/diamond.toml", "f04188c029c69b49"),
-    ("sims/join.toml", "0d37a6b56341e707"),
-    ("sims/kafka-2pc.toml", "2bec51bf1e96cd63"),
-    ("sims/pipelines.toml", "19a65ac5e02c7752"),
-    ("sims/storm.toml", "a9ef5435d86b2a35"),
+    ("sims/diamond.toml", "097c81f555771b34"),
+    ("sims/join.toml", "09704b7e8380fbcf"),
+    ("sims/kafka-2pc.toml", "22c9d95ee4647b2f"),
+    ("sims/pipelines.toml", "7a39f9f230a4a3ef"),
+    ("sims/storm.toml", "8c7a5f65a1b3aec7"),
     ("sims/token.toml", "1ec230cc2476e54b"),
     ("sims/two-messages.toml", "edf7e7df4eefccb6"),
-    ("sims/upsert.toml", "e8cb48e218f8c9d8"),
-    ("sims/wordcount.toml", "7fae99b31de53ece"),
+    ("sims/upsert.toml", "12eec26c12f42055"),
+    ("sims/wordcount.toml", "8f14ca6ee79272bf"),
 ];
 
 #[test]
