@@ -63,10 +63,13 @@ pub enum PlantedBug {
     /// The split enumerator does not take back the partitions it assigned to a reader that
     /// restarts with no checkpoint to restore (FLINK-20396): nobody reads them again.
     ForgetAssignmentsBeforeFirstCheckpoint,
+    /// The shared-state registry deletes every file a subsumed checkpoint referenced,
+    /// without counting the later checkpoints that reference the same files.
+    DeleteSharedFilesOnSubsumption,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 16] = [
+pub const ALL_PLANTS: [PlantedBug; 17] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -83,6 +86,7 @@ pub const ALL_PLANTS: [PlantedBug; 16] = [
     PlantedBug::SkipFlushOnSnapshot,
     PlantedBug::UpsertInsertIgnore,
     PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint,
+    PlantedBug::DeleteSharedFilesOnSubsumption,
 ];
 
 impl PlantedBug {
@@ -105,6 +109,7 @@ impl PlantedBug {
             PlantedBug::SkipFlushOnSnapshot => "skip-flush-on-snapshot",
             PlantedBug::UpsertInsertIgnore => "upsert-insert-ignore",
             PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint => "forget-assignments-before-first-checkpoint",
+            PlantedBug::DeleteSharedFilesOnSubsumption => "delete-shared-files-on-subsumption",
         }
     }
 
@@ -138,6 +143,9 @@ impl PlantedBug {
                 "the split enumerator loses the partitions of a reader that restarts before any checkpoint \
                  (FLINK-20396)"
             }
+            PlantedBug::DeleteSharedFilesOnSubsumption => {
+                "the shared-state registry deletes a subsumed checkpoint's files without counting later references"
+            }
         }
     }
 
@@ -159,7 +167,8 @@ impl PlantedBug {
             | PlantedBug::BreakFifo
             | PlantedBug::LeakProcessState
             | PlantedBug::SkipFlushOnSnapshot
-            | PlantedBug::UpsertInsertIgnore => false,
+            | PlantedBug::UpsertInsertIgnore
+            | PlantedBug::DeleteSharedFilesOnSubsumption => false,
         }
     }
 

@@ -19,9 +19,12 @@ pub mod no_loss_state;
 pub mod partition_ownership;
 pub mod per_checkpoint;
 pub mod restore_equivalence;
+pub mod shared_state;
 
 #[cfg(test)]
 mod partition_ownership_tests;
+#[cfg(test)]
+mod shared_state_tests;
 #[cfg(test)]
 mod tests;
 
@@ -39,6 +42,7 @@ use no_loss_state::NoLossState;
 use partition_ownership::PartitionOwnership;
 use restore_equivalence::RestoreEquivalence;
 use serde::{Deserialize, Serialize};
+use shared_state::SharedState;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -81,6 +85,9 @@ pub enum Invariant {
     /// Every partition of the log is owned by one reader at a time, read in order, restored
     /// at the offset its reader checkpointed, and owned by someone at the end.
     PartitionOwnership,
+    /// Incremental checkpoints: no retained checkpoint references a deleted shared file,
+    /// every restore finds its files, and no unreferenced file is left at the end.
+    SharedState,
 }
 
 impl Invariant {
@@ -99,6 +106,7 @@ impl Invariant {
             Invariant::CommitOnce => "commit-once",
             Invariant::ReadCommitted => "read-committed",
             Invariant::PartitionOwnership => "partition-ownership",
+            Invariant::SharedState => "shared-state",
         }
     }
 }
@@ -330,6 +338,7 @@ pub struct Checks {
     restore_equivalence: RestoreEquivalence,
     end_to_end: EndToEnd,
     partition_ownership: PartitionOwnership,
+    shared_state: SharedState,
     conservation: Option<Conservation>,
     healing: Option<healing::HealedProgress>,
     disabled: Vec<Invariant>,
@@ -349,6 +358,7 @@ impl Checks {
             final_aggregate: FinalAggregate::new(expected.clone()),
             consistent_cut: ConsistentCut::new(shape.clone(), guarantee == Guarantee::AtLeastOnce),
             partition_ownership: PartitionOwnership::new(&expected, shape.clone()),
+            shared_state: SharedState::new(),
             restore_equivalence: RestoreEquivalence::new(shape),
             end_to_end: EndToEnd::new(expected.clone(), guarantee == Guarantee::AtLeastOnce),
             conservation: expected.bank.clone().map(Conservation::new),
@@ -388,6 +398,7 @@ impl Checks {
         let found = [
             self.restore_equivalence.observe(fact),
             self.partition_ownership.observe(time, fact),
+            self.shared_state.observe(time, fact),
             self.consistent_cut.observe(fact),
             self.end_to_end.observe(time, fact),
             state,
@@ -416,8 +427,8 @@ impl Checks {
                 Guarantee::AtLeastOnce => (self.no_loss_state.finish(), None),
             };
             let money = self.conservation.as_ref().and_then(Conservation::finish);
-            let ownership = self.partition_ownership.finish();
-            [self.restore_equivalence.finish(), ownership, state, aggregate, self.end_to_end.finish(), money]
+            let (ownership, shared) = (self.partition_ownership.finish(), self.shared_state.finish());
+            [self.restore_equivalence.finish(), ownership, shared, state, aggregate, self.end_to_end.finish(), money]
                 .into_iter()
                 .flatten()
                 .find(|(invariant, _)| !self.disabled.contains(invariant))

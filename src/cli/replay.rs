@@ -187,14 +187,18 @@ fn mentions_task(fact: &Fact, tasks: &[usize], channel_ends: &[[usize; 2]]) -> b
         | Fact::ExternalAppend { task, .. }
         | Fact::PartitionAssigned { task, .. }
         | Fact::PartitionRead { task, .. }
-        | Fact::PartitionRestored { task, .. } => vec![task.index()],
+        | Fact::PartitionRestored { task, .. }
+        | Fact::StateFileReferenced { task, .. }
+        | Fact::StateFileMissing { task, .. } => vec![task.index()],
         Fact::TransactionBegun { txn, .. }
         | Fact::TransactionWrite { txn, .. }
         | Fact::TransactionPrepared { txn, .. }
         | Fact::TransactionCommitted { txn, .. }
         | Fact::TransactionAborted { txn, .. } => vec![txn.sink.index()],
         Fact::ObjectDurable { object: ObjectName::TaskState { task, .. }, .. }
-        | Fact::ObjectDeleted { object: ObjectName::TaskState { task, .. } } => vec![task.index()],
+        | Fact::ObjectDeleted { object: ObjectName::TaskState { task, .. } }
+        | Fact::ObjectDurable { object: ObjectName::SharedFile { task, .. }, .. }
+        | Fact::ObjectDeleted { object: ObjectName::SharedFile { task, .. } } => vec![task.index()],
         _ => Vec::new(),
     };
     involved.iter().any(|task| tasks.contains(task))
@@ -214,8 +218,11 @@ fn mentions_checkpoint(fact: &Fact, id: u64) -> bool {
         | Fact::ChannelStateRecorded { checkpoint, .. } => Some(checkpoint),
         Fact::MessageSent { message: MessageTag::Barrier { checkpoint }, .. } => Some(checkpoint),
         Fact::ObjectDurable { object, .. } | Fact::ObjectDeleted { object } => match object {
-            ObjectName::TaskState { checkpoint, .. } | ObjectName::Metadata { checkpoint } => Some(checkpoint),
+            ObjectName::TaskState { checkpoint, .. }
+            | ObjectName::Metadata { checkpoint }
+            | ObjectName::SharedFile { checkpoint, .. } => Some(checkpoint),
         },
+        Fact::StateFileReferenced { checkpoint, .. } => Some(checkpoint),
         Fact::JobRestarted { checkpoint, .. }
         | Fact::RegionRestarted { checkpoint, .. }
         | Fact::TaskRestored { checkpoint, .. } => checkpoint,

@@ -53,7 +53,11 @@ impl SimWorld {
             }
             TaskCommand::Persist { checkpoint } => {
                 let snapshot = self.tasks[task.index()].captured.remove(&checkpoint).expect("persisting a capture");
-                self.write_object(ObjectName::TaskState { checkpoint, task }, snapshot.encode(), scheduler);
+                if self.persists_incrementally(task) {
+                    self.persist_incrementally(task, checkpoint, snapshot, scheduler);
+                } else {
+                    self.write_object(ObjectName::TaskState { checkpoint, task }, snapshot.encode(), scheduler);
+                }
             }
             TaskCommand::Acknowledge { checkpoint } => {
                 let delay = self.control_latency();
@@ -190,12 +194,14 @@ impl SimWorld {
 
     /// Starts a storage write. A refused write (storage unavailable) fails at once: a task
     /// declines its checkpoint, the coordinator aborts one whose metadata it was.
-    fn write_object(&mut self, name: ObjectName, bytes: Vec<u8>, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn write_object(&mut self, name: ObjectName, bytes: Vec<u8>, scheduler: &mut Scheduler<Event>) {
         match self.storage.begin_write(name, bytes, self.now, &mut self.storage_stream) {
             Ok((write, durable_at)) => {
                 // A task's write carries its writer's attempt; the coordinator's, the job's.
                 let attempt = match name {
-                    ObjectName::TaskState { task, .. } => self.tasks[task.index()].attempt,
+                    ObjectName::TaskState { task, .. } | ObjectName::SharedFile { task, .. } => {
+                        self.tasks[task.index()].attempt
+                    }
                     ObjectName::Metadata { .. } => self.attempt,
                 };
                 scheduler.at(durable_at, Event::WriteDone { write, attempt });
@@ -204,6 +210,10 @@ impl SimWorld {
                 self.record(Fact::WriteFailed { object: name });
                 match name {
                     ObjectName::TaskState { checkpoint, task } => self.decline(task, checkpoint, true, scheduler),
+                    ObjectName::SharedFile { checkpoint, task, .. } => {
+                        self.shared_file_refused(name);
+                        self.decline(task, checkpoint, true, scheduler);
+                    }
                     ObjectName::Metadata { checkpoint } => {
                         self.tell_coordinator(CoordinatorInput::MetadataWriteFailed { checkpoint }, scheduler);
                     }
@@ -225,6 +235,10 @@ impl SimWorld {
             }
             ObjectName::Metadata { checkpoint } => {
                 self.tell_coordinator(CoordinatorInput::MetadataDurable { checkpoint }, scheduler);
+            }
+            ObjectName::SharedFile { task, .. } => {
+                let live = self.is_live(task, attempt);
+                self.on_shared_file_durable(object, live, scheduler);
             }
         }
     }
@@ -338,9 +352,12 @@ impl SimWorld {
                 self.record(Fact::CheckpointCompleted { checkpoint });
                 // Checkpoints older than the retained ones are deleted (and with them the
                 // leftovers of older aborted ones); recovery restores only the latest.
-                for object in self.storage.delete_where(|name| object_checkpoint(name) < oldest_retained) {
+                let subsumed = |name: &ObjectName| object_checkpoint(name).is_some_and(|owner| owner < oldest_retained);
+                for object in self.storage.delete_where(subsumed) {
                     self.record(Fact::ObjectDeleted { object });
                 }
+                // Shared files go only when no checkpoint references them any more.
+                self.release_subsumed(oldest_retained);
                 self.close_bank_if_done(scheduler);
                 self.log_checkpoint_completed(checkpoint, scheduler);
                 self.log_checkpoint_ended(checkpoint, scheduler);
@@ -356,6 +373,7 @@ impl SimWorld {
                 self.record(Fact::CheckpointAborted { checkpoint, reason });
                 self.close_bank_if_done(scheduler);
                 self.log_checkpoint_ended(checkpoint, scheduler);
+                self.release_aborted(checkpoint);
                 self.notify_tasks(ControlMessage::AbortNotice, checkpoint, scheduler);
             }
         }
@@ -382,8 +400,11 @@ impl SimWorld {
     }
 }
 
-fn object_checkpoint(name: &ObjectName) -> CheckpointId {
+/// The checkpoint a task-state or metadata object belongs to; `None` for a shared file,
+/// which later checkpoints may reference too.
+fn object_checkpoint(name: &ObjectName) -> Option<CheckpointId> {
     match *name {
-        ObjectName::TaskState { checkpoint, .. } | ObjectName::Metadata { checkpoint } => checkpoint,
+        ObjectName::TaskState { checkpoint, .. } | ObjectName::Metadata { checkpoint } => Some(checkpoint),
+        ObjectName::SharedFile { .. } => None,
     }
 }

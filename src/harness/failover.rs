@@ -224,10 +224,14 @@ impl SimWorld {
             RestoreAction::FromObject(name) => {
                 let bytes = self.storage.read(&name).expect("a completed checkpoint's state objects are retained");
                 let snapshot = TaskSnapshot::decode(bytes).expect("an object written by the harness decodes");
+                let state = self.state_to_restore(task, &snapshot.state);
+                let runtime = &mut self.tasks[task.index()];
                 // Only a planted recovery bug hands a task state it did not write (a
-                // neighbour's, of another shape): the task then starts empty, and the checks
-                // see the wrong digest and the lost state.
-                if runtime.logic.as_operator().restore(&snapshot.state).is_err() {
+                // neighbour's, of another shape), and only a lost shared file leaves it none:
+                // the task then starts empty, and the checks see the wrong digest and the
+                // lost state.
+                let restored = state.as_deref().is_some_and(|state| runtime.logic.as_operator().restore(state).is_ok());
+                if !restored {
                     runtime.logic.as_operator().reset();
                 }
                 runtime.replay = snapshot.channel_state.iter().copied().collect();
@@ -236,16 +240,40 @@ impl SimWorld {
                 let ObjectName::TaskState { checkpoint, .. } = name else {
                     unreachable!("tasks restore from task-state objects");
                 };
-                Some(Fact::TaskRestored { task, checkpoint: Some(checkpoint), digest: digest_bytes(&snapshot.state) })
+                let digest = state.as_deref().map_or(0, digest_bytes);
+                Some(Fact::TaskRestored { task, checkpoint: Some(checkpoint), digest })
             }
             RestoreAction::Fresh => {
                 runtime.logic.as_operator().reset();
+                self.reset_incremental(task, None);
                 Some(Fact::TaskRestored { task, checkpoint: None, digest: 0 })
             }
             RestoreAction::KeepLive => None,
         };
         if let Some(fact) = fact {
             self.record(fact);
+        }
+    }
+}
+
+impl SimWorld {
+    /// The state bytes `task` restores from its state object's `stored` bytes: those bytes,
+    /// or — under the incremental backend — its key groups read back from their shared files
+    /// (`None` if one is missing). Resets the task's incremental base to what it restored.
+    fn state_to_restore(&mut self, task: TaskId, stored: &[u8]) -> Option<Vec<u8>> {
+        if !self.persists_incrementally(task) {
+            return Some(stored.to_vec());
+        }
+        let handles = crate::recovery::incremental::StateHandles::decode(stored);
+        match handles.and_then(|handles| self.read_shared_state(task, &handles)) {
+            Some((state, files)) => {
+                self.reset_incremental(task, Some(files));
+                Some(state)
+            }
+            None => {
+                self.reset_incremental(task, None);
+                None
+            }
         }
     }
 }

@@ -530,6 +530,7 @@ impl SimWorld {
         scheduler: &mut Scheduler<Event>,
     ) {
         self.record(Fact::CompletionNotified { task, checkpoint });
+        self.confirm_incremental(task, checkpoint);
         // A sink commits what the checkpoint covers before it may finish.
         self.tasks[task.index()].commit_to_retry = false;
         self.drive_sink(task, scheduler, |sink, out| sink.on_checkpoint_complete(checkpoint, out));

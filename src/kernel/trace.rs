@@ -135,6 +135,12 @@ pub enum Fact {
     PartitionRead { task: TaskId, partition: u32, offset: u64 },
     /// Reader `task` restored log `partition` from its state, to read on from `offset`.
     PartitionRestored { task: TaskId, partition: u32, offset: u64 },
+    /// `task`'s state for `checkpoint` holds key group `key_group` as shared file `file`
+    /// (`bytes` long): written now for this checkpoint (`reused` false), or referenced from
+    /// an earlier one.
+    StateFileReferenced { task: TaskId, checkpoint: CheckpointId, file: ObjectName, bytes: u64, reused: bool },
+    /// A restore of `task` needed shared file `file`, and storage did not have it.
+    StateFileMissing { task: TaskId, file: ObjectName },
 }
 
 /// Why the external system aborted a transaction.
@@ -205,6 +211,10 @@ pub enum ObjectName {
     TaskState { checkpoint: CheckpointId, task: TaskId },
     /// A checkpoint's metadata: which objects make it up. Its durability completes it.
     Metadata { checkpoint: CheckpointId },
+    /// An incremental checkpoint's immutable file of one key group of one task, first
+    /// written for `checkpoint`; later checkpoints may reference it instead of writing the
+    /// group again.
+    SharedFile { task: TaskId, checkpoint: CheckpointId, key_group: u32 },
 }
 
 /// Why a checkpoint was abandoned.
@@ -621,6 +631,12 @@ impl Fact {
                 push_u64(out, key);
                 out.extend_from_slice(&value.to_le_bytes());
             }
+            _ => self.encode_log_and_files(out),
+        }
+    }
+    /// The encoding of the log's facts and of incremental checkpoints' shared files.
+    fn encode_log_and_files(&self, out: &mut Vec<u8>) {
+        match *self {
             Fact::PartitionAssigned { task, partition } => {
                 out.push(49);
                 push_u32(out, task.0);
@@ -631,6 +647,19 @@ impl Fact {
                 push_u32(out, task.0);
                 push_u32(out, partition);
                 push_u64(out, offset);
+            }
+            Fact::StateFileReferenced { task, checkpoint, file, bytes, reused } => {
+                out.push(52);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+                file.encode(out);
+                push_u64(out, bytes);
+                out.push(u8::from(reused));
+            }
+            Fact::StateFileMissing { task, file } => {
+                out.push(53);
+                push_u32(out, task.0);
+                file.encode(out);
             }
             _ => unreachable!("every fact kind is encoded by encode or one of its helpers"),
         }
@@ -674,6 +703,12 @@ impl ObjectName {
             ObjectName::Metadata { checkpoint } => {
                 out.push(2);
                 push_u64(out, checkpoint.0);
+            }
+            ObjectName::SharedFile { task, checkpoint, key_group } => {
+                out.push(3);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+                push_u32(out, key_group);
             }
         }
     }

@@ -6,6 +6,7 @@
 //! and performs no effect. The planted recovery bugs live here. Unit tests in
 //! `recovery/tests.rs`.
 
+pub mod incremental;
 pub mod restart;
 pub mod snapshot_object;
 

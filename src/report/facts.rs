@@ -159,6 +159,15 @@ fn describe_external_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> Strin
         Fact::PartitionRestored { task, partition, offset } => {
             format!("{} restored partition {partition} at offset {offset}", name(task))
         }
+        Fact::StateFileReferenced { task, checkpoint, file, bytes, reused } => format!(
+            "{}'s state for {checkpoint} {} {} ({bytes} bytes)",
+            name(task),
+            if reused { "references" } else { "writes" },
+            object_name(file, name)
+        ),
+        Fact::StateFileMissing { task, file } => {
+            format!("{} could not restore: {} is missing from storage", name(task), object_name(file, name))
+        }
         _ => unreachable!("describe_fact covers every other fact"),
     }
 }
@@ -167,6 +176,9 @@ fn object_name(object: ObjectName, name: &dyn Fn(TaskId) -> String) -> String {
     match object {
         ObjectName::TaskState { checkpoint, task } => format!("the state of {} for {checkpoint}", name(task)),
         ObjectName::Metadata { checkpoint } => format!("the metadata of {checkpoint}"),
+        ObjectName::SharedFile { task, checkpoint, key_group } => {
+            format!("the shared file of key group {key_group} that {} wrote for {checkpoint}", name(task))
+        }
     }
 }
 

@@ -53,6 +53,9 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
         );
     }
     line("persisted", format!("{} bytes", stats.bytes_persisted));
+    if let Some(figures) = stats.incremental_state {
+        line("incremental", incremental_line(figures));
+    }
     match stats.external_duplicates {
         Some(0) => line("external", "a reader of the external system saw no record twice".to_string()),
         Some(duplicates) => line("external", format!("{duplicates} records a reader saw more than once")),
@@ -135,4 +138,15 @@ fn replace_ids(text: &str, prefix: &str, names: &[String]) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The bytes incremental checkpoints wrote per task checkpoint, against a full one's.
+fn incremental_line(figures: crate::harness::IncrementalFigures) -> String {
+    let per_persist = |bytes: u64| bytes / figures.persists.max(1);
+    let share = figures.written * 100 / figures.full.max(1);
+    format!(
+        "keyed state: {} bytes per task checkpoint written, {} a full checkpoint would write ({share}%)",
+        per_persist(figures.written),
+        per_persist(figures.full)
+    )
 }

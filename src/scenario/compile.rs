@@ -84,6 +84,7 @@ impl Scenario {
             workers: self.cluster.workers,
             external: self.compile_external()?,
             log: self.compile_log(&graph)?,
+            incremental: self.checkpoint.incremental,
             graph,
         })
     }

@@ -294,6 +294,10 @@ pub struct CheckpointSection {
     pub tolerable_failures: Option<u32>,
     /// Completed checkpoints kept.
     pub retained: u32,
+    /// Keyed state written incrementally: each checkpoint uploads only the key groups that
+    /// changed since the last checkpoint the task heard completed, and references the
+    /// files of the others (Flink's `execution.checkpointing.incremental`).
+    pub incremental: bool,
 }
 
 /// `[network]`.
@@ -512,6 +516,7 @@ impl Default for CheckpointSection {
             min_pause_ms: 0,
             tolerable_failures: None,
             retained: 1,
+            incremental: false,
         }
     }
 }

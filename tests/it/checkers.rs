@@ -358,3 +358,15 @@ fn a_reader_that_reads_uncommitted_sees_what_no_commit_published() {
         outcome.facts.expect("kept").iter().filter(|timed| matches!(timed.fact, Fact::ReaderSaw { .. })).count();
     assert!(polls > 100, "the reader polled every millisecond: {polls}");
 }
+
+#[test]
+fn a_registry_that_deletes_shared_files_at_subsumption_without_counting_is_caught() {
+    let scenario = load("sims/incremental.toml");
+    let plants = [PlantedBug::DeleteSharedFilesOnSubsumption];
+    let found = caught(&scenario, plants[0]);
+    assert_eq!(found.invariant, Invariant::SharedState);
+    assert!(found.detail.contains("was deleted while retained checkpoint"), "{}", found.detail);
+    // Judged without it, the restore that needs the file finds nothing and starts empty.
+    let outcome = run_judged_without(&scenario, 1, &plants, &[Invariant::SharedState]);
+    assert_eq!(violation(&outcome).invariant, Invariant::RestoreEquivalence, "{:?}", outcome.verdict);
+}

@@ -9,6 +9,7 @@ use crate::support::{load, load_path, run, shipped_scenarios};
 const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/bank.toml", "1d5eace2d13ac8ce"),
     ("sims/diamond.toml", "097c81f555771b34"),
+    ("sims/incremental.toml", "9c9300bfa3da4267"),
     ("sims/join.toml", "09704b7e8380fbcf"),
     ("sims/kafka-2pc.toml", "22c9d95ee4647b2f"),
     ("sims/pipelines.toml", "7a39f9f230a4a3ef"),

@@ -25,6 +25,8 @@ mod exploration;
 mod faults;
 /// End of data and the final checkpoint: tasks finish on a completed checkpoint's notice.
 mod final_checkpoint;
+/// Incremental checkpoints: shared files and their registry.
+mod incremental;
 /// The partitioned log: enumerator, readers, windows, end to end.
 mod partitioned_log;
 /// Property tests: exactly-once holds over seeds and crash times.

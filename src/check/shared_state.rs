@@ -1,0 +1,120 @@
+//! Shared state of incremental checkpoints: no retained checkpoint references a deleted
+//! shared file (checked when a file is deleted, and when a checkpoint referencing an
+//! already deleted one completes), every restore finds every file it needs, and at the end
+//! no shared file is left in storage that no retained checkpoint references (no leak).
+//!
+//! Judged from facts: `StateFileReferenced` (which files each task's state for each
+//! checkpoint references), `CheckpointCompleted`, the deletions of metadata (a checkpoint
+//! no longer retained) and of shared files, `ObjectDurable` of shared files, and
+//! `StateFileMissing`.
+
+use super::Invariant;
+use crate::kernel::ids::CheckpointId;
+use crate::kernel::time::SimTime;
+use crate::kernel::trace::{Fact, ObjectName};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The shared-state checker.
+#[derive(Default)]
+pub struct SharedState {
+    /// Per checkpoint: the shared files its task states reference.
+    references: BTreeMap<CheckpointId, BTreeSet<ObjectName>>,
+    /// Completed checkpoints whose metadata is not deleted.
+    retained: BTreeSet<CheckpointId>,
+    /// Shared files durable and not deleted.
+    stored: BTreeSet<ObjectName>,
+    /// Shared files deleted, and when.
+    deleted: BTreeMap<ObjectName, SimTime>,
+    latest_completed: Option<CheckpointId>,
+}
+
+impl SharedState {
+    /// A checker with nothing seen.
+    pub fn new() -> SharedState {
+        SharedState::default()
+    }
+
+    /// Observes one fact at `time`; returns the violation it reveals, if any.
+    #[inline]
+    pub fn observe(&mut self, time: SimTime, fact: &Fact) -> Option<(Invariant, String)> {
+        let found = match *fact {
+            Fact::StateFileReferenced { checkpoint, file, .. } => {
+                self.references.entry(checkpoint).or_default().insert(file);
+                None
+            }
+            Fact::ObjectDurable { object: file @ ObjectName::SharedFile { .. }, .. } => {
+                self.stored.insert(file);
+                None
+            }
+            Fact::CheckpointCompleted { checkpoint } => {
+                self.retained.insert(checkpoint);
+                self.latest_completed = Some(checkpoint);
+                let files = self.references.get(&checkpoint);
+                files.and_then(|files| files.iter().find_map(|file| self.deleted.get(file).map(|at| (file, at)))).map(
+                    |(file, at)| {
+                        format!(
+                            "{checkpoint} completed referencing {}, which was deleted at {at}: a restore from it \
+                             will not find its state",
+                            describe(*file)
+                        )
+                    },
+                )
+            }
+            Fact::ObjectDeleted { object: ObjectName::Metadata { checkpoint } } => {
+                self.retained.remove(&checkpoint);
+                self.references.remove(&checkpoint);
+                None
+            }
+            Fact::ObjectDeleted { object: file @ ObjectName::SharedFile { .. } } => {
+                self.stored.remove(&file);
+                self.deleted.insert(file, time);
+                self.retained
+                    .iter()
+                    .find(|checkpoint| self.references.get(checkpoint).is_some_and(|files| files.contains(&file)))
+                    .map(|checkpoint| {
+                        format!(
+                            "{} was deleted while retained {checkpoint} references it: a restore from {checkpoint} \
+                             will not find its state",
+                            describe(file)
+                        )
+                    })
+            }
+            Fact::StateFileMissing { task, file } => {
+                Some(format!("{task} restored without {}: storage does not have it", describe(file)))
+            }
+            _ => None,
+        };
+        found.map(|detail| (Invariant::SharedState, detail))
+    }
+
+    /// At the end: every shared file still stored belongs to a retained checkpoint or to
+    /// one newer than the last completed (still in flight when the run ended).
+    pub fn finish(&self) -> Option<(Invariant, String)> {
+        let leaked = self.stored.iter().find(|file| {
+            let ObjectName::SharedFile { checkpoint: written_for, .. } = **file else { return false };
+            let in_flight = self.latest_completed.is_none_or(|latest| written_for > latest);
+            let referenced = self
+                .retained
+                .iter()
+                .any(|checkpoint| self.references.get(checkpoint).is_some_and(|files| files.contains(file)));
+            !in_flight && !referenced
+        })?;
+        let retained: Vec<String> = self.retained.iter().map(ToString::to_string).collect();
+        let detail = format!(
+            "{} is still in storage at the end of the run, but no retained checkpoint references it (retained: {}): \
+             a leak",
+            describe(*leaked),
+            if retained.is_empty() { "none".to_string() } else { retained.join(", ") }
+        );
+        Some((Invariant::SharedState, detail))
+    }
+}
+
+fn describe(file: ObjectName) -> String {
+    match file {
+        ObjectName::SharedFile { task, checkpoint, key_group } => {
+            format!("the shared file of key group {key_group} that {task} wrote for {checkpoint}")
+        }
+        other => format!("{other:?}"),
+    }
+}
