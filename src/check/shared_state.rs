@@ -87,17 +87,17 @@ impl SharedState {
         found.map(|detail| (Invariant::SharedState, detail))
     }
 
-    /// At the end: every shared file still stored belongs to a retained checkpoint or to
-    /// one newer than the last completed (still in flight when the run ended).
+    /// At the end: every shared file still stored is referenced by a retained checkpoint or
+    /// by one newer than the last completed (still in flight when the run ended), or was
+    /// written for such a one.
     pub fn finish(&self) -> Option<(Invariant, String)> {
+        let in_flight = |checkpoint: CheckpointId| self.latest_completed.is_none_or(|latest| checkpoint > latest);
         let leaked = self.stored.iter().find(|file| {
             let ObjectName::SharedFile { checkpoint: written_for, .. } = **file else { return false };
-            let in_flight = self.latest_completed.is_none_or(|latest| written_for > latest);
-            let referenced = self
-                .retained
-                .iter()
-                .any(|checkpoint| self.references.get(checkpoint).is_some_and(|files| files.contains(file)));
-            !in_flight && !referenced
+            let referenced = self.references.iter().any(|(checkpoint, files)| {
+                (self.retained.contains(checkpoint) || in_flight(*checkpoint)) && files.contains(file)
+            });
+            !in_flight(written_for) && !referenced
         })?;
         let retained: Vec<String> = self.retained.iter().map(ToString::to_string).collect();
         let detail = format!(

@@ -100,3 +100,15 @@ fn a_missing_file_at_a_restore_and_a_leaked_file_at_the_end_are_caught() {
     assert_eq!(invariant, Invariant::SharedState);
     assert!(detail.contains("key group 1 that task#1 wrote for checkpoint 1 is still in storage"), "{detail}");
 }
+
+#[test]
+fn a_file_only_a_checkpoint_still_in_flight_references_is_no_leak() {
+    const THREE: CheckpointId = CheckpointId(3);
+    let mut facts = two_checkpoints();
+    // Checkpoint 3, pending when the run ends, reuses group 1's file of checkpoint 1 — it
+    // restored from checkpoint 1, say — after checkpoint 1 was subsumed.
+    facts.extend([deleted(ObjectName::Metadata { checkpoint: ONE }), referenced(THREE, file(ONE, 1), true)]);
+    let (checker, found) = feed(&facts);
+    assert_eq!(found, None);
+    assert_eq!(checker.finish(), None);
+}

@@ -47,3 +47,18 @@ fn swarm_faults_keep_incremental_checkpoints_whole_under_aligned_and_unaligned_p
         }
     }
 }
+
+#[test]
+fn three_pending_checkpoints_and_one_retained_still_share_files_safely() {
+    let mut scenario = incremental();
+    // Checkpoints complete while two later ones are in flight, each subsuming what the
+    // in-flight ones may reuse; a run that ends leaves some in flight.
+    scenario.checkpoint.max_concurrent = 3;
+    scenario.checkpoint.retained = 1;
+    scenario.checkpoint.interval_ms = 4;
+    scenario.swarm = Some(SwarmSection::default());
+    for seed in 0..10 {
+        let outcome = run(&scenario, seed, &[]);
+        assert!(outcome.passed(), "seed {seed}: {:?}", outcome.verdict);
+    }
+}
