@@ -3,10 +3,10 @@
 //! checkpoints write, and restores from shared files; a registry that deletes without
 //! counting is caught. (The planted bug is also in checkers.rs.)
 
-use crate::support::{load, run, run_keeping_facts};
+use crate::support::{assert_swarm_passes, load, run, run_keeping_facts};
 use snapsim::kernel::trace::{Fact, ObjectName};
 use snapsim::protocol::ProtocolKind;
-use snapsim::scenario::{Scenario, SwarmSection};
+use snapsim::scenario::Scenario;
 
 fn incremental() -> Scenario {
     load("sims/incremental.toml")
@@ -37,15 +37,7 @@ fn incremental_checkpoints_write_less_than_full_ones_and_restore_from_shared_fil
 
 #[test]
 fn swarm_faults_keep_incremental_checkpoints_whole_under_aligned_and_unaligned_protocols() {
-    for protocol in [ProtocolKind::Aligned, ProtocolKind::Unaligned] {
-        let mut scenario = incremental();
-        scenario.checkpoint.protocol = protocol;
-        scenario.swarm = Some(SwarmSection::default());
-        for seed in 0..10 {
-            let outcome = run(&scenario, seed, &[]);
-            assert!(outcome.passed(), "{protocol:?} seed {seed}: {:?}", outcome.verdict);
-        }
-    }
+    assert_swarm_passes(&incremental(), &[ProtocolKind::Aligned, ProtocolKind::Unaligned], 0..10);
 }
 
 #[test]
@@ -56,9 +48,5 @@ fn three_pending_checkpoints_and_one_retained_still_share_files_safely() {
     scenario.checkpoint.max_concurrent = 3;
     scenario.checkpoint.retained = 1;
     scenario.checkpoint.interval_ms = 4;
-    scenario.swarm = Some(SwarmSection::default());
-    for seed in 0..10 {
-        let outcome = run(&scenario, seed, &[]);
-        assert!(outcome.passed(), "seed {seed}: {:?}", outcome.verdict);
-    }
+    assert_swarm_passes(&scenario, &[ProtocolKind::Aligned], 0..10);
 }

@@ -4,12 +4,12 @@
 //! fault-free run, and a reader sees each committed exactly once, under every protocol
 //! and swarm faults. (The planted enumerator and reader bugs are in checkers.rs.)
 
-use crate::support::{load, run, run_keeping_facts};
+use crate::support::{assert_swarm_passes, load, run_keeping_facts};
 use snapsim::kernel::ids::SplitKind;
 use snapsim::kernel::time::SimTime;
 use snapsim::kernel::trace::Fact;
 use snapsim::protocol::ProtocolKind;
-use snapsim::scenario::{Scenario, SwarmSection};
+use snapsim::scenario::Scenario;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn kafka() -> Scenario {
@@ -70,15 +70,8 @@ fn the_window_results_readers_see_are_the_fault_free_runs_under_every_exactly_on
 
 #[test]
 fn swarm_faults_keep_the_log_job_exactly_once_end_to_end_and_at_least_once_under_at_least_once() {
-    for protocol in [ProtocolKind::Aligned, ProtocolKind::Unaligned, ProtocolKind::AtLeastOnce] {
-        let mut scenario = kafka();
-        scenario.checkpoint.protocol = protocol;
-        scenario.swarm = Some(SwarmSection::default());
-        for seed in 0..12 {
-            let outcome = run(&scenario, seed, &[]);
-            assert!(outcome.passed(), "{protocol:?} seed {seed}: {:?}", outcome.verdict);
-        }
-    }
+    let protocols = [ProtocolKind::Aligned, ProtocolKind::Unaligned, ProtocolKind::AtLeastOnce];
+    assert_swarm_passes(&kafka(), &protocols, 0..12);
 }
 
 #[test]

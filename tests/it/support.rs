@@ -59,3 +59,20 @@ pub fn run_judged_without(scenario: &Scenario, seed: u64, plants: &[PlantedBug],
     let options = RunOptions { plants: plants.to_vec(), disabled_checks: disabled.to_vec(), ..RunOptions::default() };
     run_compiled(&compile_for(scenario, seed), Seed(seed), &options)
 }
+
+/// Asserts `scenario` passes under each of `protocols` with swarm fault plans, for `seeds`.
+pub fn assert_swarm_passes(
+    scenario: &Scenario,
+    protocols: &[snapsim::protocol::ProtocolKind],
+    seeds: std::ops::Range<u64>,
+) {
+    for &protocol in protocols {
+        let mut scenario = scenario.clone();
+        scenario.checkpoint.protocol = protocol;
+        scenario.swarm = Some(snapsim::scenario::SwarmSection::default());
+        for seed in seeds.clone() {
+            let outcome = run(&scenario, seed, &[]);
+            assert!(outcome.passed(), "{protocol:?} seed {seed}: {:?}", outcome.verdict);
+        }
+    }
+}
