@@ -1,7 +1,9 @@
-//! Shared state of incremental checkpoints: no retained checkpoint references a deleted
-//! shared file (checked when a file is deleted, and when a checkpoint referencing an
-//! already deleted one completes), every restore finds every file it needs, and at the end
-//! no shared file is left in storage that no retained checkpoint references (no leak).
+//! Checkpoint storage and the shared state of incremental checkpoints: no retained
+//! checkpoint references a deleted shared file (checked when a file is deleted, and when a
+//! checkpoint referencing an already deleted one completes), every restore finds every file
+//! it needs, and at the end nothing is left in storage that no retained checkpoint needs —
+//! no shared file it does not reference, no task state or metadata of a checkpoint that is
+//! neither retained nor still in flight (no leak).
 //!
 //! Judged from facts: `StateFileReferenced` (which files each task's state for each
 //! checkpoint references), `CheckpointCompleted`, the deletions of metadata (a checkpoint
@@ -21,7 +23,7 @@ pub struct SharedState {
     references: BTreeMap<CheckpointId, BTreeSet<ObjectName>>,
     /// Completed checkpoints whose metadata is not deleted.
     retained: BTreeSet<CheckpointId>,
-    /// Shared files durable and not deleted.
+    /// Objects durable and not deleted.
     stored: BTreeSet<ObjectName>,
     /// Shared files deleted, and when.
     deleted: BTreeMap<ObjectName, SimTime>,
@@ -42,8 +44,8 @@ impl SharedState {
                 self.references.entry(checkpoint).or_default().insert(file);
                 None
             }
-            Fact::ObjectDurable { object: file @ ObjectName::SharedFile { .. }, .. } => {
-                self.stored.insert(file);
+            Fact::ObjectDurable { object, .. } => {
+                self.stored.insert(object);
                 None
             }
             Fact::CheckpointCompleted { checkpoint } => {
@@ -60,7 +62,8 @@ impl SharedState {
                     },
                 )
             }
-            Fact::ObjectDeleted { object: ObjectName::Metadata { checkpoint } } => {
+            Fact::ObjectDeleted { object: object @ ObjectName::Metadata { checkpoint } } => {
+                self.stored.remove(&object);
                 self.retained.remove(&checkpoint);
                 self.references.remove(&checkpoint);
                 None
@@ -79,6 +82,10 @@ impl SharedState {
                         )
                     })
             }
+            Fact::ObjectDeleted { object } => {
+                self.stored.remove(&object);
+                None
+            }
             Fact::StateFileMissing { task, file } => {
                 Some(format!("{task} restored without {}: storage does not have it", describe(file)))
             }
@@ -92,17 +99,20 @@ impl SharedState {
     /// written for such a one.
     pub fn finish(&self) -> Option<(Invariant, String)> {
         let in_flight = |checkpoint: CheckpointId| self.latest_completed.is_none_or(|latest| checkpoint > latest);
-        let leaked = self.stored.iter().find(|file| {
-            let ObjectName::SharedFile { checkpoint: written_for, .. } = **file else { return false };
-            let referenced = self.references.iter().any(|(checkpoint, files)| {
-                (self.retained.contains(checkpoint) || in_flight(*checkpoint)) && files.contains(file)
-            });
-            !in_flight(written_for) && !referenced
+        let leaked = self.stored.iter().find(|object| match **object {
+            ObjectName::SharedFile { checkpoint: written_for, .. } => {
+                let referenced = self.references.iter().any(|(checkpoint, files)| {
+                    (self.retained.contains(checkpoint) || in_flight(*checkpoint)) && files.contains(object)
+                });
+                !in_flight(written_for) && !referenced
+            }
+            ObjectName::TaskState { checkpoint, .. } | ObjectName::Metadata { checkpoint } => {
+                !in_flight(checkpoint) && !self.retained.contains(&checkpoint)
+            }
         })?;
         let retained: Vec<String> = self.retained.iter().map(ToString::to_string).collect();
         let detail = format!(
-            "{} is still in storage at the end of the run, but no retained checkpoint references it (retained: {}): \
-             a leak",
+            "{} is still in storage at the end of the run, but no retained checkpoint needs it (retained: {}): a leak",
             describe(*leaked),
             if retained.is_empty() { "none".to_string() } else { retained.join(", ") }
         );
@@ -110,11 +120,12 @@ impl SharedState {
     }
 }
 
-fn describe(file: ObjectName) -> String {
-    match file {
+fn describe(object: ObjectName) -> String {
+    match object {
         ObjectName::SharedFile { task, checkpoint, key_group } => {
             format!("the shared file of key group {key_group} that {task} wrote for {checkpoint}")
         }
-        other => format!("{other:?}"),
+        ObjectName::TaskState { task, checkpoint } => format!("the state of {task} for {checkpoint}"),
+        ObjectName::Metadata { checkpoint } => format!("the metadata of {checkpoint}"),
     }
 }

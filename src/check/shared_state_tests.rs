@@ -99,6 +99,14 @@ fn a_missing_file_at_a_restore_and_a_leaked_file_at_the_end_are_caught() {
     let (invariant, detail) = checker.finish().expect("a leak");
     assert_eq!(invariant, Invariant::SharedState);
     assert!(detail.contains("key group 1 that task#1 wrote for checkpoint 1 is still in storage"), "{detail}");
+
+    let abandoned = [
+        durable(ObjectName::TaskState { task: TaskId(1), checkpoint: ONE }),
+        Fact::CheckpointCompleted { checkpoint: TWO },
+    ];
+    let (checker, _) = feed(&abandoned);
+    let (_, detail) = checker.finish().expect("an aborted checkpoint's state left behind");
+    assert!(detail.contains("the state of task#1 for checkpoint 1 is still in storage"), "{detail}");
 }
 
 #[test]

@@ -232,9 +232,11 @@ impl SimWorld {
                 if self.is_live(task, attempt) {
                     self.run_protocol(task, TaskInput::StatePersisted { checkpoint }, scheduler);
                 }
+                self.discard_if_abandoned(checkpoint);
             }
             ObjectName::Metadata { checkpoint } => {
                 self.tell_coordinator(CoordinatorInput::MetadataDurable { checkpoint }, scheduler);
+                self.discard_if_abandoned(checkpoint);
             }
             ObjectName::SharedFile { task, .. } => {
                 let live = self.is_live(task, attempt);
@@ -374,6 +376,7 @@ impl SimWorld {
                 self.close_bank_if_done(scheduler);
                 self.log_checkpoint_ended(checkpoint, scheduler);
                 self.release_aborted(checkpoint);
+                self.discard_if_abandoned(checkpoint);
                 self.notify_tasks(ControlMessage::AbortNotice, checkpoint, scheduler);
             }
         }
@@ -396,6 +399,24 @@ impl SimWorld {
                 _ => Event::AbortReceived { task, checkpoint, attempt },
             };
             self.send_control(kind, task, checkpoint, delay, event, scheduler);
+        }
+    }
+}
+
+impl SimWorld {
+    /// Deletes the task states and metadata of `checkpoint` if it will never complete —
+    /// aborted, or lost with a crashed coordinator — as Flink discards an aborted pending
+    /// checkpoint's state; a write that lands for one later is deleted as it lands.
+    fn discard_if_abandoned(&mut self, checkpoint: CheckpointId) {
+        if self.coordinator.is_pending(checkpoint) || self.coordinator.is_retained(checkpoint) {
+            return;
+        }
+        let abandoned = |name: &ObjectName| match *name {
+            ObjectName::TaskState { checkpoint: of, .. } | ObjectName::Metadata { checkpoint: of } => of == checkpoint,
+            ObjectName::SharedFile { .. } => false,
+        };
+        for object in self.storage.delete_where(abandoned) {
+            self.record(Fact::ObjectDeleted { object });
         }
     }
 }

@@ -185,6 +185,11 @@ impl Coordinator {
         self.pending.contains_key(&checkpoint)
     }
 
+    /// Whether `checkpoint` completed and is still retained.
+    pub fn is_retained(&self, checkpoint: CheckpointId) -> bool {
+        self.retained.contains(&checkpoint)
+    }
+
     /// Handles one input at `now`, appending commands to `out`.
     pub fn handle(&mut self, now: SimTime, input: CoordinatorInput, out: &mut Vec<CoordinatorCommand>) {
         match input {
