@@ -254,27 +254,16 @@ impl EndToEnd {
         // the records replayed since (a partial duplicate, counted as one), or count a
         // replayed record twice; it still must show its whole result once. Otherwise a
         // result must be exact.
-        let wanted_value = self.expected.window_result_value(written.record);
-        if let Some(wanted) = wanted_value
-            && self.duplicates_allowed
-            && written.value < wanted
-        {
-            self.duplicates += 1;
-            return None;
-        }
-        if let Some(wanted) = wanted_value
+        if let Some(wanted) = self.expected.window_result_value(written.record)
             && written.value != wanted
-            && !self.duplicates_allowed
         {
-            let detail = format!(
-                "{} is visible with value {} to a reader of the external system ({}), but the fault-free run's is \
-                 {wanted}: the window fired with other records than it holds in a fault-free run{}",
-                written.record,
-                written.value,
-                now.describe(),
-                self.restart_since(None)
-            );
-            return Some((Invariant::EndToEndExactlyOnce, detail));
+            if !self.duplicates_allowed {
+                return Some((Invariant::EndToEndExactlyOnce, self.wrong_window_value(written, wanted, now)));
+            }
+            if written.value < wanted {
+                self.duplicates += 1;
+                return None;
+            }
         }
         let visible = &mut self.visible[sink][index];
         *visible = visible.saturating_add(1);
@@ -299,6 +288,18 @@ impl EndToEnd {
             self.restart_since(Some(first.time())),
         );
         Some((Invariant::EndToEndExactlyOnce, detail))
+    }
+
+    /// A window result visible with another value than the fault-free run's, in words.
+    fn wrong_window_value(&self, written: Written, wanted: i64, now: Shown) -> String {
+        format!(
+            "{} is visible with value {} to a reader of the external system ({}), but the fault-free run's is \
+             {wanted}: the window fired with other records than it holds in a fault-free run{}",
+            written.record,
+            written.value,
+            now.describe(),
+            self.restart_since(None)
+        )
     }
 
     /// How many times the graph routes `record` to external sink `sink`.

@@ -4,7 +4,6 @@
 //! (`KeyGroupedBytes`), so that a restore can take any range of key groups from any
 //! snapshots — what a rescale needs — and a state backend can store each group apart.
 
-use super::keyed::subtask_of_key_group;
 use super::operator::StateError;
 use std::collections::BTreeMap;
 
@@ -28,16 +27,6 @@ impl KeyGroupRange {
         let last = ((subtask + 1) * max - 1) / parallelism;
         let narrow = |group: u64| u32::try_from(group).expect("below max parallelism");
         KeyGroupRange { first: narrow(first), last: narrow(last) }
-    }
-
-    /// Whether `group` lies in the range.
-    pub fn contains(self, group: u32) -> bool {
-        (self.first..=self.last).contains(&group)
-    }
-
-    /// Whether every group of the range routes to `subtask` (a self-check of the two rules).
-    pub fn routes_to(self, subtask: u32, parallelism: u32, max_parallelism: u32) -> bool {
-        (self.first..=self.last).all(|group| subtask_of_key_group(group, max_parallelism, parallelism) == subtask)
     }
 }
 

@@ -15,7 +15,9 @@ fn subtask_ranges_cover_every_key_group_once_and_agree_with_routing() {
             for subtask in 0..parallelism {
                 let range = KeyGroupRange::of_subtask(subtask, parallelism, max_parallelism);
                 assert_eq!(range.first, next, "contiguous: {max_parallelism}/{parallelism}/{subtask}");
-                assert!(range.routes_to(subtask, parallelism, max_parallelism), "{range:?}");
+                let routed = (range.first..=range.last)
+                    .all(|group| subtask_of_key_group(group, max_parallelism, parallelism) == subtask);
+                assert!(routed, "{range:?} routes to subtask {subtask}");
                 next = range.last + 1;
             }
             assert_eq!(next, max_parallelism, "every group once: {max_parallelism}/{parallelism}");

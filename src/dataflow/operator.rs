@@ -103,6 +103,12 @@ impl TaskLogic {
         }
     }
 
+    /// Whether the logic's state is keyed and organised by key group (what the incremental
+    /// backend stores as a file per key group).
+    pub fn has_key_grouped_state(&self) -> bool {
+        matches!(self, TaskLogic::KeyedCount(_) | TaskLogic::KeyedJoin(_) | TaskLogic::Window(_))
+    }
+
     /// Whether records applied by this logic change keyed state (and are traced as such).
     pub fn is_keyed(&self) -> bool {
         matches!(self, TaskLogic::KeyedCount(_) | TaskLogic::KeyedJoin(_))

@@ -354,10 +354,7 @@ impl SimWorld {
                 self.record(Fact::CheckpointCompleted { checkpoint });
                 // Checkpoints older than the retained ones are deleted (and with them the
                 // leftovers of older aborted ones); recovery restores only the latest.
-                let subsumed = |name: &ObjectName| object_checkpoint(name).is_some_and(|owner| owner < oldest_retained);
-                for object in self.storage.delete_where(subsumed) {
-                    self.record(Fact::ObjectDeleted { object });
-                }
+                self.delete_objects_where(|name| object_checkpoint(name).is_some_and(|owner| owner < oldest_retained));
                 // Shared files go only when no checkpoint references them any more.
                 self.release_subsumed(oldest_retained);
                 self.close_bank_if_done(scheduler);
@@ -411,11 +408,12 @@ impl SimWorld {
         if self.coordinator.is_pending(checkpoint) || self.coordinator.is_retained(checkpoint) {
             return;
         }
-        let abandoned = |name: &ObjectName| match *name {
-            ObjectName::TaskState { checkpoint: of, .. } | ObjectName::Metadata { checkpoint: of } => of == checkpoint,
-            ObjectName::SharedFile { .. } => false,
-        };
-        for object in self.storage.delete_where(abandoned) {
+        self.delete_objects_where(|name| object_checkpoint(name) == Some(checkpoint));
+    }
+
+    /// Deletes every stored object `doomed` selects, recording each deletion.
+    pub(super) fn delete_objects_where(&mut self, doomed: impl Fn(&ObjectName) -> bool) {
+        for object in self.storage.delete_where(doomed) {
             self.record(Fact::ObjectDeleted { object });
         }
     }

@@ -8,7 +8,6 @@
 
 use super::{Event, SimWorld};
 use crate::dataflow::keyed_state::KeyGroupedBytes;
-use crate::dataflow::operator::TaskLogic;
 use crate::kernel::Scheduler;
 use crate::kernel::ids::{CheckpointId, TaskId};
 use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
@@ -17,8 +16,8 @@ use crate::recovery::incremental::{SharedStateRegistry, StateHandles};
 use crate::recovery::snapshot_object::TaskSnapshot;
 use std::collections::BTreeMap;
 
-/// One key group's file and the digest of its bytes.
-type GroupFiles = BTreeMap<u32, (u64, ObjectName)>;
+/// Per key group: its file and the digest of its bytes.
+pub(super) type GroupFiles = BTreeMap<u32, (u64, ObjectName)>;
 
 /// The incremental backend's bookkeeping.
 #[derive(Default)]
@@ -46,11 +45,7 @@ impl IncrementalState {
 impl SimWorld {
     /// Whether `task`'s state goes to shared files: keyed state under the incremental backend.
     pub(super) fn persists_incrementally(&self, task: TaskId) -> bool {
-        self.config.incremental
-            && matches!(
-                self.tasks[task.index()].logic,
-                TaskLogic::KeyedCount(_) | TaskLogic::KeyedJoin(_) | TaskLogic::Window(_)
-            )
+        self.config.incremental && self.tasks[task.index()].logic.has_key_grouped_state()
     }
 
     /// Persists `snapshot` of `task` for `checkpoint` incrementally.
@@ -154,22 +149,18 @@ impl SimWorld {
     }
 
     /// `task` restarts: what it was writing is gone; its base is what it restores.
-    pub(super) fn reset_incremental(&mut self, task: TaskId, restored: Option<GroupFilesOf>) {
+    pub(super) fn reset_incremental(&mut self, task: TaskId, restored: Option<GroupFiles>) {
         self.incremental.waiting.retain(|&(writer, _), _| writer != task);
         self.incremental.referenced.retain(|&(holder, _), _| holder != task);
         match restored {
-            Some(files) => self.incremental.base.insert(task, files.0),
+            Some(files) => self.incremental.base.insert(task, files),
             None => self.incremental.base.remove(&task),
         };
     }
 
     /// Reads `handles` back into key-grouped bytes, with each group's file for the base;
     /// `None` (after recording which) if storage lacks a file.
-    pub(super) fn read_shared_state(
-        &mut self,
-        task: TaskId,
-        handles: &StateHandles,
-    ) -> Option<(Vec<u8>, GroupFilesOf)> {
+    pub(super) fn read_shared_state(&mut self, task: TaskId, handles: &StateHandles) -> Option<(Vec<u8>, GroupFiles)> {
         let mut grouped = KeyGroupedBytes::new();
         let mut files = GroupFiles::new();
         for &file in &handles.files {
@@ -183,16 +174,10 @@ impl SimWorld {
         }
         let mut state = Vec::new();
         grouped.encode(&mut state);
-        Some((state, GroupFilesOf(files)))
+        Some((state, files))
     }
 
-    /// Deletes `objects` from storage, recording each deletion.
     fn delete_objects(&mut self, objects: &[ObjectName]) {
-        for object in self.storage.delete_where(|name| objects.contains(name)) {
-            self.record(Fact::ObjectDeleted { object });
-        }
+        self.delete_objects_where(|name| objects.contains(name));
     }
 }
-
-/// The files a restored task's state was read from, to become its base.
-pub(super) struct GroupFilesOf(GroupFiles);

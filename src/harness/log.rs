@@ -6,10 +6,10 @@
 //! enumerator's snapshot for it, and the two are taken at different moments: the
 //! enumerator's when the checkpoint is triggered, the reader's when the trigger reaches it.
 //! So, as Flink's coordinator closes its event valve from a checkpoint's trigger until the
-//! barrier is injected, an assignment made while the latest trigger is still on its way to
-//! a reader is held back and handed over right after that reader's snapshot (or once the
-//! checkpoint ends without it); an earlier held one goes in just before a later trigger's
-//! snapshot. Found by this checker's first run: without the valve a partition assigned in
+//! barrier is injected, an assignment made while a trigger is still on its way to a reader
+//! is held back and handed over right after the snapshot of the newest such trigger (or
+//! once that checkpoint ends without it); an earlier held one goes in just before a later
+//! trigger's snapshot. Found by this checker's first run: without the valve a partition assigned in
 //! that gap was restored by its reader and assigned to it again.
 
 use super::{Event, SimWorld};
@@ -34,9 +34,8 @@ pub(super) struct LogRuntime {
     snapshots: BTreeMap<CheckpointId, Vec<u8>>,
     /// Discovery timers of an earlier generation died with the enumerator they were for.
     discovery_generation: u64,
-    /// The latest checkpoint triggered.
-    last_triggered: Option<CheckpointId>,
-    /// Per reader: the triggers on their way to it (sent to its current attempt).
+    /// Per reader: the triggers on their way to it (sent to its current attempt), oldest
+    /// first.
     outstanding: Vec<Vec<CheckpointId>>,
     /// Per reader: commands held back until the trigger they wait for has reached it.
     held: Vec<Vec<(CheckpointId, EnumeratorCommand)>>,
@@ -74,7 +73,6 @@ impl LogRuntime {
             readers,
             snapshots: BTreeMap::new(),
             discovery_generation: 0,
-            last_triggered: None,
             outstanding: vec![Vec::new(); count],
             held: vec![Vec::new(); count],
         })
@@ -118,10 +116,12 @@ impl SimWorld {
         log.enumerator.handle(input, &mut commands);
         for command in commands {
             let (EnumeratorCommand::Assign { subtask, .. } | EnumeratorCommand::NoMoreSplits { subtask }) = command;
+            // Made after every trigger still on its way to the reader: it must reach the
+            // reader after the newest one's snapshot.
             let log = self.log.as_mut().expect("checked above");
             let reader = subtask as usize;
-            match log.last_triggered.filter(|latest| log.outstanding[reader].contains(latest)) {
-                Some(latest) => log.held[reader].push((latest, command)),
+            match log.outstanding[reader].last() {
+                Some(&newest) => log.held[reader].push((newest, command)),
                 None => self.hand_to_reader(command, scheduler),
             }
         }
@@ -198,7 +198,6 @@ impl SimWorld {
     pub(super) fn log_checkpoint_triggered(&mut self, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
         let Some(log) = &mut self.log else { return };
         log.snapshots.insert(checkpoint, log.enumerator.snapshot());
-        log.last_triggered = Some(checkpoint);
         for (subtask, &task) in log.readers.iter().enumerate() {
             if self.tasks[task.index()].status != super::tasks::TaskStatus::Down {
                 log.outstanding[subtask].push(checkpoint);

@@ -68,6 +68,13 @@ pub(super) struct InputSlot {
     pub(super) watermark: Option<u64>,
 }
 
+impl InputSlot {
+    /// The input on `channel` (of join side `side`) as a fresh attempt finds it.
+    fn new(channel: ChannelId, side: u8) -> InputSlot {
+        InputSlot { channel, side, blocked: false, ended: false, queued: false, recording: Vec::new(), watermark: None }
+    }
+}
+
 /// One task's live state in the harness.
 pub(super) struct TaskRuntime {
     pub(super) logic: TaskLogic,
@@ -127,15 +134,7 @@ impl TaskRuntime {
             .map(|&channel| {
                 let sender = topology.tasks[topology.channels[channel.index()].sender.index()].vertex;
                 let side = u8::from(Some(sender) != left);
-                InputSlot {
-                    channel,
-                    side,
-                    blocked: false,
-                    ended: false,
-                    queued: false,
-                    recording: Vec::new(),
-                    watermark: None,
-                }
+                InputSlot::new(channel, side)
             })
             .collect();
         TaskRuntime {
@@ -165,15 +164,7 @@ impl TaskRuntime {
     /// restores separately.
     pub(super) fn reset_for_restart(&mut self, choice: &ProtocolChoice, plants: &[PlantedBug]) {
         for slot in &mut self.inputs {
-            *slot = InputSlot {
-                channel: slot.channel,
-                side: slot.side,
-                blocked: false,
-                ended: false,
-                queued: false,
-                recording: Vec::new(),
-                watermark: None,
-            };
+            *slot = InputSlot::new(slot.channel, slot.side);
         }
         self.captured.clear();
         self.replay.clear();

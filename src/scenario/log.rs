@@ -5,6 +5,7 @@ use super::ScenarioError;
 use super::compile::{RECORDS_PER_SPLIT_MAX, SOURCE_RECORDS_MAX, millis};
 use super::file::Scenario;
 use crate::dataflow::graph::{JobGraph, VertexKind};
+use crate::dataflow::source::EVENT_TIME_STEP_US;
 use crate::external::log::{LogSpec, PartitionGrowth};
 use crate::kernel::ids::WINDOW_KEY_BITS;
 use crate::kernel::time::SimTime;
@@ -13,8 +14,37 @@ use crate::kernel::time::SimTime;
 const PARTITIONS_MAX: u32 = 65_536;
 
 impl Scenario {
-    /// The log of a job whose graph is `graph`: present exactly when a `log-source` reads it.
+    /// The log of a job whose graph is `graph`: present exactly when a `log-source` reads it;
+    /// and every window's count of windows within what a result's id can number.
     pub(super) fn compile_log(&self, graph: &JobGraph) -> Result<Option<LogSpec>, ScenarioError> {
+        let log = self.compile_log_section(graph)?;
+        self.check_window_counts(graph, log.as_ref())?;
+        Ok(log)
+    }
+
+    /// A window result's offset is `(window << WINDOW_KEY_BITS) | key`, and a record id keeps
+    /// 40 bits of offset: a window may span at most `2^(40 - WINDOW_KEY_BITS)` windows of the
+    /// sources' event time, or two results would share an id.
+    fn check_window_counts(&self, graph: &JobGraph, log: Option<&LogSpec>) -> Result<(), ScenarioError> {
+        let log_end = log.map_or(0, |log| {
+            let last = log.partition_count().saturating_sub(1);
+            log.event_time_base(last) + log.records_per_partition * EVENT_TIME_STEP_US
+        });
+        let event_time_end = log_end.max(self.workload.records_per_source_subtask.saturating_mul(EVENT_TIME_STEP_US));
+        let windows_max = 1u64 << (40 - WINDOW_KEY_BITS);
+        for (index, vertex) in graph.vertices.iter().enumerate() {
+            if vertex.kind == VertexKind::TumblingWindow && event_time_end / vertex.window_us >= windows_max {
+                let message = format!(
+                    "the sources' event time spans {} windows of this size; at most {windows_max}",
+                    event_time_end / vertex.window_us + 1
+                );
+                return Err(ScenarioError::at(format!("vertices[{index}].window_ms"), message));
+            }
+        }
+        Ok(())
+    }
+
+    fn compile_log_section(&self, graph: &JobGraph) -> Result<Option<LogSpec>, ScenarioError> {
         let readers = graph.vertices.iter().filter(|vertex| vertex.kind == VertexKind::LogSource).count();
         if readers > 1 {
             return Err(ScenarioError::at("vertices", "at most one log-source reads the log"));

@@ -1,7 +1,7 @@
 //! Scenario unit tests of the partitioned log and event-time windows: a valid log job, and
 //! each validation rule naming its field.
 
-use super::tests::check_error;
+use super::tests::{BASE, Edit, check_error};
 use super::*;
 use crate::dataflow::graph::VertexKind;
 
@@ -92,6 +92,12 @@ fn each_log_and_window_rule_names_its_field() {
         ("a window without a size", edited("window_ms = 5\n", ""), Some("vertices[1].window_ms"), "needs its size"),
         ("a zero window", edited("window_ms = 5", "window_ms = 0"), Some("vertices[1].window_ms"), "at least 1"),
         (
+            "windows a result id cannot number",
+            edited("records_per_partition = 50", "records_per_partition = 3000000"),
+            Some("vertices[1].window_ms"),
+            "at most 1048576",
+        ),
+        (
             "a size on a sink",
             edited("kind = \"two-phase-commit-sink\"", "kind = \"two-phase-commit-sink\"\nwindow_ms = 5"),
             Some("vertices[2].window_ms"),
@@ -119,31 +125,8 @@ fn each_log_and_window_rule_names_its_field() {
 
 #[test]
 fn a_window_must_read_straight_from_sources() {
-    let text = r#"name = "w"
-[workload]
-records_per_source_subtask = 10
-keys = 4
-[[vertices]]
-name = "source"
-kind = "source"
-parallelism = 1
-[[vertices]]
-name = "count"
-kind = "keyed-count"
-parallelism = 1
-[[vertices]]
-name = "window"
-kind = "tumbling-window"
-parallelism = 1
-window_ms = 5
-[[edges]]
-from = "source"
-to = "count"
-partitioning = "hash"
-[[edges]]
-from = "count"
-to = "window"
-partitioning = "hash"
-"#;
-    check_error(text, Some("vertices[2]"), "reads straight from sources").expect("refused");
+    let fed_by_a_count = "[[vertices]]\nname = \"window\"\nkind = \"tumbling-window\"\nparallelism = 1\nwindow_ms = 5\n\
+                          [[edges]]\nfrom = \"count\"\nto = \"window\"\npartitioning = \"hash\"";
+    let text = Edit::Append(fed_by_a_count).apply(BASE);
+    check_error(&text, Some("vertices[3]"), "reads straight from sources").expect("refused");
 }

@@ -14,7 +14,7 @@ const WORDCOUNT: &str = include_str!("../../sims/wordcount.toml");
 /// A small valid scenario that the error cases edit: source(1) -hash-> count(2)
 /// -forward-> sink(2), one crash. Every `Replace` target below occurs in it exactly once,
 /// and it has no `[checkpoint]`-style sections, so a case may append one.
-const BASE: &str = r#"name = "base"
+pub(super) const BASE: &str = r#"name = "base"
 
 [workload]
 records_per_source_subtask = 100
