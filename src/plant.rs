@@ -66,10 +66,13 @@ pub enum PlantedBug {
     /// The shared-state registry deletes every file a subsumed checkpoint referenced,
     /// without counting the later checkpoints that reference the same files.
     DeleteSharedFilesOnSubsumption,
+    /// A rescaled restore gives each new subtask the key groups one past its own range
+    /// (`first + 1 ..= last + 1`): a group lands on its neighbour, and the first on nobody.
+    RescaleKeyGroupsOffByOne,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 17] = [
+pub const ALL_PLANTS: [PlantedBug; 18] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -87,6 +90,7 @@ pub const ALL_PLANTS: [PlantedBug; 17] = [
     PlantedBug::UpsertInsertIgnore,
     PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint,
     PlantedBug::DeleteSharedFilesOnSubsumption,
+    PlantedBug::RescaleKeyGroupsOffByOne,
 ];
 
 impl PlantedBug {
@@ -110,6 +114,7 @@ impl PlantedBug {
             PlantedBug::UpsertInsertIgnore => "upsert-insert-ignore",
             PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint => "forget-assignments-before-first-checkpoint",
             PlantedBug::DeleteSharedFilesOnSubsumption => "delete-shared-files-on-subsumption",
+            PlantedBug::RescaleKeyGroupsOffByOne => "rescale-key-groups-off-by-one",
         }
     }
 
@@ -146,6 +151,9 @@ impl PlantedBug {
             PlantedBug::DeleteSharedFilesOnSubsumption => {
                 "the shared-state registry deletes a subsumed checkpoint's files without counting later references"
             }
+            PlantedBug::RescaleKeyGroupsOffByOne => {
+                "a rescaled restore routes each new subtask the key groups one past its own range"
+            }
         }
     }
 
@@ -160,7 +168,8 @@ impl PlantedBug {
             | PlantedBug::SkipRecommitAfterRecovery
             | PlantedBug::RecommitRepublishes
             | PlantedBug::RestoredSourceOneOffsetLate
-            | PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint => true,
+            | PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint
+            | PlantedBug::RescaleKeyGroupsOffByOne => true,
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState

@@ -50,6 +50,8 @@ struct CutCapture {
 /// The consistent-cut checker.
 pub struct ConsistentCut {
     shape: Rc<JobShape>,
+    /// The stage of the job running now (`JobRescaled`): its tasks take the checkpoints.
+    stage: usize,
     /// At-least-once snapshots may hold orphans by design: skip that half of the check.
     orphans_allowed: bool,
     channels: Vec<ChannelLedger>,
@@ -70,7 +72,15 @@ impl ConsistentCut {
             outputs_of[sender.index()].push(ChannelId::from_index(index));
             inputs_of[receiver.index()].push(ChannelId::from_index(index));
         }
-        ConsistentCut { shape, orphans_allowed, channels, outputs_of, inputs_of, pending: PerCheckpoint::new() }
+        ConsistentCut {
+            shape,
+            stage: 0,
+            orphans_allowed,
+            channels,
+            outputs_of,
+            inputs_of,
+            pending: PerCheckpoint::new(),
+        }
     }
 
     /// Observes one fact; returns the violation it reveals, if any.
@@ -110,6 +120,10 @@ impl ConsistentCut {
                     (Invariant::ConsistentCut, detail)
                 })
             }
+            Fact::JobRescaled { stage } => {
+                self.stage = stage as usize;
+                None
+            }
             _ => {
                 let (checkpoint, capture) = self.pending.settle(fact)?;
                 self.judge(checkpoint, &capture).map(|detail| (Invariant::ConsistentCut, detail))
@@ -131,11 +145,15 @@ impl ConsistentCut {
     }
 
     fn judge(&self, checkpoint: CheckpointId, capture: &CutCapture) -> Option<String> {
-        let missing = (0..self.shape.task_count).map(TaskId::from_index).find(|task| !capture.captured.contains(task));
+        let running = self.shape.running(self.stage);
+        let missing = running.iter().find(|task| !capture.captured.contains(task));
         if let Some(task) = missing {
             return Some(format!("{checkpoint} completed, but {task} never captured its state for it"));
         }
         for (index, &(sender, receiver)) in self.shape.channel_ends.iter().enumerate() {
+            if running.binary_search(&sender).is_err() || running.binary_search(&receiver).is_err() {
+                continue; // A channel of another stage of the job.
+            }
             let channel = ChannelId::from_index(index);
             let sent_before = capture.sent_before[&channel];
             let (consumed_below, highest_data) = capture.consumed_at[&channel];

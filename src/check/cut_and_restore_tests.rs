@@ -14,7 +14,7 @@ const CHANNEL: ChannelId = ChannelId(0);
 const CHECKPOINT: CheckpointId = CheckpointId(1);
 
 fn judge(facts: &[Fact]) -> Option<Violation> {
-    let shape = JobShape { task_count: 2, channel_ends: vec![(P, Q)], regions: vec![vec![P, Q]] };
+    let shape = JobShape::single_stage(2, vec![(P, Q)], vec![vec![P, Q]]);
     let disabled = vec![Invariant::ExactlyOnceState, Invariant::FinalAggregate];
     let mut checks = Checks::new(ExpectedTotals::default(), shape, crate::protocol::Guarantee::ExactlyOnce, disabled);
     for (index, fact) in facts.iter().enumerate() {
@@ -182,7 +182,7 @@ fn a_fresh_start_that_loads_state_is_caught() {
 /// q. `facts` is judged with one of consistent-cut and conservation switched off, so each
 /// must reject the paper's two wrong recordings on its own.
 fn judge_token(facts: &[Fact], judged: Invariant) -> Option<Violation> {
-    let shape = JobShape { task_count: 2, channel_ends: vec![(P, Q)], regions: vec![vec![P, Q]] };
+    let shape = JobShape::single_stage(2, vec![(P, Q)], vec![vec![P, Q]]);
     let expected = ExpectedTotals {
         bank: Some(super::BankExpectation { total: 1, final_balances: None }),
         ..ExpectedTotals::default()
@@ -255,7 +255,7 @@ fn the_papers_correct_token_recordings_pass() {
 
 /// Region failover: p and q in two pipelined regions (no channel between them).
 fn judge_regions(facts: &[Fact]) -> Option<Violation> {
-    let shape = JobShape { task_count: 2, channel_ends: Vec::new(), regions: vec![vec![P], vec![Q]] };
+    let shape = JobShape::single_stage(2, Vec::new(), vec![vec![P], vec![Q]]);
     let disabled = vec![Invariant::ExactlyOnceState, Invariant::FinalAggregate];
     let mut checks = Checks::new(ExpectedTotals::default(), shape, crate::protocol::Guarantee::ExactlyOnce, disabled);
     for (index, fact) in facts.iter().enumerate() {

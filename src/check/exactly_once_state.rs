@@ -10,7 +10,7 @@
 //! a keyed vertex must live on one of its subtasks only, and its count and fingerprint must
 //! equal the oracle's — a loss and a duplicate cannot cancel out in the fingerprint.
 
-use super::{ExpectedTotals, Invariant};
+use super::{ExpectedTotals, Invariant, JobShape};
 use crate::kernel::ids::{CheckpointId, TaskId};
 use crate::kernel::trace::{Fact, ObjectName};
 use std::collections::BTreeMap;
@@ -25,6 +25,7 @@ struct KeyLedger {
 /// The ledger checker.
 pub struct ExactlyOnceState {
     expected: Rc<ExpectedTotals>,
+    shape: Rc<JobShape>,
     /// Per task (indexed by `TaskId`), per key.
     ledgers: Vec<Vec<KeyLedger>>,
     /// Ledgers captured per checkpoint and keyed task.
@@ -33,8 +34,8 @@ pub struct ExactlyOnceState {
 
 impl ExactlyOnceState {
     /// A checker against `expected`.
-    pub fn new(expected: Rc<ExpectedTotals>) -> ExactlyOnceState {
-        ExactlyOnceState { expected, ledgers: Vec::new(), captured: BTreeMap::new() }
+    pub fn new(expected: Rc<ExpectedTotals>, shape: Rc<JobShape>) -> ExactlyOnceState {
+        ExactlyOnceState { expected, shape, ledgers: Vec::new(), captured: BTreeMap::new() }
     }
 
     fn ledger(&mut self, task: TaskId) -> &mut Vec<KeyLedger> {
@@ -82,6 +83,14 @@ impl ExactlyOnceState {
                 self.captured.remove(&(checkpoint, task));
                 None
             }
+            Fact::JobRescaled { stage } => {
+                self.retire_all_but(stage as usize);
+                None
+            }
+            Fact::KeyGroupsRestored { task, checkpoint, first, last, .. } => {
+                self.restore_key_groups(task, checkpoint, first..=last);
+                None
+            }
             Fact::TaskRestored { task, checkpoint: None, .. } => {
                 self.ledger(task).clear();
                 None
@@ -102,6 +111,41 @@ impl ExactlyOnceState {
             }
             _ => None,
         }
+    }
+
+    /// The tasks a rescale retired (all but `stage`'s) hold nothing any more; their
+    /// captures stay, for restores.
+    fn retire_all_but(&mut self, stage: usize) {
+        let running = self.shape.running(stage);
+        for (index, ledger) in self.ledgers.iter_mut().enumerate() {
+            if running.binary_search(&TaskId::from_index(index)).is_err() {
+                ledger.clear();
+            }
+        }
+    }
+
+    /// `task`, deployed by a rescale, restored key groups `groups` from every state of
+    /// `checkpoint` of its vertex: its ledger is theirs, for the keys of those groups.
+    fn restore_key_groups(&mut self, task: TaskId, checkpoint: CheckpointId, groups: std::ops::RangeInclusive<u32>) {
+        let Some(owned) = self.shape.key_groups_of(task).copied() else { return };
+        let group = self.expected.group_of(task);
+        let mut restored: Vec<KeyLedger> = Vec::new();
+        for (&(_, old), captured) in self.captured.range((checkpoint, TaskId(0))..=(checkpoint, TaskId(u32::MAX))) {
+            if self.expected.group_of(old) != group {
+                continue;
+            }
+            for (key, entry) in captured.iter().enumerate().filter(|(_, entry)| entry.count > 0) {
+                if groups.contains(&owned.group_of(key as u64)) {
+                    if key >= restored.len() {
+                        restored.resize(key + 1, KeyLedger::default());
+                    }
+                    let slot = &mut restored[key];
+                    slot.count += entry.count;
+                    slot.fingerprint = slot.fingerprint.wrapping_add(entry.fingerprint);
+                }
+            }
+        }
+        *self.ledger(task) = restored;
     }
 
     /// The end-of-run comparison with the oracle, group by group and key by key.

@@ -15,6 +15,7 @@ pub mod end_to_end;
 pub mod exactly_once_state;
 pub mod final_aggregate;
 pub mod healing;
+pub mod key_ownership;
 pub mod no_loss_state;
 pub mod partition_ownership;
 pub mod per_checkpoint;
@@ -38,6 +39,7 @@ use consistent_cut::ConsistentCut;
 use end_to_end::EndToEnd;
 use exactly_once_state::ExactlyOnceState;
 use final_aggregate::FinalAggregate;
+use key_ownership::KeyOwnership;
 use no_loss_state::NoLossState;
 use partition_ownership::PartitionOwnership;
 use restore_equivalence::RestoreEquivalence;
@@ -88,6 +90,9 @@ pub enum Invariant {
     /// Incremental checkpoints: no retained checkpoint references a deleted shared file,
     /// every restore finds its files, and no unreferenced file is left at the end.
     SharedState,
+    /// After a rescale, every key's state lives on exactly the subtask that owns its key
+    /// group, holding what it held in the checkpoint restored.
+    KeyOwnership,
 }
 
 impl Invariant {
@@ -107,6 +112,7 @@ impl Invariant {
             Invariant::ReadCommitted => "read-committed",
             Invariant::PartitionOwnership => "partition-ownership",
             Invariant::SharedState => "shared-state",
+            Invariant::KeyOwnership => "key-ownership",
         }
     }
 }
@@ -311,12 +317,65 @@ impl RecordNumbering {
 /// The static shape of the job the checkers need: facts name channels and tasks by id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JobShape {
-    /// Every task is `0..task_count`.
+    /// Every task of the run (of every stage) is `0..task_count`.
     pub task_count: usize,
     /// Per channel (by `ChannelId`): its sending and receiving task.
     pub channel_ends: Vec<(TaskId, TaskId)>,
+    /// Per stage of the job (one more per rescale; `JobRescaled` names the one entered).
+    pub stages: Vec<StageShape>,
+    /// Per task (by `TaskId`), for tasks holding keyed state judged by key: the key groups
+    /// it owns (fixed for its life: a rescale deploys new tasks).
+    pub key_groups: Vec<Option<OwnedKeyGroups>>,
+}
+
+impl JobShape {
+    /// A job that is never rescaled: every task in one stage with these `regions`.
+    pub fn single_stage(task_count: usize, channel_ends: Vec<(TaskId, TaskId)>, regions: Vec<Vec<TaskId>>) -> JobShape {
+        let tasks = (0..task_count).map(TaskId::from_index).collect();
+        JobShape { task_count, channel_ends, stages: vec![StageShape { tasks, regions }], key_groups: Vec::new() }
+    }
+
+    /// The tasks running in `stage` (none for a stage the shape does not know).
+    pub fn running(&self, stage: usize) -> &[TaskId] {
+        self.stages.get(stage).map_or(&[], |stage| stage.tasks.as_slice())
+    }
+
+    /// The members of pipelined `region` of `stage`, if it has one by that number.
+    pub fn region(&self, stage: usize, region: u32) -> Option<&[TaskId]> {
+        Some(self.stages.get(stage)?.regions.get(region as usize)?.as_slice())
+    }
+
+    /// The key groups `task` owns, if it holds keyed state judged by key.
+    pub fn key_groups_of(&self, task: TaskId) -> Option<&OwnedKeyGroups> {
+        self.key_groups.get(task.index()).and_then(Option::as_ref)
+    }
+}
+
+/// One stage of the job: the tasks that run in it and its pipelined regions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StageShape {
+    /// The running tasks, in id order.
+    pub tasks: Vec<TaskId>,
     /// Per pipelined region (by number, as `RegionRestarted` names it): its tasks.
     pub regions: Vec<Vec<TaskId>>,
+}
+
+/// The key groups a keyed task owns, and how its state keys map to key groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OwnedKeyGroups {
+    /// The groups it owns.
+    pub range: crate::dataflow::keyed_state::KeyGroupRange,
+    /// Its vertex's key-group count.
+    pub max_parallelism: u32,
+    /// State keys per record key (a join keeps one per side: `2 × key + side`).
+    pub state_keys_per_key: u64,
+}
+
+impl OwnedKeyGroups {
+    /// The key group of state key `key`.
+    pub fn group_of(&self, key: u64) -> u32 {
+        crate::dataflow::keyed::key_group_of(key / self.state_keys_per_key, self.max_parallelism)
+    }
 }
 
 /// How the run loop ended, as the end-of-run checks need it.
@@ -339,6 +398,7 @@ pub struct Checks {
     end_to_end: EndToEnd,
     partition_ownership: PartitionOwnership,
     shared_state: SharedState,
+    key_ownership: KeyOwnership,
     conservation: Option<Conservation>,
     healing: Option<healing::HealedProgress>,
     disabled: Vec<Invariant>,
@@ -353,8 +413,9 @@ impl Checks {
         let shape = std::rc::Rc::new(shape);
         Checks {
             guarantee,
-            no_loss_state: NoLossState::new(expected.clone()),
-            exactly_once_state: ExactlyOnceState::new(expected.clone()),
+            no_loss_state: NoLossState::new(expected.clone(), shape.clone()),
+            exactly_once_state: ExactlyOnceState::new(expected.clone(), shape.clone()),
+            key_ownership: KeyOwnership::new(expected.clone(), shape.clone()),
             final_aggregate: FinalAggregate::new(expected.clone()),
             consistent_cut: ConsistentCut::new(shape.clone(), guarantee == Guarantee::AtLeastOnce),
             partition_ownership: PartitionOwnership::new(&expected, shape.clone()),
@@ -399,6 +460,7 @@ impl Checks {
             self.restore_equivalence.observe(fact),
             self.partition_ownership.observe(time, fact),
             self.shared_state.observe(time, fact),
+            self.key_ownership.observe(fact),
             self.consistent_cut.observe(fact),
             self.end_to_end.observe(time, fact),
             state,

@@ -26,6 +26,8 @@ struct Ownership {
 /// The partition-ownership checker.
 pub struct PartitionOwnership {
     shape: Rc<JobShape>,
+    /// The stage of the job running now (`JobRescaled`).
+    stage: usize,
     /// Every partition of the log (from the oracle).
     partitions: Vec<u32>,
     owners: BTreeMap<u32, Ownership>,
@@ -50,6 +52,7 @@ impl PartitionOwnership {
             .collect();
         PartitionOwnership {
             shape,
+            stage: 0,
             partitions,
             owners: BTreeMap::new(),
             captured: BTreeMap::new(),
@@ -85,13 +88,17 @@ impl PartitionOwnership {
                 }
                 None
             }
+            Fact::JobRescaled { stage } => {
+                self.stage = stage as usize;
+                None
+            }
             Fact::JobRestarted { checkpoint, .. } => {
-                let every_task: Vec<TaskId> = (0..self.shape.task_count).map(TaskId::from_index).collect();
+                let every_task = self.shape.running(self.stage).to_vec();
                 self.release(&every_task, time, format!("the job restarted from {}", from(checkpoint)));
                 None
             }
             Fact::RegionRestarted { region, checkpoint, .. } => {
-                let members = self.shape.regions.get(region as usize).cloned().unwrap_or_default();
+                let members = self.shape.region(self.stage, region).unwrap_or_default().to_vec();
                 self.release(&members, time, format!("region {region} restarted from {}", from(checkpoint)));
                 None
             }

@@ -18,7 +18,7 @@ fn checker() -> PartitionOwnership {
         source_splits: vec![(SplitId::partition(0), 10), (SplitId::partition(1), 10)],
         ..ExpectedTotals::default()
     };
-    let shape = JobShape { task_count: 2, channel_ends: Vec::new(), regions: vec![vec![READER_A, READER_B]] };
+    let shape = JobShape::single_stage(2, Vec::new(), vec![vec![READER_A, READER_B]]);
     PartitionOwnership::new(&expected, Rc::new(shape))
 }
 

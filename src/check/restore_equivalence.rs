@@ -18,6 +18,8 @@ use std::rc::Rc;
 /// The restore-equivalence checker.
 pub struct RestoreEquivalence {
     shape: Rc<JobShape>,
+    /// The stage of the job running now (`JobRescaled`).
+    stage: usize,
     /// Per (checkpoint, task): the digest captured and the next source offset at capture.
     captured: BTreeMap<(CheckpointId, TaskId), (u64, u64)>,
     /// Per task: the offset its next source read must have.
@@ -35,6 +37,7 @@ impl RestoreEquivalence {
         let next_read = vec![0; shape.task_count];
         RestoreEquivalence {
             shape,
+            stage: 0,
             captured: BTreeMap::new(),
             next_read,
             restoring: BTreeMap::new(),
@@ -55,12 +58,17 @@ impl RestoreEquivalence {
                 self.captured.remove(&(checkpoint, task));
                 None
             }
+            Fact::JobRescaled { stage } => {
+                self.stage = stage as usize;
+                None
+            }
             Fact::JobRestarted { checkpoint, .. } => {
-                let every_task: Vec<TaskId> = (0..self.shape.task_count).map(TaskId::from_index).collect();
+                let every_task = self.shape.running(self.stage).to_vec();
                 self.on_restart("the job", &every_task, checkpoint)
             }
-            Fact::RegionRestarted { region, checkpoint, .. } => match self.shape.regions.get(region as usize) {
-                Some(members) => self.on_restart(&format!("region {region}"), &members.clone(), checkpoint),
+            Fact::KeyGroupsRestored { task, checkpoint, .. } => self.on_rescaled_restore(task, checkpoint),
+            Fact::RegionRestarted { region, checkpoint, .. } => match self.shape.clone().region(self.stage, region) {
+                Some(members) => self.on_restart(&format!("region {region}"), members, checkpoint),
                 None => Some(format!("region {region} restarted, but the job has no such pipelined region")),
             },
             Fact::TaskRestored { task, checkpoint, digest } => self.on_restored(task, checkpoint, digest),
@@ -109,6 +117,21 @@ impl RestoreEquivalence {
         self.expected_read.insert(task, offset);
         (digest != captured).then(|| {
             format!("{task} restored {checkpoint} with state digest {digest:016x}, but captured {captured:016x} for it")
+        })
+    }
+
+    /// A task a rescale deployed restored its key groups from every state of `checkpoint`:
+    /// the checkpoint must be the one its job restarted from. Which keys it got, and what
+    /// they hold, is the key-ownership checker's to judge.
+    fn on_rescaled_restore(&mut self, task: TaskId, checkpoint: CheckpointId) -> Option<String> {
+        let Some(restart_checkpoint) = self.restoring.remove(&task) else {
+            return Some(format!("{task} restored key groups without a restart"));
+        };
+        (restart_checkpoint != Some(checkpoint)).then(|| {
+            format!(
+                "{task} restored key groups of {checkpoint} while it restarted from {}",
+                described(restart_checkpoint)
+            )
         })
     }
 

@@ -161,6 +161,8 @@ fn is_milestone(fact: &Fact) -> bool {
             | Fact::RegionFailedOver { .. }
             | Fact::RegionRestarted { .. }
             | Fact::TaskRestored { .. }
+            | Fact::JobRescaled { .. }
+            | Fact::KeyGroupsRestored { .. }
     )
 }
 
@@ -189,7 +191,9 @@ fn mentions_task(fact: &Fact, tasks: &[usize], channel_ends: &[[usize; 2]]) -> b
         | Fact::PartitionRead { task, .. }
         | Fact::PartitionRestored { task, .. }
         | Fact::StateFileReferenced { task, .. }
-        | Fact::StateFileMissing { task, .. } => vec![task.index()],
+        | Fact::StateFileMissing { task, .. }
+        | Fact::KeyGroupsRestored { task, .. }
+        | Fact::KeyRestored { task, .. } => vec![task.index()],
         Fact::TransactionBegun { txn, .. }
         | Fact::TransactionWrite { txn, .. }
         | Fact::TransactionPrepared { txn, .. }
@@ -222,7 +226,7 @@ fn mentions_checkpoint(fact: &Fact, id: u64) -> bool {
             | ObjectName::Metadata { checkpoint }
             | ObjectName::SharedFile { checkpoint, .. } => Some(checkpoint),
         },
-        Fact::StateFileReferenced { checkpoint, .. } => Some(checkpoint),
+        Fact::StateFileReferenced { checkpoint, .. } | Fact::KeyGroupsRestored { checkpoint, .. } => Some(checkpoint),
         Fact::JobRestarted { checkpoint, .. }
         | Fact::RegionRestarted { checkpoint, .. }
         | Fact::TaskRestored { checkpoint, .. } => checkpoint,

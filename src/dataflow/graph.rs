@@ -192,6 +192,14 @@ pub struct Topology {
     pub channels: Vec<ChannelSpec>,
 }
 
+impl ChannelSpec {
+    /// Whether the channel joins two subtasks of this topology's stage; a channel of
+    /// another stage of a rescaled job has no receiver input here (`dataflow/staging.rs`).
+    pub fn in_use(&self) -> bool {
+        self.receiver_input != u32::MAX
+    }
+}
+
 impl Topology {
     /// The pipelined regions: subtasks joined by channels fail over together.
     pub fn regions(&self) -> super::regions::Regions {

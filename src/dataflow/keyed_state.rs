@@ -28,6 +28,11 @@ impl KeyGroupRange {
         let narrow = |group: u64| u32::try_from(group).expect("below max parallelism");
         KeyGroupRange { first: narrow(first), last: narrow(last) }
     }
+
+    /// Whether `group` is in the range.
+    pub fn contains(&self, group: u32) -> bool {
+        (self.first..=self.last).contains(&group)
+    }
 }
 
 /// A keyed operator's state bytes, one section per non-empty key group.

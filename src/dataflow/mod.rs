@@ -17,6 +17,7 @@ pub mod regions;
 pub mod sink;
 pub mod source;
 pub mod split_reader;
+pub mod staging;
 pub mod state_codec;
 pub mod two_phase_sink;
 pub mod window;

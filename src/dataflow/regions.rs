@@ -21,16 +21,28 @@ pub struct Regions {
 impl Regions {
     /// The regions of `task_count` subtasks joined by channels between `channel_ends`.
     pub fn of(task_count: usize, channel_ends: impl IntoIterator<Item = (TaskId, TaskId)>) -> Regions {
+        let every_task: Vec<TaskId> = (0..task_count).map(TaskId::from_index).collect();
+        Regions::among(task_count, &every_task, channel_ends)
+    }
+
+    /// The regions of the `active` subtasks (in id order, out of `task_count`) joined by
+    /// channels between `channel_ends`; a task not active is in no region.
+    pub fn among(
+        task_count: usize,
+        active: &[TaskId],
+        channel_ends: impl IntoIterator<Item = (TaskId, TaskId)>,
+    ) -> Regions {
         let mut parent: Vec<usize> = (0..task_count).collect();
         for (sender, receiver) in channel_ends {
             let (a, b) = (root(&mut parent, sender.index()), root(&mut parent, receiver.index()));
             // The lower index becomes the root, so each region's root is its lowest task.
             parent[a.max(b)] = a.min(b);
         }
-        let mut of_task = vec![0u32; task_count];
+        let mut of_task = vec![u32::MAX; task_count];
         let mut members: Vec<Vec<TaskId>> = Vec::new();
         let mut region_of_root = vec![u32::MAX; task_count];
-        for (task, region) in of_task.iter_mut().enumerate() {
+        for &task in active {
+            let (task, region) = (task.index(), &mut of_task[task.index()]);
             let top = root(&mut parent, task);
             if region_of_root[top] == u32::MAX {
                 region_of_root[top] = u32::try_from(members.len()).expect("region count fits u32");

@@ -111,21 +111,26 @@ fn expected_totals(
         sink_tasks: Vec::new(),
         sinks: Vec::new(),
     };
+    let (mut vertex_groups, mut vertex_sinks) = (Vec::new(), Vec::new());
     for (index, (spec, held)) in graph.vertices.iter().zip(held).enumerate() {
         let group = held.map(|per_key| {
             expected.groups.push(per_key);
             expected.multiplicity.push(split_vertices.iter().map(|&source| paths[index][source]).collect());
             expected.groups.len() - 1
         });
-        expected.task_groups.extend(std::iter::repeat_n(group, spec.parallelism as usize));
+        vertex_groups.push(group);
         let sink = spec.kind.writes_externally().then(|| {
             let per_key = received_totals(world, index, &emitted, key_count);
             let multiplicity = split_vertices.iter().map(|&source| paths[index][source]).collect();
             expected.sinks.push(SinkExpectation { mode: sink_mode(spec.kind), per_key, multiplicity });
             expected.sinks.len() - 1
         });
-        expected.sink_tasks.extend(std::iter::repeat_n(sink, spec.parallelism as usize));
+        vertex_sinks.push(sink);
     }
+    // Every subtask of the run, a rescale's too, judged with its vertex.
+    let staging = crate::dataflow::staging::Staging::new(graph, &world.rescales);
+    expected.task_groups = staging.tasks.iter().map(|task| vertex_groups[task.vertex.index()]).collect();
+    expected.sink_tasks = staging.tasks.iter().map(|task| vertex_sinks[task.vertex.index()]).collect();
     expected
 }
 

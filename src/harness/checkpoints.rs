@@ -319,6 +319,7 @@ impl SimWorld {
                 scheduler.at(at, Event::TriggerTimer { generation })
             }
             CoordinatorCommand::TriggerSources { checkpoint } if self.config.bank.is_some() => {
+                self.checkpoint_stages.insert(checkpoint, self.stage);
                 self.record(Fact::CheckpointTriggered { checkpoint });
                 // A bank's snapshot starts at one account: a scripted one at once, a drawn
                 // one after a control-message latency.
@@ -328,9 +329,11 @@ impl SimWorld {
                 self.send_control(ControlMessage::Trigger, task, checkpoint, delay, event, scheduler);
             }
             CoordinatorCommand::TriggerSources { checkpoint } => {
+                self.checkpoint_stages.insert(checkpoint, self.stage);
                 self.record(Fact::CheckpointTriggered { checkpoint });
                 self.log_checkpoint_triggered(checkpoint, scheduler);
-                for index in 0..self.tasks.len() {
+                for task in self.running_tasks() {
+                    let index = task.index();
                     if self.roles[index] == TaskRole::Source {
                         let delay = self.control_latency();
                         let task = TaskId::from_index(index);
@@ -344,7 +347,7 @@ impl SimWorld {
                 scheduler.at(at, Event::CheckpointTimeout { checkpoint })
             }
             CoordinatorCommand::WriteMetadata { checkpoint } => {
-                let mut metadata = CheckpointMetadata::for_tasks(checkpoint, self.tasks.len());
+                let mut metadata = CheckpointMetadata::for_tasks(checkpoint, &self.running_tasks());
                 metadata.enumerator_state = self.enumerator_state_for(checkpoint);
                 self.write_object(ObjectName::Metadata { checkpoint }, metadata.encode(), scheduler);
                 self.step_taken(Step::MetadataWriteBegun { checkpoint }, scheduler);
@@ -385,8 +388,9 @@ impl SimWorld {
             return;
         }
         for index in 0..self.tasks.len() {
-            if self.tasks[index].status == TaskStatus::Down {
-                continue; // Its region failed over: it hears of nothing until restored.
+            if matches!(self.tasks[index].status, TaskStatus::Down | TaskStatus::Inactive) {
+                continue; // Its region failed over (it hears of nothing until restored), or a
+                // rescale retired it.
             }
             let delay = self.control_latency();
             let task = TaskId::from_index(index);

@@ -33,7 +33,10 @@ impl SimWorld {
     /// The regions a failure of `failed` restarts, or `None` for the whole job: under full
     /// failover, while the whole job is restarting, or when they are every region anyway.
     fn regions_to_fail(&self, failed: &[TaskId]) -> Option<Vec<u32>> {
-        if self.config.recovery.failover == FailoverStrategy::Full || self.job != JobStatus::Running {
+        if self.config.recovery.failover == FailoverStrategy::Full
+            || self.job != JobStatus::Running
+            || self.latest_checkpoint_is_of_another_stage()
+        {
             return None;
         }
         let mut regions: Vec<u32> = failed.iter().map(|&task| self.regions.of_task(task)).collect();
@@ -98,7 +101,7 @@ impl SimWorld {
         self.reset_channels(|spec| members.contains(&spec.sender));
         let plan = plan_restore(metadata.as_ref(), &self.roles, &self.plants);
         for &task in &members {
-            self.restore_task(task, plan[task.index()]);
+            self.restore_task(task, plan[task.index()], metadata.as_ref());
         }
         self.resend_output_state(&members, scheduler);
         self.start_sinks(&members, scheduler);
@@ -138,24 +141,33 @@ impl SimWorld {
         scheduler.after(SimDuration::ZERO, Event::Restart { attempt: self.attempt });
     }
 
-    /// Every task of the current attempt is gone and pending checkpoints abort.
+    /// A failure: every task of the current attempt is gone and pending checkpoints abort.
     fn stop_the_job(&mut self, scheduler: &mut Scheduler<Event>) {
+        self.stats.recoveries += 1;
+        self.halt_the_job(scheduler);
+    }
+
+    /// Every task of the current attempt is gone and pending checkpoints abort (a failure,
+    /// or a rescale's stop).
+    pub(super) fn halt_the_job(&mut self, scheduler: &mut Scheduler<Event>) {
         if self.job == JobStatus::Running {
             self.tell_coordinator(CoordinatorInput::JobFailed, scheduler);
         }
-        self.stats.recoveries += 1;
         self.attempt = Attempt(self.attempt.0 + 1);
         self.job = JobStatus::Restarting;
         for runtime in &mut self.tasks {
-            runtime.status = TaskStatus::Down;
+            if runtime.status != TaskStatus::Inactive {
+                runtime.status = TaskStatus::Down;
+            }
             runtime.attempt = self.attempt;
         }
-        let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
+        let every_task = self.running_tasks();
         self.log_readers_failed(&every_task, scheduler);
     }
 
     pub(super) fn on_restart(&mut self, scheduler: &mut Scheduler<Event>) {
         assert_eq!(self.job, JobStatus::Restarting, "a restart needs a failed job");
+        self.enter_wanted_stage();
         if let Some(channel) = self.first_cut_channel(|_| true) {
             // Deploying across a partition fails at once: another failure for the strategy.
             self.record(Fact::ChannelBroken { channel });
@@ -167,11 +179,14 @@ impl SimWorld {
         self.record(Fact::JobRestarted { attempt: self.attempt, checkpoint: latest });
         self.reset_channels(|_| true);
         let plan = plan_restore(metadata.as_ref(), &self.roles, &self.plants);
-        for (index, action) in plan.into_iter().enumerate() {
-            self.restore_task(TaskId::from_index(index), action);
+        let every_task = self.running_tasks();
+        for &task in &every_task {
+            self.restore_task(task, plan[task.index()], metadata.as_ref());
+        }
+        if let Some(metadata) = metadata.as_ref().filter(|metadata| self.stage_of(metadata.checkpoint) != self.stage) {
+            self.readdress_carried_records(metadata);
         }
         self.job = JobStatus::Running;
-        let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
         self.resend_output_state(&every_task, scheduler);
         self.start_sinks(&every_task, scheduler);
         // After the restored output went out: a reader given work now emits behind it (a
@@ -180,8 +195,8 @@ impl SimWorld {
         self.log_job_restarted(enumerator, scheduler);
         self.source_records_since_milestone = 0;
         self.tell_coordinator(CoordinatorInput::JobRestarted, scheduler);
-        for task in 0..self.tasks.len() {
-            self.try_work(TaskId::from_index(task), scheduler);
+        for task in every_task {
+            self.try_work(task, scheduler);
         }
     }
 
@@ -217,10 +232,15 @@ impl SimWorld {
         }
     }
 
-    fn restore_task(&mut self, task: TaskId, action: RestoreAction) {
+    fn restore_task(&mut self, task: TaskId, action: RestoreAction, metadata: Option<&CheckpointMetadata>) {
         let runtime = &mut self.tasks[task.index()];
         runtime.reset_for_restart(&self.protocol_choice, &self.plants);
         let fact = match action {
+            RestoreAction::FromKeyGroups => {
+                let metadata = metadata.expect("only a restore from a checkpoint restores key groups");
+                self.restore_key_groups(task, metadata);
+                None
+            }
             RestoreAction::FromObject(name) => {
                 let bytes = self.storage.read(&name).expect("a completed checkpoint's state objects are retained");
                 let snapshot = TaskSnapshot::decode(bytes).expect("an object written by the harness decodes");

@@ -107,8 +107,7 @@ impl SimWorld {
         if self.armed_faults.is_empty() {
             return;
         }
-        let graph = &self.config.graph;
-        let task_id = |task| graph.task_id(task);
+        let task_id = |task| self.task_named(task);
         let plan = &self.config.faults.faults;
         let matching: Vec<u32> = self
             .armed_faults
@@ -138,7 +137,8 @@ impl SimWorld {
         let window = scheduled.lifted_at().since(scheduled.at);
         match scheduled.fault {
             Fault::CrashTask { task } => {
-                let task = self.config.graph.task_id(task).expect("fault plans are validated against the graph");
+                // After a rescale, `count[3]` may name no subtask: the crash finds nobody.
+                let Some(task) = self.task_named(task) else { return };
                 self.record(Fact::TaskCrashed { task });
                 self.tear_writes_of(
                     |name| matches!(name, ObjectName::TaskState { task: writer, .. } if *writer == task),
@@ -166,8 +166,7 @@ impl SimWorld {
             }
             Fault::LatencySpike { from, to, extra, duration } => {
                 self.record(Fact::FaultInjected { index });
-                let graph = &self.config.graph;
-                let (from, to) = (graph.task_id(from), graph.task_id(to));
+                let (from, to) = (self.task_named(from), self.task_named(to));
                 let until = self.now.after(duration);
                 for (channel, spec) in self.topology.channels.iter().enumerate() {
                     if Some(spec.sender) == from && Some(spec.receiver) == to {
@@ -211,9 +210,12 @@ impl SimWorld {
     /// Every task on `worker` dies at once: one failover.
     fn crash_worker(&mut self, worker: u32, scheduler: &mut Scheduler<Event>) {
         self.record(Fact::WorkerCrashed { worker });
-        let on_worker: Vec<bool> = self.config.placement.iter().map(|&placed| placed == worker).collect();
-        let crashed: Vec<TaskId> =
-            (0..on_worker.len()).filter(|&index| on_worker[index]).map(TaskId::from_index).collect();
+        let on_worker: Vec<bool> =
+            (0..self.tasks.len()).map(|index| self.worker_of(TaskId::from_index(index)) == worker).collect();
+        let crashed: Vec<TaskId> = (0..on_worker.len())
+            .filter(|&index| on_worker[index] && self.tasks[index].status != TaskStatus::Inactive)
+            .map(TaskId::from_index)
+            .collect();
         for &task in &crashed {
             self.record(Fact::TaskCrashed { task });
         }
@@ -234,7 +236,7 @@ impl SimWorld {
     /// (expired partitions are dropped first).
     pub(super) fn first_cut_channel(&mut self, which: impl Fn(&ChannelSpec) -> bool) -> Option<ChannelId> {
         self.drop_expired_partitions();
-        let cut = self.topology.channels.iter().position(|spec| which(spec) && self.is_cut(spec));
+        let cut = self.topology.channels.iter().position(|spec| spec.in_use() && which(spec) && self.is_cut(spec));
         cut.map(ChannelId::from_index)
     }
 
@@ -245,8 +247,7 @@ impl SimWorld {
 
     /// Whether an active partition separates the workers of the channel's two ends.
     fn is_cut(&self, spec: &ChannelSpec) -> bool {
-        let placement = &self.config.placement;
-        let (from, to) = (placement[spec.sender.index()], placement[spec.receiver.index()]);
+        let (from, to) = (self.worker_of(spec.sender), self.worker_of(spec.receiver));
         self.partitions.iter().any(|cut| cut.separates(from, to))
     }
 
@@ -261,7 +262,7 @@ impl SimWorld {
         for (index, spec) in self.topology.channels.iter().enumerate() {
             let unit = if full { 0 } else { self.regions.of_task(spec.sender) };
             let down = self.tasks[spec.sender.index()].status == TaskStatus::Down;
-            if down || units_seen.contains(&unit) || !self.is_cut(spec) {
+            if !spec.in_use() || down || units_seen.contains(&unit) || !self.is_cut(spec) {
                 continue;
             }
             units_seen.push(unit);

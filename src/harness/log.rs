@@ -50,6 +50,10 @@ pub(super) enum ReaderRestart {
     Alone { restored: Option<CheckpointId> },
 }
 
+/// How far apart in event time a classic source's watermarks are (a log's readers follow
+/// `log.watermark_interval_ms`, whose default this is).
+const CLASSIC_WATERMARK_INTERVAL_US: u64 = 10_000;
+
 impl LogRuntime {
     /// The log runtime of a job, if it has a `log-source`.
     pub(super) fn of(config: &super::WorldConfig, plants: &[PlantedBug]) -> Option<LogRuntime> {
@@ -312,11 +316,12 @@ impl SimWorld {
 
     /// A reader's watermark reached `watermark`: sent on when it crosses into a new
     /// watermark interval.
-    fn offer_source_watermark(&mut self, task: TaskId, watermark: u64, scheduler: &mut Scheduler<Event>) {
+    pub(super) fn offer_source_watermark(&mut self, task: TaskId, watermark: u64, scheduler: &mut Scheduler<Event>) {
         if !self.watermarks {
             return;
         }
-        let interval = self.log.as_ref().map_or(1, |log| log.spec.watermark_interval_us.max(1));
+        let interval =
+            self.log.as_ref().map_or(CLASSIC_WATERMARK_INTERVAL_US, |log| log.spec.watermark_interval_us.max(1));
         let last = self.tasks[task.index()].watermark_out;
         if last.is_none_or(|last| watermark / interval > last / interval) {
             self.forward_watermark(task, watermark, scheduler);

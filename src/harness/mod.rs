@@ -18,6 +18,7 @@ mod failover;
 mod faults;
 mod incremental;
 mod log;
+mod rescale;
 mod sending;
 mod tasks;
 
@@ -26,6 +27,7 @@ use crate::dataflow::graph::{JobGraph, Topology, VertexKind};
 use crate::dataflow::record::{Message, Record};
 use crate::dataflow::regions::Regions;
 use crate::dataflow::source::WorkloadSpec;
+use crate::dataflow::staging::Staging;
 use crate::dataflow::two_phase_sink::SinkCommand;
 use crate::external::{ExternalConfig, ExternalStore};
 use crate::faults::FaultPlan;
@@ -79,6 +81,8 @@ pub struct WorldConfig {
     pub log: Option<crate::external::log::LogSpec>,
     /// Whether keyed state is checkpointed incrementally (shared files per key group).
     pub incremental: bool,
+    /// Vertices redeployed with another parallelism while the job runs, in time order.
+    pub rescales: Vec<crate::dataflow::staging::Rescale>,
 }
 
 /// A user's protocol factory, shared by every task of a run.
@@ -231,6 +235,8 @@ pub enum Event {
     /// The split enumerator looks for new partitions of the log (unless a restart has
     /// started a new `generation` of discovery since).
     PartitionDiscovery { generation: u64 },
+    /// The job is stopped and redeployed as `stage` (a scenario's rescale).
+    Rescale { stage: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -278,6 +284,15 @@ struct Scratch {
 /// The simulated world of one run.
 pub struct SimWorld {
     config: WorldConfig,
+    /// Every stage of the job (one more per rescale) in run-global task and channel ids.
+    staging: Staging,
+    /// The stage running now, and the one the next restart deploys (a rescale asks for it).
+    stage: usize,
+    stage_wanted: usize,
+    /// The stage each checkpoint was triggered in: a restore into another stage
+    /// redistributes its state (`rescale.rs`).
+    checkpoint_stages: std::collections::BTreeMap<CheckpointId, usize>,
+    /// The running stage's topology.
     topology: Topology,
     /// The pipelined regions, which region failover restarts one by one.
     regions: Regions,
@@ -329,8 +344,9 @@ pub struct SimWorld {
 impl SimWorld {
     /// A world for `config` in the run with `seed`, judged against `expected`.
     pub fn new(config: WorldConfig, seed: Seed, expected: ExpectedTotals, options: RunOptions) -> SimWorld {
-        let topology = config.graph.expand();
-        let regions = topology.regions();
+        let staging = Staging::new(&config.graph, &config.rescales);
+        let topology = staging.stages[0].topology.clone();
+        let regions = staging.stages[0].regions.clone();
         let roles: Vec<TaskRole> = topology
             .tasks
             .iter()
@@ -350,9 +366,7 @@ impl SimWorld {
             checkpoint: config.checkpoint,
             custom: options.custom_protocol.clone(),
         };
-        let tasks = (0..topology.tasks.len())
-            .map(|index| TaskRuntime::new(&config, &topology, index, seed, &choice, &options))
-            .collect();
+        let tasks = deploy_tasks(&config, &staging, seed, &choice, &options);
         let guarantee = choice.guarantee();
         SimWorld {
             network: Network::new(
@@ -364,11 +378,11 @@ impl SimWorld {
             log: log::LogRuntime::of(&config, &options.plants),
             incremental: incremental::IncrementalState::new(&options.plants),
             watermarks: config.graph.vertices.iter().any(|vertex| vertex.kind == VertexKind::TumblingWindow),
-            coordinator: Coordinator::new(config.checkpoint, topology.tasks.len()),
+            coordinator: Coordinator::new(config.checkpoint, staging.stages[0].active.len()),
             network_stream: network_stream(seed, &options.plants),
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
-            checks: checks(&config, expected, job_shape(&topology, &regions), guarantee, options.disabled_checks),
+            checks: checks(&config, expected, job_shape(&staging), guarantee, options.disabled_checks),
             protocol_choice: choice,
             now: SimTime::ZERO,
             attempt: Attempt(0),
@@ -387,6 +401,10 @@ impl SimWorld {
             stats: RunStats::default(),
             scratch: Scratch::default(),
             config,
+            staging,
+            stage: 0,
+            stage_wanted: 0,
+            checkpoint_stages: std::collections::BTreeMap::new(),
             topology,
             regions,
             roles,
@@ -397,15 +415,21 @@ impl SimWorld {
     /// Schedules the start of the job and every fault of the plan.
     pub fn start(&mut self, scheduler: &mut Scheduler<Event>) {
         self.schedule_faults(scheduler);
+        self.schedule_rescales(scheduler);
         self.start_script(scheduler);
         self.tell_coordinator(crate::protocol::coordinator::CoordinatorInput::JobStarted, scheduler);
-        let every_task: Vec<TaskId> = (0..self.tasks.len()).map(TaskId::from_index).collect();
+        let every_task = self.running_tasks();
         self.start_sinks(&every_task, scheduler);
         self.start_reader(scheduler);
         self.start_log(scheduler);
-        for task in 0..self.tasks.len() {
-            self.try_work(TaskId::from_index(task), scheduler);
+        for task in every_task {
+            self.try_work(task, scheduler);
         }
+    }
+
+    /// The tasks of the running stage, in id order.
+    fn running_tasks(&self) -> Vec<TaskId> {
+        self.staging.stages[self.stage].active.clone()
     }
 
     /// Runs the end-of-run checks and hands back the outcome.
@@ -446,7 +470,9 @@ impl SimWorld {
     /// task has neither failed since nor is down.
     fn is_live(&self, task: TaskId, attempt: Attempt) -> bool {
         let runtime = &self.tasks[task.index()];
-        self.job == JobStatus::Running && runtime.attempt == attempt && runtime.status != tasks::TaskStatus::Down
+        self.job == JobStatus::Running
+            && runtime.attempt == attempt
+            && !matches!(runtime.status, tasks::TaskStatus::Down | tasks::TaskStatus::Inactive)
     }
 }
 
@@ -492,6 +518,7 @@ impl World for SimWorld {
             Event::ReaderPoll => self.on_reader_poll(scheduler),
             Event::PartitionDiscovery { generation } => self.on_partition_discovery(generation, scheduler),
             Event::Script { index } => self.on_script(index, scheduler),
+            Event::Rescale { stage } => self.on_rescale(stage as usize, scheduler),
             Event::ScriptEnded => self.close_bank_if_done(scheduler),
             // An event of an attempt that failed: what it stood for died with that attempt.
             Event::TaskReady { .. }
@@ -508,6 +535,27 @@ impl World for SimWorld {
     fn is_finished(&self) -> bool {
         matches!(self.job, JobStatus::Finished | JobStatus::Failed) || self.checks.violation().is_some()
     }
+}
+
+/// A runtime for every task of the run; those of later stages wait, inactive, for the
+/// rescale that deploys them.
+fn deploy_tasks(
+    config: &WorldConfig,
+    staging: &Staging,
+    seed: Seed,
+    choice: &ProtocolChoice,
+    options: &RunOptions,
+) -> Vec<TaskRuntime> {
+    let first = &staging.stages[0];
+    (0..staging.task_count())
+        .map(|index| {
+            let mut runtime = TaskRuntime::new(config, &first.topology, index, seed, choice, options);
+            if !first.runs(TaskId::from_index(index)) {
+                runtime.status = tasks::TaskStatus::Inactive;
+            }
+            runtime
+        })
+        .collect()
 }
 
 /// The network stream of a run. Under the planted bug `leak-process-state` a counter that
@@ -554,13 +602,35 @@ fn checks(
     checks.with_healing(config.checkpoint.timeout.plus(config.heal_checkpoint_within))
 }
 
-/// The static shape the checkers need.
-fn job_shape(topology: &Topology, regions: &Regions) -> JobShape {
-    JobShape {
-        task_count: topology.tasks.len(),
-        channel_ends: topology.channels.iter().map(|channel| (channel.sender, channel.receiver)).collect(),
-        regions: (0..regions.count()).map(|region| regions.members(region as u32).to_vec()).collect(),
-    }
+/// The static shape the checkers need: every stage's tasks and regions.
+fn job_shape(staging: &Staging) -> JobShape {
+    let stages = staging
+        .stages
+        .iter()
+        .map(|stage| crate::check::StageShape {
+            tasks: stage.active.clone(),
+            regions: (0..stage.regions.count()).map(|region| stage.regions.members(region as u32).to_vec()).collect(),
+        })
+        .collect();
+    let key_groups = staging
+        .tasks
+        .iter()
+        .map(|incarnation| {
+            let vertex = &staging.stages[0].graph.vertices[incarnation.vertex.index()];
+            let state_keys_per_key = match vertex.kind {
+                VertexKind::KeyedCount => 1,
+                VertexKind::KeyedJoin => 2,
+                _ => return None,
+            };
+            let range = crate::dataflow::keyed_state::KeyGroupRange::of_subtask(
+                incarnation.subtask,
+                incarnation.parallelism,
+                vertex.max_parallelism,
+            );
+            Some(crate::check::OwnedKeyGroups { range, max_parallelism: vertex.max_parallelism, state_keys_per_key })
+        })
+        .collect();
+    JobShape { task_count: staging.task_count(), channel_ends: staging.channel_ends.clone(), stages, key_groups }
 }
 
 /// The queue of a task's inputs that have data and may be consumed, in arrival order.

@@ -51,6 +51,9 @@ pub(super) enum TaskStatus {
     Backpressured,
     Finished,
     Down,
+    /// Not deployed in the running stage of the job: retired by a rescale, or deployed by
+    /// a later one.
+    Inactive,
 }
 
 #[derive(Clone, Debug)]
@@ -127,20 +130,10 @@ impl TaskRuntime {
         let spec = &topology.tasks[index];
         let vertex = &config.graph.vertices[spec.vertex.index()];
         let logic = task_logic(config, topology, index, seed, options);
-        let left = config.graph.edges.iter().find(|edge| edge.to == spec.vertex).map(|edge| edge.from);
-        let inputs = spec
-            .inputs
-            .iter()
-            .map(|&channel| {
-                let sender = topology.tasks[topology.channels[channel.index()].sender.index()].vertex;
-                let side = u8::from(Some(sender) != left);
-                InputSlot::new(channel, side)
-            })
-            .collect();
         TaskRuntime {
             logic,
             protocol: new_protocol(choice, spec.inputs.len(), plants),
-            inputs,
+            inputs: input_slots(config, topology, index),
             ready: ReadyInputs::new(),
             status: TaskStatus::Idle,
             outbox_len: 0,
@@ -158,6 +151,13 @@ impl TaskRuntime {
             failing: false,
             commit_to_retry: false,
         }
+    }
+
+    /// Connects the task to `topology`'s channels, as a rescale redeploys it among changed
+    /// neighbours; a restart follows, which resets the rest.
+    pub(super) fn rewire(&mut self, config: &WorldConfig, topology: &Topology, index: usize) {
+        self.inputs = input_slots(config, topology, index);
+        self.rebalance_cursors = vec![0; topology.tasks[index].outputs.len()];
     }
 
     /// Forgets everything of the failed attempt except the operator's state, which recovery
@@ -182,6 +182,20 @@ impl TaskRuntime {
         self.rebalance_cursors.fill(0);
         self.protocol = new_protocol(choice, self.inputs.len(), plants);
     }
+}
+
+/// The input slots of task `index`: one per input channel, with its join side.
+fn input_slots(config: &WorldConfig, topology: &Topology, index: usize) -> Vec<InputSlot> {
+    let spec = &topology.tasks[index];
+    let left = config.graph.edges.iter().find(|edge| edge.to == spec.vertex).map(|edge| edge.from);
+    spec.inputs
+        .iter()
+        .map(|&channel| {
+            let sender = topology.tasks[topology.channels[channel.index()].sender.index()].vertex;
+            let side = u8::from(Some(sender) != left);
+            InputSlot::new(channel, side)
+        })
+        .collect()
 }
 
 /// The logic task `index` runs: the built-in operator (or a user's sink) its vertex's kind
@@ -342,12 +356,19 @@ impl SimWorld {
             unreachable!("a source task runs a source");
         };
         let Some(record) = source.read_next() else {
+            if self.watermarks {
+                self.forward_watermark(task, u64::MAX, scheduler);
+            }
             self.end_data(task, scheduler);
             return;
         };
         self.stats.source_records_read += 1;
         self.record(Fact::SourceRead { task, offset: record.id.offset });
         self.emit(task, record, scheduler);
+        // A split's records are a step of event time apart, each within its step: no later
+        // record is earlier than the start of this one's.
+        let step = crate::dataflow::source::EVENT_TIME_STEP_US;
+        self.offer_source_watermark(task, record.event_time - record.event_time % step, scheduler);
         self.become_busy(task, scheduler);
         self.count_source_record(scheduler);
     }
@@ -547,7 +568,7 @@ impl SimWorld {
     fn mark_finished(&mut self, task: TaskId) {
         self.tasks[task.index()].finished = true;
         self.record(Fact::TaskFinished { task });
-        if self.tasks.iter().all(|runtime| runtime.finished) {
+        if self.tasks.iter().all(|runtime| runtime.finished || runtime.status == TaskStatus::Inactive) {
             self.record_final_totals();
             self.record_final_balances();
             self.job = JobStatus::Finished;
@@ -557,7 +578,9 @@ impl SimWorld {
     /// At the natural end of the job, records what every keyed operator holds.
     fn record_final_totals(&mut self) {
         let mut totals = Vec::new();
-        for (index, runtime) in self.tasks.iter().enumerate() {
+        for (index, runtime) in
+            self.tasks.iter().enumerate().filter(|(_, runtime)| runtime.status != TaskStatus::Inactive)
+        {
             let task = TaskId::from_index(index);
             match &runtime.logic {
                 TaskLogic::KeyedCount(count) => {

@@ -141,6 +141,16 @@ pub enum Fact {
     StateFileReferenced { task: TaskId, checkpoint: CheckpointId, file: ObjectName, bytes: u64, reused: bool },
     /// A restore of `task` needed shared file `file`, and storage did not have it.
     StateFileMissing { task: TaskId, file: ObjectName },
+    /// The job was stopped for a rescale; its restart deploys `stage` (stage 0 is the job as
+    /// first deployed, each rescale adds one).
+    JobRescaled { stage: u32 },
+    /// `task`, deployed by a rescale, restored key groups `first..=last` of its vertex from
+    /// every state of `checkpoint` that held them; `keys` `KeyRestored` facts follow (one
+    /// per key it holds afterwards, for keyed state judged by key).
+    KeyGroupsRestored { task: TaskId, checkpoint: CheckpointId, first: u32, last: u32, keys: u64 },
+    /// Right after a rescaled restore, `task` holds `count` records with fingerprint sum
+    /// `fingerprint` for state key `key`.
+    KeyRestored { task: TaskId, key: u64, count: u64, fingerprint: u64 },
 }
 
 /// Why the external system aborted a transaction.
@@ -660,6 +670,25 @@ impl Fact {
                 out.push(53);
                 push_u32(out, task.0);
                 file.encode(out);
+            }
+            Fact::JobRescaled { stage } => {
+                out.push(54);
+                push_u32(out, stage);
+            }
+            Fact::KeyGroupsRestored { task, checkpoint, first, last, keys } => {
+                out.push(55);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+                push_u32(out, first);
+                push_u32(out, last);
+                push_u64(out, keys);
+            }
+            Fact::KeyRestored { task, key, count, fingerprint } => {
+                out.push(56);
+                push_u32(out, task.0);
+                push_u64(out, key);
+                push_u64(out, count);
+                push_u64(out, fingerprint);
             }
             _ => unreachable!("every fact kind is encoded by encode or one of its helpers"),
         }

@@ -165,6 +165,13 @@ impl Coordinator {
         }
     }
 
+    /// A rescale redeployed the job with `task_count` tasks: a checkpoint needs that many
+    /// acknowledgements from now on (nothing is pending: the rescale's stop aborted it all).
+    pub fn set_task_count(&mut self, task_count: usize) {
+        debug_assert!(self.pending.is_empty(), "a rescale stops the job first");
+        self.task_count = task_count;
+    }
+
     /// The newest completed checkpoint.
     pub fn latest_completed(&self) -> Option<CheckpointId> {
         self.latest_completed
@@ -259,11 +266,7 @@ impl Coordinator {
         }
         let checkpoint = CheckpointId(self.next_checkpoint);
         self.next_checkpoint += 1;
-        let pending = PendingCheckpoint {
-            acknowledged: vec![false; self.task_count],
-            acknowledged_count: 0,
-            metadata_requested: false,
-        };
+        let pending = PendingCheckpoint { acknowledged: Vec::new(), acknowledged_count: 0, metadata_requested: false };
         self.pending.insert(checkpoint, pending);
         out.push(CoordinatorCommand::TriggerSources { checkpoint });
         out.push(CoordinatorCommand::ArmTimeout { checkpoint, at: now.after(self.config.timeout) });
@@ -273,6 +276,10 @@ impl Coordinator {
         let Some(pending) = self.pending.get_mut(&checkpoint) else {
             return; // Late: the checkpoint already completed or aborted.
         };
+        if task.index() >= pending.acknowledged.len() {
+            // Task ids of a rescaled job run past its task count.
+            pending.acknowledged.resize(task.index() + 1, false);
+        }
         assert!(!pending.acknowledged[task.index()], "{task} acknowledged {checkpoint} twice");
         pending.acknowledged[task.index()] = true;
         pending.acknowledged_count += 1;

@@ -46,6 +46,9 @@ pub enum RestoreAction {
     Fresh,
     /// Keep whatever state the task held before the failure (only a planted bug does this).
     KeepLive,
+    /// The task was deployed by a rescale after the checkpoint: it restores its key groups
+    /// from the checkpoint's states of every subtask of its vertex (`harness/rescale.rs`).
+    FromKeyGroups,
 }
 
 /// The metadata of a completed checkpoint: the state object of every task.
@@ -89,7 +92,11 @@ pub fn plan_restore(
             }
             (_, TaskRole::Keyed) if planted(PlantedBug::SkipKeyedStateRestore) => RestoreAction::KeepLive,
             (None, _) => RestoreAction::Fresh,
-            (Some(metadata), _) => RestoreAction::FromObject(metadata.task_states[index]),
+            (Some(metadata), _) => metadata
+                .task_states
+                .iter()
+                .find(|name| matches!(name, ObjectName::TaskState { task, .. } if task.index() == index))
+                .map_or(RestoreAction::FromKeyGroups, |&name| RestoreAction::FromObject(name)),
         })
         .collect();
     if planted(PlantedBug::RestoreNeighbourState) {
@@ -108,12 +115,10 @@ fn rotate_keyed_restores(plan: &mut [RestoreAction], roles: &[TaskRole]) {
 }
 
 impl CheckpointMetadata {
-    /// The metadata of `checkpoint` for a job of `task_count` tasks, each task's state
-    /// stored under its own name.
-    pub fn for_tasks(checkpoint: CheckpointId, task_count: usize) -> CheckpointMetadata {
-        let task_states = (0..task_count)
-            .map(|index| ObjectName::TaskState { checkpoint, task: TaskId::from_index(index) })
-            .collect();
+    /// The metadata of `checkpoint` taken by `tasks`, each task's state stored under its
+    /// own name.
+    pub fn for_tasks(checkpoint: CheckpointId, tasks: &[TaskId]) -> CheckpointMetadata {
+        let task_states = tasks.iter().map(|&task| ObjectName::TaskState { checkpoint, task }).collect();
         CheckpointMetadata { checkpoint, task_states, enumerator_state: Vec::new() }
     }
 

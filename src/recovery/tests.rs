@@ -2,6 +2,11 @@
 
 use super::*;
 
+/// Tasks `0..count`.
+fn first_tasks(count: usize) -> Vec<TaskId> {
+    (0..count).map(TaskId::from_index).collect()
+}
+
 const ROLES: [TaskRole; 3] = [TaskRole::Source, TaskRole::Keyed, TaskRole::Other];
 
 #[test]
@@ -11,7 +16,7 @@ fn without_a_checkpoint_every_task_starts_fresh() {
 
 #[test]
 fn with_a_checkpoint_every_task_loads_its_own_object() {
-    let metadata = CheckpointMetadata::for_tasks(CheckpointId(4), 3);
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(4), &first_tasks(3));
     let plan = plan_restore(Some(&metadata), &ROLES, &[]);
     for (index, action) in plan.iter().enumerate() {
         let expected = ObjectName::TaskState { checkpoint: CheckpointId(4), task: TaskId::from_index(index) };
@@ -21,7 +26,7 @@ fn with_a_checkpoint_every_task_loads_its_own_object() {
 
 #[test]
 fn planted_bugs_keep_live_state_on_the_tasks_they_target() {
-    let metadata = CheckpointMetadata::for_tasks(CheckpointId(2), 3);
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(2), &first_tasks(3));
     let forget = plan_restore(Some(&metadata), &ROLES, &[PlantedBug::ForgetSourceRewind]);
     assert_eq!(forget[0], RestoreAction::KeepLive);
     assert!(matches!(forget[1], RestoreAction::FromObject(_)));
@@ -32,7 +37,7 @@ fn planted_bugs_keep_live_state_on_the_tasks_they_target() {
 
 #[test]
 fn metadata_round_trips_and_rejects_truncation() {
-    let metadata = CheckpointMetadata::for_tasks(CheckpointId(9), 5);
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(9), &first_tasks(5));
     let bytes = metadata.encode();
     assert_eq!(CheckpointMetadata::decode(&bytes), Some(metadata));
     assert_eq!(CheckpointMetadata::decode(&bytes[..bytes.len() - 1]), None);
@@ -42,7 +47,7 @@ fn metadata_round_trips_and_rejects_truncation() {
 #[test]
 fn the_neighbour_plant_rotates_keyed_restores_only() {
     let roles = [TaskRole::Source, TaskRole::Keyed, TaskRole::Keyed, TaskRole::Keyed, TaskRole::Other];
-    let metadata = CheckpointMetadata::for_tasks(CheckpointId(1), roles.len());
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(1), &first_tasks(roles.len()));
     let honest = plan_restore(Some(&metadata), &roles, &[]);
     let rotated = plan_restore(Some(&metadata), &roles, &[PlantedBug::RestoreNeighbourState]);
     assert_eq!(rotated[0], honest[0]);
@@ -96,6 +101,6 @@ fn a_torn_or_corrupted_object_is_refused_by_its_checksum() {
     let mut flipped = bytes.clone();
     flipped[3] ^= 1;
     assert_eq!(TaskSnapshot::decode(&flipped), None, "one bit flipped");
-    let metadata = CheckpointMetadata::for_tasks(CheckpointId(2), 3).encode();
+    let metadata = CheckpointMetadata::for_tasks(CheckpointId(2), &first_tasks(3)).encode();
     assert_eq!(CheckpointMetadata::decode(&metadata[..metadata.len() / 2]), None);
 }

@@ -168,6 +168,14 @@ fn describe_external_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> Strin
         Fact::StateFileMissing { task, file } => {
             format!("{} could not restore: {} is missing from storage", name(task), object_name(file, name))
         }
+        Fact::JobRescaled { stage } => format!("the job was stopped to be redeployed rescaled (stage {stage})"),
+        Fact::KeyGroupsRestored { task, checkpoint, first, last, keys } => format!(
+            "{} restored key groups {first}..={last} from every state of {checkpoint} ({keys} keys)",
+            name(task)
+        ),
+        Fact::KeyRestored { task, key, count, fingerprint } => {
+            format!("{} restored key {key}: {count} records (fingerprint {fingerprint:016x})", name(task))
+        }
         _ => unreachable!("describe_fact covers every other fact"),
     }
 }

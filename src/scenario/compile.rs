@@ -8,6 +8,7 @@ use super::file::{FailoverName, KeyDistributionName, RestartStrategyName, Scenar
 use crate::dataflow::graph::{EdgeSpec, GraphPart, JobGraph, Partitioning, TaskRef, VertexKind, VertexSpec};
 use crate::dataflow::keyed::default_max_parallelism;
 use crate::dataflow::source::{KeyDistribution, WorkloadSpec};
+use crate::dataflow::staging::{Rescale, Staging};
 use crate::external::ExternalConfig;
 use crate::harness::WorldConfig;
 use crate::kernel::Budget;
@@ -54,8 +55,8 @@ impl Scenario {
             return Err(ScenarioError::at("script", "scripted events drive a [bank]; this scenario has none"));
         }
         let graph = self.compile_graph()?;
-        let task_names = task_names(&graph);
         let world = self.assemble_world(graph, self.compile_workload()?, self.compile_checkpoint()?, None)?;
+        let task_names = task_names(&world.graph, &world.rescales);
         Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
     }
 
@@ -69,13 +70,14 @@ impl Scenario {
         bank: Option<crate::harness::bank::BankConfig>,
     ) -> Result<WorldConfig, ScenarioError> {
         let task_count = graph.vertices.iter().map(|vertex| vertex.parallelism as usize).sum();
+        let rescales = self.compile_rescales(&graph)?;
         Ok(WorldConfig {
             workload,
             checkpoint,
             network: self.compile_network()?,
             storage: self.compile_storage()?,
             recovery: self.compile_recovery()?,
-            faults: self.compile_faults(&graph)?,
+            faults: self.compile_faults(&widest(&graph, &rescales))?,
             protocol: self.checkpoint.protocol,
             bank,
             swarm: self.compile_swarm()?,
@@ -85,6 +87,7 @@ impl Scenario {
             external: self.compile_external()?,
             log: self.compile_log(&graph)?,
             incremental: self.checkpoint.incremental,
+            rescales,
             graph,
         })
     }
@@ -400,12 +403,33 @@ pub(super) fn resolve_task(graph: &JobGraph, reference: &str) -> Result<TaskRef,
     Err(format!("no vertex named `{name}` (vertices: {})", names.join(", ")))
 }
 
-fn task_names(graph: &JobGraph) -> Vec<String> {
-    graph
-        .vertices
+/// Every task's name, by `TaskId`: `vertex[subtask]`, or `vertex[subtask/parallelism]` for a
+/// vertex that is rescaled, whose subtasks of different stages would otherwise share names.
+fn task_names(graph: &JobGraph, rescales: &[Rescale]) -> Vec<String> {
+    let staging = Staging::new(graph, rescales);
+    staging
+        .tasks
         .iter()
-        .flat_map(|vertex| (0..vertex.parallelism).map(move |subtask| format!("{}[{subtask}]", vertex.name)))
+        .map(|task| {
+            let name = &graph.vertices[task.vertex.index()].name;
+            if rescales.iter().any(|rescale| rescale.vertex == task.vertex) {
+                format!("{name}[{}/{}]", task.subtask, task.parallelism)
+            } else {
+                format!("{name}[{}]", task.subtask)
+            }
+        })
         .collect()
+}
+
+/// `graph` with each vertex at the largest parallelism it has in any stage: a fault may
+/// name any subtask the job ever has (it strikes whichever runs under that name then).
+fn widest(graph: &JobGraph, rescales: &[Rescale]) -> JobGraph {
+    let mut widest = graph.clone();
+    for rescale in rescales {
+        let vertex = &mut widest.vertices[rescale.vertex.index()];
+        vertex.parallelism = vertex.parallelism.max(rescale.parallelism);
+    }
+    widest
 }
 
 pub(super) fn millis(field: &str, value: u64) -> Result<SimDuration, ScenarioError> {

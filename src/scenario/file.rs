@@ -61,6 +61,22 @@ pub struct Scenario {
     /// The partitioned log a `log-source` reads.
     #[serde(default)]
     pub log: Option<LogSection>,
+    /// Rescales: vertices redeployed with another parallelism while the job runs.
+    #[serde(default)]
+    pub rescale: Vec<RescaleSection>,
+}
+
+/// One `[[rescale]]` entry: at `at_ms` the job stops and is redeployed from its latest
+/// completed checkpoint with `vertex` at `parallelism` subtasks (docs/state.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RescaleSection {
+    /// When, in milliseconds of simulated time.
+    pub at_ms: u64,
+    /// The vertex to rescale (a keyed one).
+    pub vertex: String,
+    /// Its new parallelism.
+    pub parallelism: u32,
 }
 
 /// `[log]`: the partitioned, replayable log a `log-source` vertex reads (docs/end-to-end.md).

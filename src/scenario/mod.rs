@@ -12,6 +12,7 @@ mod compile;
 mod faults;
 mod file;
 mod log;
+mod rescale;
 
 #[cfg(test)]
 mod bank_tests;
@@ -24,8 +25,8 @@ pub use compile::CompiledScenario;
 pub use file::{
     BankSection, BudgetSection, CheckpointSection, ClusterSection, EdgeSection, ExternalSection, FailoverName,
     FaultKindName, FaultSection, KeyDistributionName, LogSection, NetworkSection, PartitionGrowthSection, PhaseName,
-    RecoverySection, RestartStrategyName, Scenario, ScriptEventSection, ScriptKindName, StorageSection, SwarmSection,
-    VertexSection, WorkloadSection,
+    RecoverySection, RescaleSection, RestartStrategyName, Scenario, ScriptEventSection, ScriptKindName, StorageSection,
+    SwarmSection, VertexSection, WorkloadSection,
 };
 
 use std::fmt;

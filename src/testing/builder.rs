@@ -83,6 +83,7 @@ impl ScenarioBuilder {
             cluster: crate::scenario::ClusterSection::default(),
             external: crate::scenario::ExternalSection::default(),
             log: None,
+            rescale: Vec::new(),
         })
     }
 
@@ -205,6 +206,13 @@ impl ScenarioBuilder {
         if let Some(log) = &mut self.scenario.log {
             log.new_partitions.push(crate::scenario::PartitionGrowthSection { at_ms, count });
         }
+        self
+    }
+
+    /// A `[[rescale]]`: at `at_ms`, the job is redeployed with `vertex` at `parallelism`.
+    pub fn rescale(mut self, at_ms: u64, vertex: impl Into<String>, parallelism: u32) -> ScenarioBuilder {
+        let vertex = vertex.into();
+        self.scenario.rescale.push(crate::scenario::RescaleSection { at_ms, vertex, parallelism });
         self
     }
 

@@ -370,3 +370,17 @@ fn a_registry_that_deletes_shared_files_at_subsumption_without_counting_is_caugh
     let outcome = run_judged_without(&scenario, 1, &plants, &[Invariant::SharedState]);
     assert_eq!(violation(&outcome).invariant, Invariant::RestoreEquivalence, "{:?}", outcome.verdict);
 }
+
+#[test]
+fn a_rescale_that_restores_key_groups_one_off_is_caught() {
+    let scenario = load("sims/rescale.toml");
+    let plants = [PlantedBug::RescaleKeyGroupsOffByOne];
+    let found = caught(&scenario, plants[0]);
+    assert_eq!(found.invariant, Invariant::KeyOwnership);
+    assert!(found.detail.contains("which owns key groups"), "{}", found.detail);
+    // Judged without it, a key group restored on its neighbour too is held twice at the end.
+    let outcome = run_judged_without(&scenario, 1, &plants, &[Invariant::KeyOwnership]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::FinalAggregate, "{:?}", outcome.verdict);
+    assert!(found.detail.contains("is held by both"), "{}", found.detail);
+}
