@@ -23,6 +23,8 @@ pub mod restore_equivalence;
 pub mod shared_state;
 
 #[cfg(test)]
+mod key_ownership_tests;
+#[cfg(test)]
 mod partition_ownership_tests;
 #[cfg(test)]
 mod shared_state_tests;

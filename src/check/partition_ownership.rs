@@ -23,6 +23,9 @@ struct Ownership {
     next_offset: u64,
 }
 
+/// Partitions held in a checkpoint by readers a rescale retired: offset and holder.
+type Pool = BTreeMap<u32, (u64, TaskId)>;
+
 /// The partition-ownership checker.
 pub struct PartitionOwnership {
     shape: Rc<JobShape>,
@@ -35,6 +38,11 @@ pub struct PartitionOwnership {
     captured: BTreeMap<(CheckpointId, TaskId), BTreeMap<u32, u64>>,
     /// Readers restored from a checkpoint whose partitions are still to be restored.
     restoring: BTreeMap<TaskId, (CheckpointId, BTreeMap<u32, u64>)>,
+    /// After a restore across a rescale of the readers: the checkpoint, and every partition
+    /// the old readers held in it (offset, holder) not yet restored by a new one.
+    pool: Option<(CheckpointId, Pool)>,
+    /// New readers restoring their share of the pool.
+    redistributed: Vec<TaskId>,
     /// Per partition: the owner a restart took it from, when, and what restarted.
     released: BTreeMap<u32, (TaskId, SimTime, String)>,
 }
@@ -57,6 +65,8 @@ impl PartitionOwnership {
             owners: BTreeMap::new(),
             captured: BTreeMap::new(),
             restoring: BTreeMap::new(),
+            pool: None,
+            redistributed: Vec::new(),
             released: BTreeMap::new(),
         }
     }
@@ -69,7 +79,11 @@ impl PartitionOwnership {
         }
         let found = match *fact {
             Fact::PartitionAssigned { task, partition } => self.take(task, partition, 0, "was assigned"),
+            Fact::PartitionRestored { task, partition, offset } if self.redistributed.contains(&task) => {
+                self.on_restored_share(task, partition, offset)
+            }
             Fact::PartitionRestored { task, partition, offset } => self.on_restored(task, partition, offset),
+            Fact::SplitsRedistributed { task, checkpoint, .. } => self.on_redistributed(task, checkpoint),
             Fact::PartitionRead { task, partition, offset } => self.on_read(task, partition, offset),
             Fact::StateCaptured { task, checkpoint, .. } => {
                 let held = self.held_by(task);
@@ -90,9 +104,23 @@ impl PartitionOwnership {
             }
             Fact::JobRescaled { stage } => {
                 self.stage = stage as usize;
+                // The readers a rescale retired own nothing any more.
+                let running = self.shape.running(self.stage);
+                let retired: Vec<TaskId> = self
+                    .owners
+                    .values()
+                    .map(|owner| owner.task)
+                    .filter(|task| running.binary_search(task).is_err())
+                    .collect();
+                self.release(&retired, time, "the job was rescaled".to_string());
                 None
             }
             Fact::JobRestarted { checkpoint, .. } => {
+                if let Some(detail) = self.unrestored_share() {
+                    return Some((Invariant::PartitionOwnership, detail));
+                }
+                self.pool = None;
+                self.redistributed.clear();
                 let every_task = self.shape.running(self.stage).to_vec();
                 self.release(&every_task, time, format!("the job restarted from {}", from(checkpoint)));
                 None
@@ -109,6 +137,9 @@ impl PartitionOwnership {
 
     /// At the end, every partition must have an owner, and every restore must be complete.
     pub fn finish(&self) -> Option<(Invariant, String)> {
+        if let Some(detail) = self.unrestored_share() {
+            return Some((Invariant::PartitionOwnership, detail));
+        }
         if let Some(detail) = self.restoring.iter().find_map(|(&task, (checkpoint, left))| {
             let (&partition, &offset) = left.first_key_value()?;
             Some(unrestored(task, *checkpoint, partition, offset))
@@ -164,6 +195,53 @@ impl PartitionOwnership {
             self.restoring.remove(&task);
         }
         expected.or_else(|| self.take(task, partition, offset, "was restored"))
+    }
+
+    /// New reader `task` restores its share of what every old reader held in `checkpoint`.
+    fn on_redistributed(&mut self, task: TaskId, checkpoint: CheckpointId) -> Option<String> {
+        if self.pool.as_ref().is_none_or(|(pooled, _)| *pooled != checkpoint) {
+            let running = self.shape.running(self.stage);
+            let mut held = BTreeMap::new();
+            for (&(_, old), partitions) in self.captured.range((checkpoint, TaskId(0))..=(checkpoint, TaskId(u32::MAX)))
+            {
+                if running.binary_search(&old).is_err() {
+                    held.extend(partitions.iter().map(|(&partition, &offset)| (partition, (offset, old))));
+                }
+            }
+            self.pool = Some((checkpoint, held));
+            self.redistributed.clear();
+        }
+        self.redistributed.push(task);
+        None
+    }
+
+    /// A new reader restored `partition` at `offset` from the pool of a rescaled restore.
+    fn on_restored_share(&mut self, task: TaskId, partition: u32, offset: u64) -> Option<String> {
+        let (checkpoint, pool) = self.pool.as_mut()?;
+        let checkpoint = *checkpoint;
+        let found = match pool.remove(&partition) {
+            Some((captured, _)) if captured == offset => None,
+            Some((captured, holder)) => Some(format!(
+                "after the rescale, {task} restored partition {partition} at offset {offset}, but {holder} had reached \
+                 offset {captured} when it captured {checkpoint}"
+            )),
+            None => Some(format!(
+                "after the rescale, {task} restored partition {partition}, which no old reader held in {checkpoint} \
+                 or another new reader restored already"
+            )),
+        };
+        found.or_else(|| self.take(task, partition, offset, "was restored"))
+    }
+
+    /// A partition of a rescaled restore that no new reader took: its records would never
+    /// be read again.
+    fn unrestored_share(&self) -> Option<String> {
+        let (checkpoint, pool) = self.pool.as_ref()?;
+        let (&partition, &(offset, holder)) = pool.first_key_value()?;
+        Some(format!(
+            "after the rescale, partition {partition} ({holder} held it at offset {offset} in {checkpoint}) was restored \
+             by no reader"
+        ))
     }
 
     fn on_read(&mut self, task: TaskId, partition: u32, offset: u64) -> Option<String> {

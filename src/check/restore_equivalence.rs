@@ -66,7 +66,9 @@ impl RestoreEquivalence {
                 let every_task = self.shape.running(self.stage).to_vec();
                 self.on_restart("the job", &every_task, checkpoint)
             }
-            Fact::KeyGroupsRestored { task, checkpoint, .. } => self.on_rescaled_restore(task, checkpoint),
+            Fact::KeyGroupsRestored { task, checkpoint, .. } | Fact::SplitsRedistributed { task, checkpoint, .. } => {
+                self.on_rescaled_restore(task, checkpoint)
+            }
             Fact::RegionRestarted { region, checkpoint, .. } => match self.shape.clone().region(self.stage, region) {
                 Some(members) => self.on_restart(&format!("region {region}"), members, checkpoint),
                 None => Some(format!("region {region} restarted, but the job has no such pipelined region")),

@@ -163,6 +163,7 @@ fn is_milestone(fact: &Fact) -> bool {
             | Fact::TaskRestored { .. }
             | Fact::JobRescaled { .. }
             | Fact::KeyGroupsRestored { .. }
+            | Fact::SplitsRedistributed { .. }
     )
 }
 
@@ -193,7 +194,8 @@ fn mentions_task(fact: &Fact, tasks: &[usize], channel_ends: &[[usize; 2]]) -> b
         | Fact::StateFileReferenced { task, .. }
         | Fact::StateFileMissing { task, .. }
         | Fact::KeyGroupsRestored { task, .. }
-        | Fact::KeyRestored { task, .. } => vec![task.index()],
+        | Fact::KeyRestored { task, .. }
+        | Fact::SplitsRedistributed { task, .. } => vec![task.index()],
         Fact::TransactionBegun { txn, .. }
         | Fact::TransactionWrite { txn, .. }
         | Fact::TransactionPrepared { txn, .. }
@@ -226,7 +228,9 @@ fn mentions_checkpoint(fact: &Fact, id: u64) -> bool {
             | ObjectName::Metadata { checkpoint }
             | ObjectName::SharedFile { checkpoint, .. } => Some(checkpoint),
         },
-        Fact::StateFileReferenced { checkpoint, .. } | Fact::KeyGroupsRestored { checkpoint, .. } => Some(checkpoint),
+        Fact::StateFileReferenced { checkpoint, .. }
+        | Fact::KeyGroupsRestored { checkpoint, .. }
+        | Fact::SplitsRedistributed { checkpoint, .. } => Some(checkpoint),
         Fact::JobRestarted { checkpoint, .. }
         | Fact::RegionRestarted { checkpoint, .. }
         | Fact::TaskRestored { checkpoint, .. } => checkpoint,

@@ -200,6 +200,39 @@ impl SplitEnumerator {
         Ok(())
     }
 
+    /// A rescale redeployed the readers as `parallelism` subtasks: nothing is registered
+    /// until they register again. (A restore, or a reset, follows at the restart.)
+    pub fn resize(&mut self, parallelism: u32) {
+        self.parallelism = parallelism;
+        self.registered = vec![false; parallelism as usize];
+        self.told_no_more = vec![false; parallelism as usize];
+        self.uncheckpointed.clear();
+    }
+
+    /// Resets to `checkpoint`'s state as a rescale restores it: the readers' partitions
+    /// were redistributed (`owners`: partition to new reader), so each partition's owner is
+    /// the reader its offset went to; one the state assigned but no reader holds is
+    /// assigned again.
+    pub fn restore_rescaled(
+        &mut self,
+        checkpoint: CheckpointId,
+        state: &[u8],
+        owners: &BTreeMap<u32, u32>,
+    ) -> Result<(), StateError> {
+        self.restore(checkpoint, state)?;
+        for partition in std::mem::take(&mut self.owner).into_keys() {
+            match owners.get(&partition) {
+                Some(&owner) => {
+                    self.owner.insert(partition, owner);
+                }
+                None => {
+                    self.unassigned.insert(partition);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Forgets everything: a global restart with no checkpoint to restore.
     pub fn reset(&mut self) {
         let planted = self.forgets_before_first_checkpoint;

@@ -29,6 +29,8 @@ mod keyed_state_tests;
 #[cfg(test)]
 mod log_tests;
 #[cfg(test)]
+mod staging_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod two_phase_sink_tests;

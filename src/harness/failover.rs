@@ -191,8 +191,7 @@ impl SimWorld {
         self.start_sinks(&every_task, scheduler);
         // After the restored output went out: a reader given work now emits behind it (a
         // watermark sent ahead of a restored record would make that record late).
-        let enumerator = metadata.map(|metadata| (metadata.checkpoint, metadata.enumerator_state));
-        self.log_job_restarted(enumerator, scheduler);
+        self.log_job_restarted(metadata.as_ref(), scheduler);
         self.source_records_since_milestone = 0;
         self.tell_coordinator(CoordinatorInput::JobRestarted, scheduler);
         for task in every_task {

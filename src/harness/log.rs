@@ -28,8 +28,10 @@ use std::collections::BTreeMap;
 pub(super) struct LogRuntime {
     spec: LogSpec,
     enumerator: SplitEnumerator,
-    /// The reader task of each subtask.
-    readers: Vec<TaskId>,
+    /// The log-source vertex.
+    pub(super) vertex: VertexId,
+    /// The reader task of each subtask (of the running stage).
+    pub(super) readers: Vec<TaskId>,
     /// The enumerator's state as each pending checkpoint was triggered, for its metadata.
     snapshots: BTreeMap<CheckpointId, Vec<u8>>,
     /// Discovery timers of an earlier generation died with the enumerator they were for.
@@ -74,12 +76,22 @@ impl LogRuntime {
         Some(LogRuntime {
             spec,
             enumerator,
+            vertex: VertexId::from_index(index),
             readers,
             snapshots: BTreeMap::new(),
             discovery_generation: 0,
             outstanding: vec![Vec::new(); count],
             held: vec![Vec::new(); count],
         })
+    }
+
+    /// A rescale redeployed the readers as `readers`: nothing is on its way to them, and
+    /// the enumerator waits for them to register.
+    pub(super) fn redeployed(&mut self, readers: Vec<TaskId>) {
+        self.enumerator.resize(u32::try_from(readers.len()).expect("parallelism fits u32"));
+        self.outstanding = vec![Vec::new(); readers.len()];
+        self.held = vec![Vec::new(); readers.len()];
+        self.readers = readers;
     }
 
     fn subtask_of(&self, task: TaskId) -> Option<u32> {
@@ -237,19 +249,26 @@ impl SimWorld {
     /// the enumerator is reset to it, and every reader registers again.
     pub(super) fn log_job_restarted(
         &mut self,
-        restored: Option<(CheckpointId, Vec<u8>)>,
+        restored: Option<&crate::recovery::CheckpointMetadata>,
         scheduler: &mut Scheduler<Event>,
     ) {
+        // After a rescale of the readers, each partition is owned where its offset went.
+        let owners = restored.and_then(|metadata| self.redistributed_owners(metadata));
         let Some(log) = &mut self.log else { return };
         log.snapshots.clear();
         log.discovery_generation += 1;
         let generation = log.discovery_generation;
-        match restored {
-            Some((checkpoint, state)) => {
-                log.enumerator.restore(checkpoint, &state).expect("enumerator state written by the harness decodes");
+        let decoded = match (restored, owners) {
+            (Some(metadata), Some(owners)) => {
+                log.enumerator.restore_rescaled(metadata.checkpoint, &metadata.enumerator_state, &owners)
             }
-            None => log.enumerator.reset(),
-        }
+            (Some(metadata), None) => log.enumerator.restore(metadata.checkpoint, &metadata.enumerator_state),
+            (None, _) => {
+                log.enumerator.reset();
+                Ok(())
+            }
+        };
+        decoded.expect("enumerator state written by the harness decodes");
         let readers = log.readers.clone();
         self.log_readers_restored(&readers, ReaderRestart::WithTheEnumerator, scheduler);
         // Discovery runs again at once: a restored enumerator may know less than the log.

@@ -145,6 +145,8 @@ pub struct RunStats {
     pub checkpoints_aborted: u64,
     /// Failovers (crashes that restarted the job).
     pub recoveries: u64,
+    /// Rescales that redeployed the job (a rescale due after the job ended does nothing).
+    pub rescales: u64,
     /// Records read by sources, replays included.
     pub source_records_read: u64,
     /// Records applied to keyed state, replays included.

@@ -24,7 +24,9 @@ use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, ObjectName};
 use crate::plant::PlantedBug;
 use crate::recovery::CheckpointMetadata;
+use crate::recovery::list_state::{Redistribution, redistribute};
 use crate::recovery::snapshot_object::TaskSnapshot;
+use std::collections::BTreeMap;
 
 impl SimWorld {
     /// Schedules every rescale of the scenario: the `i`-th leads to stage `i + 1`.
@@ -54,6 +56,8 @@ impl SimWorld {
         if self.stage_wanted == self.stage {
             return;
         }
+        // Rescales due while the job was restarting are deployed together.
+        self.stats.rescales += (self.stage_wanted - self.stage) as u64;
         self.stage = self.stage_wanted;
         self.record(Fact::JobRescaled { stage: u32::try_from(self.stage).expect("stages fit u32") });
         let stage = &self.staging.stages[self.stage];
@@ -69,6 +73,13 @@ impl SimWorld {
             }
         }
         self.coordinator.set_task_count(stage.active.len());
+        if let Some(vertex) = self.log.as_ref().map(|log| log.vertex) {
+            let readers = self.staging.subtasks_of(self.stage, vertex);
+            let log = self.log.as_mut().expect("checked above");
+            if log.readers != readers {
+                log.redeployed(readers);
+            }
+        }
     }
 
     /// The running subtask `reference` names (after a rescale, `count[1]` is the new one).
@@ -97,6 +108,10 @@ impl SimWorld {
     /// Restores `task`, which a rescale deployed after `metadata`'s checkpoint: its key
     /// groups, cut out of the checkpoint's state of every subtask of its vertex and merged.
     pub(super) fn restore_key_groups(&mut self, task: TaskId, metadata: &CheckpointMetadata) {
+        if matches!(self.tasks[task.index()].logic, TaskLogic::LogSource(_)) {
+            self.restore_reader_share(task, metadata);
+            return;
+        }
         let incarnation = self.staging.tasks[task.index()];
         let max_parallelism = self.config.graph.vertices[incarnation.vertex.index()].max_parallelism;
         let range = self.key_groups_restored_by(task, max_parallelism);
@@ -128,6 +143,67 @@ impl SimWorld {
         for (key, count, fingerprint) in held {
             self.record(Fact::KeyRestored { task, key, count, fingerprint });
         }
+    }
+
+    /// Restores reader `task`, which a rescale deployed after `metadata`'s checkpoint: its
+    /// round-robin share of every old reader's partitions and offsets (list state).
+    fn restore_reader_share(&mut self, task: TaskId, metadata: &CheckpointMetadata) {
+        let readers = self.log.as_ref().map(|log| log.readers.clone()).unwrap_or_default();
+        let position = readers.iter().position(|&reader| reader == task).expect("a running reader");
+        let share = self.redistributed_splits(metadata).swap_remove(position);
+        let mut bytes = Vec::new();
+        for &(partition, offset) in &share {
+            crate::dataflow::state_codec::push_row(&mut bytes, [u64::from(partition), offset]);
+        }
+        let operator = self.tasks[task.index()].logic.as_operator();
+        if operator.restore(&bytes).is_err() {
+            operator.reset();
+        }
+        let splits = share.len() as u64;
+        self.record(Fact::SplitsRedistributed { task, checkpoint: metadata.checkpoint, splits });
+    }
+
+    /// The running readers' partitions and offsets after a restore of `metadata` across a
+    /// rescale of the readers: every old reader's, dealt out round robin.
+    fn redistributed_splits(&self, metadata: &CheckpointMetadata) -> Vec<Vec<(u32, u64)>> {
+        let Some(log) = &self.log else { return Vec::new() };
+        let mut old: Vec<Vec<(u32, u64)>> = Vec::new();
+        for &name in &metadata.task_states {
+            let ObjectName::TaskState { task: old_reader, .. } = name else { continue };
+            if self.staging.tasks[old_reader.index()].vertex != log.vertex {
+                continue;
+            }
+            let state = self.storage.read(&name).and_then(TaskSnapshot::decode).map(|snapshot| snapshot.state);
+            let rows = state.and_then(|state| crate::dataflow::state_codec::rows::<2>(&state).ok());
+            // Offsets and partitions are what a reader's state holds; a broken one holds none.
+            old.push(
+                rows.unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|[partition, offset]| Some((u32::try_from(partition).ok()?, offset)))
+                    .collect(),
+            );
+        }
+        redistribute(&old, log.readers.len(), Redistribution::RoundRobin)
+    }
+
+    /// After a restore of `metadata` that crosses a rescale of the readers: the reader
+    /// (by subtask) each partition went to; `None` when the readers were not rescaled.
+    pub(super) fn redistributed_owners(&self, metadata: &CheckpointMetadata) -> Option<BTreeMap<u32, u32>> {
+        let log = self.log.as_ref()?;
+        let same_readers = metadata
+            .task_states
+            .iter()
+            .any(|name| matches!(name, ObjectName::TaskState { task, .. } if log.readers.first() == Some(task)));
+        if same_readers || self.stage_of(metadata.checkpoint) == self.stage {
+            return None;
+        }
+        let mut owners = BTreeMap::new();
+        for (subtask, share) in self.redistributed_splits(metadata).into_iter().enumerate() {
+            for (partition, _) in share {
+                owners.insert(partition, u32::try_from(subtask).expect("parallelism fits u32"));
+            }
+        }
+        Some(owners)
     }
 
     /// The key groups a rescaled restore gives `task`: the range it owns — or, under the

@@ -151,6 +151,10 @@ pub enum Fact {
     /// Right after a rescaled restore, `task` holds `count` records with fingerprint sum
     /// `fingerprint` for state key `key`.
     KeyRestored { task: TaskId, key: u64, count: u64, fingerprint: u64 },
+    /// Reader `task`, deployed by a rescale, restored its round-robin share (`splits`
+    /// partitions and offsets) of every reader's state in `checkpoint`; a `PartitionRestored`
+    /// per partition follows.
+    SplitsRedistributed { task: TaskId, checkpoint: CheckpointId, splits: u64 },
 }
 
 /// Why the external system aborted a transaction.
@@ -682,6 +686,12 @@ impl Fact {
                 push_u32(out, first);
                 push_u32(out, last);
                 push_u64(out, keys);
+            }
+            Fact::SplitsRedistributed { task, checkpoint, splits } => {
+                out.push(57);
+                push_u32(out, task.0);
+                push_u64(out, checkpoint.0);
+                push_u64(out, splits);
             }
             Fact::KeyRestored { task, key, count, fingerprint } => {
                 out.push(56);

@@ -7,6 +7,7 @@
 //! `recovery/tests.rs`.
 
 pub mod incremental;
+pub mod list_state;
 pub mod restart;
 pub mod snapshot_object;
 

@@ -173,6 +173,10 @@ fn describe_external_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> Strin
             "{} restored key groups {first}..={last} from every state of {checkpoint} ({keys} keys)",
             name(task)
         ),
+        Fact::SplitsRedistributed { task, checkpoint, splits } => format!(
+            "{} restored its round-robin share of the readers' state of {checkpoint}: {splits} partitions",
+            name(task)
+        ),
         Fact::KeyRestored { task, key, count, fingerprint } => {
             format!("{} restored key {key}: {count} records (fingerprint {fingerprint:016x})", name(task))
         }

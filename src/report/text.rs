@@ -35,6 +35,9 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
     line("faults", outcome.plan.summary());
     line("checkpoints", format!("{} completed, {} aborted", stats.checkpoints_completed, stats.checkpoints_aborted));
     line("recoveries", stats.recoveries.to_string());
+    if stats.rescales > 0 {
+        line("rescales", format!("{}: redeployed with new parallelism from a checkpoint", stats.rescales));
+    }
     if outcome.bank {
         line(
             "transfers",

@@ -37,7 +37,7 @@ pub struct CompiledScenario {
 pub(super) const RECORDS_PER_SPLIT_MAX: u64 = 100_000_000;
 pub(super) const SOURCE_RECORDS_MAX: u64 = 1_000_000_000;
 const KEYS_MAX: u64 = 1 << 24;
-const CHANNELS_MAX: u64 = 1_000_000;
+pub(super) const CHANNELS_MAX: u64 = 1_000_000;
 
 /// Flink's upper bound on (max) parallelism: key groups are numbered below it.
 const MAX_PARALLELISM_LIMIT: u32 = 32_768;
@@ -107,17 +107,7 @@ impl Scenario {
             };
             ScenarioError::at(field, error.message)
         })?;
-        let channels: u64 = graph
-            .edges
-            .iter()
-            .map(|edge| {
-                let (from, to) = (&graph.vertices[edge.from.index()], &graph.vertices[edge.to.index()]);
-                match edge.partitioning {
-                    Partitioning::Forward => u64::from(from.parallelism),
-                    _ => u64::from(from.parallelism) * u64::from(to.parallelism),
-                }
-            })
-            .sum();
+        let channels = channel_count(&graph);
         if channels > CHANNELS_MAX {
             return Err(ScenarioError::at(
                 "edges",
@@ -401,6 +391,21 @@ pub(super) fn resolve_task(graph: &JobGraph, reference: &str) -> Result<TaskRef,
     }
     let names: Vec<&str> = graph.vertices.iter().map(|vertex| vertex.name.as_str()).collect();
     Err(format!("no vertex named `{name}` (vertices: {})", names.join(", ")))
+}
+
+/// The channels `graph` expands to.
+pub(super) fn channel_count(graph: &JobGraph) -> u64 {
+    graph
+        .edges
+        .iter()
+        .map(|edge| {
+            let (from, to) = (&graph.vertices[edge.from.index()], &graph.vertices[edge.to.index()]);
+            match edge.partitioning {
+                Partitioning::Forward => u64::from(from.parallelism),
+                _ => u64::from(from.parallelism) * u64::from(to.parallelism),
+            }
+        })
+        .sum()
 }
 
 /// Every task's name, by `TaskId`: `vertex[subtask]`, or `vertex[subtask/parallelism]` for a

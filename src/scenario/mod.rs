@@ -19,6 +19,8 @@ mod bank_tests;
 #[cfg(test)]
 mod log_tests;
 #[cfg(test)]
+mod rescale_tests;
+#[cfg(test)]
 mod tests;
 
 pub use compile::CompiledScenario;

@@ -13,7 +13,7 @@ const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/join.toml", "527b78f95762e936"),
     ("sims/kafka-2pc.toml", "ca6cf02f0df2532f"),
     ("sims/pipelines.toml", "7a39f9f230a4a3ef"),
-    ("sims/rescale.toml", "ff582217c42d1cce"),
+    ("sims/rescale.toml", "a78f8fd7d39be6e5"),
     ("sims/storm.toml", "8a3416d66a9d1362"),
     ("sims/token.toml", "1ec230cc2476e54b"),
     ("sims/two-messages.toml", "edf7e7df4eefccb6"),

@@ -37,6 +37,8 @@ mod protocols;
 mod region_failover;
 /// Failures sweeps once found, shrunk and checked in: each must pass now.
 mod regression;
+/// Rescaling from a checkpoint: key groups, readers' partitions and in-flight records move.
+mod rescale;
 /// Shrinking failing cases: smaller, same invariant, deterministic, `snapsim shrink`.
 mod shrink;
 /// insta snapshots of rendered reports.
