@@ -3,7 +3,8 @@
 //! checkpoint referencing an already deleted one completes), every restore finds every file
 //! it needs, and at the end nothing is left in storage that no retained checkpoint needs —
 //! no shared file it does not reference, no task state or metadata of a checkpoint that is
-//! neither retained nor still in flight (no leak).
+//! neither retained nor still in flight (no leak). A savepoint is self-contained: it
+//! references no shared file.
 //!
 //! Judged from facts: `StateFileReferenced` (which files each task's state for each
 //! checkpoint references), `CheckpointCompleted`, the deletions of metadata (a checkpoint
@@ -28,6 +29,8 @@ pub struct SharedState {
     /// Shared files deleted, and when.
     deleted: BTreeMap<ObjectName, SimTime>,
     latest_completed: Option<CheckpointId>,
+    /// Checkpoint ids that are savepoints: self-contained.
+    savepoints: BTreeSet<CheckpointId>,
 }
 
 impl SharedState {
@@ -40,8 +43,18 @@ impl SharedState {
     #[inline]
     pub fn observe(&mut self, time: SimTime, fact: &Fact) -> Option<(Invariant, String)> {
         let found = match *fact {
-            Fact::StateFileReferenced { checkpoint, file, .. } => {
+            Fact::StateFileReferenced { task, checkpoint, file, .. } => {
                 self.references.entry(checkpoint).or_default().insert(file);
+                self.savepoints.contains(&checkpoint).then(|| {
+                    format!(
+                        "savepoint {checkpoint}: {task}'s state references {}; a savepoint must hold its whole state \
+                         and share nothing with checkpoints",
+                        describe(file)
+                    )
+                })
+            }
+            Fact::SavepointTriggered { checkpoint, .. } => {
+                self.savepoints.insert(checkpoint);
                 None
             }
             Fact::ObjectDurable { object, .. } => {

@@ -120,3 +120,19 @@ fn a_file_only_a_checkpoint_still_in_flight_references_is_no_leak() {
     assert_eq!(found, None);
     assert_eq!(checker.finish(), None);
 }
+
+#[test]
+fn a_savepoint_that_references_a_shared_file_is_caught() {
+    let savepoint = CheckpointId(3);
+    let facts = vec![
+        referenced(ONE, file(ONE, 0), false),
+        durable(file(ONE, 0)),
+        Fact::CheckpointCompleted { checkpoint: ONE },
+        Fact::SavepointTriggered { checkpoint: savepoint, stop: false },
+        referenced(savepoint, file(ONE, 0), true),
+    ];
+    let (_, found) = feed(&facts);
+    let (invariant, detail) = found.expect("caught");
+    assert_eq!(invariant, Invariant::SharedState);
+    assert!(detail.contains("a savepoint must hold its whole state"), "{detail}");
+}

@@ -164,6 +164,7 @@ fn is_milestone(fact: &Fact) -> bool {
             | Fact::JobRescaled { .. }
             | Fact::KeyGroupsRestored { .. }
             | Fact::SplitsRedistributed { .. }
+            | Fact::SavepointTriggered { .. }
     )
 }
 
@@ -230,7 +231,8 @@ fn mentions_checkpoint(fact: &Fact, id: u64) -> bool {
         },
         Fact::StateFileReferenced { checkpoint, .. }
         | Fact::KeyGroupsRestored { checkpoint, .. }
-        | Fact::SplitsRedistributed { checkpoint, .. } => Some(checkpoint),
+        | Fact::SplitsRedistributed { checkpoint, .. }
+        | Fact::SavepointTriggered { checkpoint, .. } => Some(checkpoint),
         Fact::JobRestarted { checkpoint, .. }
         | Fact::RegionRestarted { checkpoint, .. }
         | Fact::TaskRestored { checkpoint, .. } => checkpoint,

@@ -24,6 +24,9 @@ pub struct Rescale {
     pub vertex: VertexId,
     /// Its new parallelism.
     pub parallelism: u32,
+    /// Whether the job stops with a savepoint and the new stage starts from it (else from
+    /// the latest completed checkpoint).
+    pub from_savepoint: bool,
 }
 
 /// One subtask of the run, in whichever stage it runs.

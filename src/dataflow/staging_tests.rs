@@ -32,6 +32,7 @@ fn rescale(at_ms: u64, vertex: usize, parallelism: u32) -> Rescale {
         at: SimTime::ZERO.after(SimDuration::from_millis(at_ms)),
         vertex: VertexId::from_index(vertex),
         parallelism,
+        from_savepoint: false,
     }
 }
 

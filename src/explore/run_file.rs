@@ -33,8 +33,9 @@ pub const RUN_FILE_MAGIC: [u8; 8] = *b"SNAPRUN\0";
 /// `window_ms` (the partitioned log and event-time windows), records an event time, and
 /// facts the log's kinds. 6: `[checkpoint]` gained `incremental`, storage objects shared
 /// files, and facts the shared files' kinds. 7: scenarios gained `[[rescale]]`, facts the
-/// rescale's kinds, and invariants `key-ownership`.
-pub const RUN_FILE_VERSION: u32 = 7;
+/// rescale's kinds, and invariants `key-ownership`. 8: scenarios gained `[[savepoint]]` and
+/// `rescale.from`, and facts `SavepointTriggered`.
+pub const RUN_FILE_VERSION: u32 = 8;
 
 /// The usual file name ending.
 pub const RUN_FILE_EXTENSION: &str = "snaprun";

@@ -25,7 +25,11 @@ impl SimWorld {
     /// Hands `input` to the task's protocol and performs the commands it returns.
     pub(super) fn run_protocol(&mut self, task: TaskId, input: TaskInput, scheduler: &mut Scheduler<Event>) {
         let mut commands = std::mem::take(&mut self.scratch.task_commands);
-        self.tasks[task.index()].protocol.handle(self.now, input, &mut commands);
+        match self.savepoint_input(&input) {
+            // Savepoints are always aligned, whatever the job's protocol.
+            Some(savepoint) => self.handle_savepoint_input(task, savepoint, input, &mut commands),
+            None => self.tasks[task.index()].protocol.handle(self.now, input, &mut commands),
+        }
         for command in commands.drain(..) {
             self.execute_task_command(task, command, scheduler);
         }
@@ -53,7 +57,8 @@ impl SimWorld {
             }
             TaskCommand::Persist { checkpoint } => {
                 let snapshot = self.tasks[task.index()].captured.remove(&checkpoint).expect("persisting a capture");
-                if self.persists_incrementally(task) {
+                // A savepoint is self-contained: its whole state, never shared files.
+                if self.persists_incrementally(task) && !self.is_savepoint(checkpoint) {
                     self.persist_incrementally(task, checkpoint, snapshot, scheduler);
                 } else {
                     self.write_object(ObjectName::TaskState { checkpoint, task }, snapshot.encode(), scheduler);
@@ -328,20 +333,14 @@ impl SimWorld {
                 let event = Event::TriggerReceived { task, checkpoint, attempt: self.tasks[task.index()].attempt };
                 self.send_control(ControlMessage::Trigger, task, checkpoint, delay, event, scheduler);
             }
-            CoordinatorCommand::TriggerSources { checkpoint } => {
-                self.checkpoint_stages.insert(checkpoint, self.stage);
-                self.record(Fact::CheckpointTriggered { checkpoint });
-                self.log_checkpoint_triggered(checkpoint, scheduler);
-                for task in self.running_tasks() {
-                    let index = task.index();
-                    if self.roles[index] == TaskRole::Source {
-                        let delay = self.control_latency();
-                        let task = TaskId::from_index(index);
-                        let event =
-                            Event::TriggerReceived { task, checkpoint, attempt: self.tasks[task.index()].attempt };
-                        self.send_control(ControlMessage::Trigger, task, checkpoint, delay, event, scheduler);
-                    }
-                }
+            CoordinatorCommand::TriggerSources { checkpoint } => self.trigger_sources(checkpoint, scheduler),
+            CoordinatorCommand::TriggerSavepoint { checkpoint, stop } => {
+                self.savepoints.insert(checkpoint, stop);
+                self.record(Fact::SavepointTriggered { checkpoint, stop });
+                self.trigger_sources(checkpoint, scheduler);
+            }
+            CoordinatorCommand::SavepointCompleted { checkpoint, stop } => {
+                self.savepoint_completed(checkpoint, stop, scheduler);
             }
             CoordinatorCommand::ArmTimeout { checkpoint, at } => {
                 scheduler.at(at, Event::CheckpointTimeout { checkpoint })
@@ -357,7 +356,13 @@ impl SimWorld {
                 self.record(Fact::CheckpointCompleted { checkpoint });
                 // Checkpoints older than the retained ones are deleted (and with them the
                 // leftovers of older aborted ones); recovery restores only the latest.
-                self.delete_objects_where(|name| object_checkpoint(name).is_some_and(|owner| owner < oldest_retained));
+                // A savepoint's objects are the user's: never deleted with the checkpoints'.
+                let savepoints = std::mem::take(&mut self.savepoints);
+                self.delete_objects_where(|name| {
+                    object_checkpoint(name)
+                        .is_some_and(|owner| owner < oldest_retained && !savepoints.contains_key(&owner))
+                });
+                self.savepoints = savepoints;
                 // Shared files go only when no checkpoint references them any more.
                 self.release_subsumed(oldest_retained);
                 self.close_bank_if_done(scheduler);
@@ -371,6 +376,9 @@ impl SimWorld {
                 self.fail_over(scheduler);
             }
             CoordinatorCommand::Aborted { checkpoint, reason } => {
+                if self.savepoints.get(&checkpoint) == Some(&true) {
+                    self.rescale_on_stop = None; // A failed stop leaves the job as it was.
+                }
                 self.stats.checkpoints_aborted += 1;
                 self.record(Fact::CheckpointAborted { checkpoint, reason });
                 self.close_bank_if_done(scheduler);
@@ -382,10 +390,31 @@ impl SimWorld {
         }
     }
 
-    /// Sends every running task a notice (`kind`: abort or completion) of `checkpoint`.
-    fn notify_tasks(&mut self, kind: ControlMessage, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+    /// Sends the trigger of `checkpoint` (or a savepoint) to every running source.
+    fn trigger_sources(&mut self, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
+        self.checkpoint_stages.insert(checkpoint, self.stage);
+        self.record(Fact::CheckpointTriggered { checkpoint });
+        self.log_checkpoint_triggered(checkpoint, scheduler);
+        for task in self.running_tasks() {
+            if self.roles[task.index()] == TaskRole::Source {
+                let delay = self.control_latency();
+                let event = Event::TriggerReceived { task, checkpoint, attempt: self.tasks[task.index()].attempt };
+                self.send_control(ControlMessage::Trigger, task, checkpoint, delay, event, scheduler);
+            }
+        }
+    }
+
+    /// Sends every running task a notice (`kind`: abort or completion) of `checkpoint`;
+    /// returns how many are on their way (lost ones are not).
+    pub(super) fn notify_tasks(
+        &mut self,
+        kind: ControlMessage,
+        checkpoint: CheckpointId,
+        scheduler: &mut Scheduler<Event>,
+    ) -> usize {
+        let mut sent = 0;
         if self.job != super::JobStatus::Running {
-            return;
+            return sent;
         }
         for index in 0..self.tasks.len() {
             if matches!(self.tasks[index].status, TaskStatus::Down | TaskStatus::Inactive) {
@@ -399,8 +428,11 @@ impl SimWorld {
                 ControlMessage::CompletionNotice => Event::CompletionReceived { task, checkpoint, attempt },
                 _ => Event::AbortReceived { task, checkpoint, attempt },
             };
-            self.send_control(kind, task, checkpoint, delay, event, scheduler);
+            if self.send_control(kind, task, checkpoint, delay, event, scheduler) {
+                sent += 1;
+            }
         }
+        sent
     }
 }
 
@@ -409,7 +441,10 @@ impl SimWorld {
     /// aborted, or lost with a crashed coordinator — as Flink discards an aborted pending
     /// checkpoint's state; a write that lands for one later is deleted as it lands.
     fn discard_if_abandoned(&mut self, checkpoint: CheckpointId) {
-        if self.coordinator.is_pending(checkpoint) || self.coordinator.is_retained(checkpoint) {
+        if self.coordinator.is_pending(checkpoint)
+            || self.coordinator.is_retained(checkpoint)
+            || self.completed_savepoints.contains(&checkpoint)
+        {
             return;
         }
         self.delete_objects_where(|name| object_checkpoint(name) == Some(checkpoint));

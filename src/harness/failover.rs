@@ -11,7 +11,7 @@ use super::{Event, JobStatus, SimWorld};
 use crate::dataflow::graph::ChannelSpec;
 use crate::dataflow::record::Message;
 use crate::kernel::Scheduler;
-use crate::kernel::ids::{Attempt, ChannelId, TaskId};
+use crate::kernel::ids::{Attempt, ChannelId, CheckpointId, TaskId};
 use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, ObjectName, digest_bytes};
 use crate::plant::PlantedBug;
@@ -155,6 +155,7 @@ impl SimWorld {
         }
         self.attempt = Attempt(self.attempt.0 + 1);
         self.job = JobStatus::Restarting;
+        self.stopping = None; // A stop underway is overtaken: the restart loads the savepoint.
         for runtime in &mut self.tasks {
             if runtime.status != TaskStatus::Inactive {
                 runtime.status = TaskStatus::Down;
@@ -243,7 +244,10 @@ impl SimWorld {
             RestoreAction::FromObject(name) => {
                 let bytes = self.storage.read(&name).expect("a completed checkpoint's state objects are retained");
                 let snapshot = TaskSnapshot::decode(bytes).expect("an object written by the harness decodes");
-                let state = self.state_to_restore(task, &snapshot.state);
+                let ObjectName::TaskState { checkpoint: restored, .. } = name else {
+                    unreachable!("tasks restore from task-state objects");
+                };
+                let state = self.state_to_restore(task, restored, &snapshot.state);
                 let runtime = &mut self.tasks[task.index()];
                 // Only a planted recovery bug hands a task state it did not write (a
                 // neighbour's, of another shape), and only a lost shared file leaves it none:
@@ -279,8 +283,13 @@ impl SimWorld {
     /// The state bytes `task` restores from its state object's `stored` bytes: those bytes,
     /// or — under the incremental backend — its key groups read back from their shared files
     /// (`None` if one is missing). Resets the task's incremental base to what it restored.
-    fn state_to_restore(&mut self, task: TaskId, stored: &[u8]) -> Option<Vec<u8>> {
+    fn state_to_restore(&mut self, task: TaskId, checkpoint: CheckpointId, stored: &[u8]) -> Option<Vec<u8>> {
         if !self.persists_incrementally(task) {
+            return Some(stored.to_vec());
+        }
+        if self.is_savepoint(checkpoint) {
+            // A savepoint holds the whole state; the next checkpoint writes every group.
+            self.reset_incremental(task, None);
             return Some(stored.to_vec());
         }
         let handles = crate::recovery::incremental::StateHandles::decode(stored);

@@ -279,8 +279,8 @@ impl SimWorld {
         }
     }
 
-    /// Sends a control message after `delay` — unless the plan loses it or delays it. The
-    /// latency is drawn either way, so a lost message shifts no later draw.
+    /// Sends a control message after `delay` — unless the plan loses it (then `false`) or
+    /// delays it. The latency is drawn either way, so a lost message shifts no later draw.
     pub(super) fn send_control(
         &mut self,
         kind: ControlMessage,
@@ -289,11 +289,11 @@ impl SimWorld {
         delay: SimDuration,
         event: Event,
         scheduler: &mut Scheduler<Event>,
-    ) {
+    ) -> bool {
         if let Some((_, lifted)) = self.control_faults.lose[kind as usize].take_one() {
             self.record(Fact::ControlMessageLost { kind: kind as u8, task, checkpoint });
             (0..lifted).for_each(|_| self.fault_lifted());
-            return;
+            return false;
         }
         let delay = match self.control_faults.delay[kind as usize].take_one() {
             Some((extra, lifted)) => {
@@ -304,5 +304,6 @@ impl SimWorld {
             None => delay,
         };
         scheduler.after(delay, event);
+        true
     }
 }

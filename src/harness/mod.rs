@@ -19,6 +19,7 @@ mod faults;
 mod incremental;
 mod log;
 mod rescale;
+mod savepoint;
 mod sending;
 mod tasks;
 
@@ -83,7 +84,11 @@ pub struct WorldConfig {
     pub incremental: bool,
     /// Vertices redeployed with another parallelism while the job runs, in time order.
     pub rescales: Vec<crate::dataflow::staging::Rescale>,
+    /// Savepoints the user asks for, in time order.
+    pub savepoints: Vec<SavepointRequest>,
 }
+
+pub use savepoint::SavepointRequest;
 
 /// A user's protocol factory, shared by every task of a run.
 #[derive(Clone)]
@@ -147,6 +152,10 @@ pub struct RunStats {
     pub recoveries: u64,
     /// Rescales that redeployed the job (a rescale due after the job ended does nothing).
     pub rescales: u64,
+    /// Savepoints that completed.
+    pub savepoints_completed: u64,
+    /// Stops with a savepoint (each followed by a start from it).
+    pub stops: u64,
     /// Records read by sources, replays included.
     pub source_records_read: u64,
     /// Records applied to keyed state, replays included.
@@ -239,6 +248,8 @@ pub enum Event {
     PartitionDiscovery { generation: u64 },
     /// The job is stopped and redeployed as `stage` (a scenario's rescale).
     Rescale { stage: u32 },
+    /// The user asks for a savepoint (`stop`: and for the job to stop with it).
+    SavepointRequested { stop: bool },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,6 +305,15 @@ pub struct SimWorld {
     /// The stage each checkpoint was triggered in: a restore into another stage
     /// redistributes its state (`rescale.rs`).
     checkpoint_stages: std::collections::BTreeMap<CheckpointId, usize>,
+    /// Every savepoint triggered, and whether the job stops with it.
+    savepoints: std::collections::BTreeMap<CheckpointId, bool>,
+    /// The stage a stop-with-savepoint asked for by a rescale deploys, once it completes.
+    rescale_on_stop: Option<usize>,
+    /// The savepoints that completed: their objects are kept for good.
+    completed_savepoints: std::collections::BTreeSet<CheckpointId>,
+    /// A completed stop-with-savepoint and the completion notices still on their way: the
+    /// job stops when none is.
+    stopping: Option<(CheckpointId, usize)>,
     /// The running stage's topology.
     topology: Topology,
     /// The pipelined regions, which region failover restarts one by one.
@@ -407,6 +427,10 @@ impl SimWorld {
             stage: 0,
             stage_wanted: 0,
             checkpoint_stages: std::collections::BTreeMap::new(),
+            savepoints: std::collections::BTreeMap::new(),
+            completed_savepoints: std::collections::BTreeSet::new(),
+            rescale_on_stop: None,
+            stopping: None,
             topology,
             regions,
             roles,
@@ -418,6 +442,7 @@ impl SimWorld {
     pub fn start(&mut self, scheduler: &mut Scheduler<Event>) {
         self.schedule_faults(scheduler);
         self.schedule_rescales(scheduler);
+        self.schedule_savepoints(scheduler);
         self.start_script(scheduler);
         self.tell_coordinator(crate::protocol::coordinator::CoordinatorInput::JobStarted, scheduler);
         let every_task = self.running_tasks();
@@ -521,6 +546,7 @@ impl World for SimWorld {
             Event::PartitionDiscovery { generation } => self.on_partition_discovery(generation, scheduler),
             Event::Script { index } => self.on_script(index, scheduler),
             Event::Rescale { stage } => self.on_rescale(stage as usize, scheduler),
+            Event::SavepointRequested { stop } => self.on_savepoint_requested(stop, scheduler),
             Event::ScriptEnded => self.close_bank_if_done(scheduler),
             // An event of an attempt that failed: what it stood for died with that attempt.
             Event::TaskReady { .. }

@@ -40,6 +40,12 @@ impl SimWorld {
     /// The rescale into `stage` is due: a running job stops and redeploys at once; a job
     /// restarting deploys the new stage at its restart; a finished or failed job stays so.
     pub(super) fn on_rescale(&mut self, stage: usize, scheduler: &mut Scheduler<Event>) {
+        if self.config.rescales[stage - 1].from_savepoint {
+            // Stop with a savepoint; its completion deploys the stage (`savepoint.rs`).
+            self.rescale_on_stop = Some(stage);
+            self.on_savepoint_requested(true, scheduler);
+            return;
+        }
         match self.job {
             JobStatus::Finished | JobStatus::Failed => {}
             JobStatus::Restarting => self.stage_wanted = stage,
@@ -222,7 +228,8 @@ impl SimWorld {
     /// from shared files under the incremental backend); `None` if it cannot be read.
     fn state_of(&mut self, old: TaskId, name: ObjectName) -> Option<Vec<u8>> {
         let snapshot = TaskSnapshot::decode(self.storage.read(&name)?)?;
-        if !(self.config.incremental && self.tasks[old.index()].logic.has_key_grouped_state()) {
+        let savepoint = matches!(name, ObjectName::TaskState { checkpoint, .. } if self.is_savepoint(checkpoint));
+        if savepoint || !(self.config.incremental && self.tasks[old.index()].logic.has_key_grouped_state()) {
             return Some(snapshot.state);
         }
         let handles = crate::recovery::incremental::StateHandles::decode(&snapshot.state)?;

@@ -115,6 +115,8 @@ pub(super) struct TaskRuntime {
     /// A commit of this sink failed at its last completion notice and waits for a retry at
     /// the next one: it must not finish before.
     pub(super) commit_to_retry: bool,
+    /// The aligned handler of the savepoint this task is taking (or took last).
+    pub(super) savepoint: Option<super::savepoint::SavepointHandler>,
 }
 
 impl TaskRuntime {
@@ -150,6 +152,7 @@ impl TaskRuntime {
             watermark_out: None,
             failing: false,
             commit_to_retry: false,
+            savepoint: None,
         }
     }
 
@@ -181,6 +184,7 @@ impl TaskRuntime {
         self.outbox_len = 0;
         self.rebalance_cursors.fill(0);
         self.protocol = new_protocol(choice, self.inputs.len(), plants);
+        self.savepoint = None;
     }
 }
 
@@ -296,6 +300,7 @@ impl SimWorld {
         let spec = self.topology.channels[channel.index()];
         let receiver = spec.receiver;
         if let Some(Message::Barrier(checkpoint)) = self.network.peek_arrived(channel.index(), sequence)
+            && !self.is_savepoint(checkpoint)
             && self.tasks[receiver.index()].protocol.barrier_overtakes(checkpoint)
         {
             // A priority event: handled now, ahead of the records queued before it.
@@ -542,6 +547,7 @@ impl SimWorld {
         scheduler: &mut Scheduler<Event>,
     ) {
         self.record(Fact::CompletionNotified { task, checkpoint });
+        self.savepoint_notice_heard(checkpoint, scheduler);
         self.confirm_incremental(task, checkpoint);
         // A sink commits what the checkpoint covers before it may finish.
         self.tasks[task.index()].commit_to_retry = false;

@@ -155,6 +155,9 @@ pub enum Fact {
     /// partitions and offsets) of every reader's state in `checkpoint`; a `PartitionRestored`
     /// per partition follows.
     SplitsRedistributed { task: TaskId, checkpoint: CheckpointId, splits: u64 },
+    /// `checkpoint` is a savepoint (`CheckpointTriggered` follows): always aligned, its
+    /// state whole, never subsumed; `stop`: the job stops with it and starts from it.
+    SavepointTriggered { checkpoint: CheckpointId, stop: bool },
 }
 
 /// Why the external system aborted a transaction.
@@ -692,6 +695,11 @@ impl Fact {
                 push_u32(out, task.0);
                 push_u64(out, checkpoint.0);
                 push_u64(out, splits);
+            }
+            Fact::SavepointTriggered { checkpoint, stop } => {
+                out.push(58);
+                push_u64(out, checkpoint.0);
+                out.push(u8::from(stop));
             }
             Fact::KeyRestored { task, key, count, fingerprint } => {
                 out.push(56);

@@ -66,6 +66,10 @@ pub enum CoordinatorInput {
     /// everything). A dataflow task whose data ended still takes checkpoints — its final
     /// one must complete before it finishes — so it is never reported here.
     TaskClosed { task: TaskId },
+    /// The user asks for a savepoint (`stop`: and for the job to stop with it). It is taken
+    /// as soon as no checkpoint is pending and every task runs; periodic checkpoints wait
+    /// meanwhile.
+    SavepointRequested { stop: bool },
     /// The job failed over: every task is gone until the restart.
     JobFailed,
     /// The job restarted: every task runs again.
@@ -97,6 +101,11 @@ pub enum CoordinatorCommand {
     FailJob { failures: u32 },
     /// `checkpoint` is abandoned; tasks should hear of it.
     Aborted { checkpoint: CheckpointId, reason: AbortReason },
+    /// Start savepoint `checkpoint` at the sources (an id of the checkpoints' counter).
+    TriggerSavepoint { checkpoint: CheckpointId, stop: bool },
+    /// Savepoint `checkpoint` is complete: its metadata is durable. It is no checkpoint: it
+    /// subsumes nothing and is never subsumed; only a stopping one is restored from.
+    SavepointCompleted { checkpoint: CheckpointId, stop: bool },
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +113,8 @@ struct PendingCheckpoint {
     acknowledged: Vec<bool>,
     acknowledged_count: usize,
     metadata_requested: bool,
+    /// A savepoint, and whether the job stops with it.
+    savepoint: Option<bool>,
 }
 
 /// The coordinator of one job.
@@ -126,6 +137,8 @@ pub struct Coordinator {
     consecutive_failures: u32,
     /// The retained completed checkpoints, oldest first.
     retained: std::collections::VecDeque<CheckpointId>,
+    /// A savepoint asked for and not triggered yet (`stop`: the job stops with it).
+    savepoint_wanted: Option<bool>,
 }
 
 impl Coordinator {
@@ -146,6 +159,7 @@ impl Coordinator {
             last_completion: None,
             consecutive_failures: 0,
             retained: std::collections::VecDeque::new(),
+            savepoint_wanted: None,
         }
     }
 
@@ -224,6 +238,7 @@ impl Coordinator {
                 self.abort(checkpoint, AbortReason::MetadataWriteFailed, out);
             }
             CoordinatorInput::TaskClosed { .. } => self.closed_tasks += 1,
+            CoordinatorInput::SavepointRequested { stop } => self.savepoint_wanted = Some(stop),
             CoordinatorInput::WindDown => self.winding_down = true,
             CoordinatorInput::JobFailed => {
                 self.job_running = false;
@@ -240,6 +255,8 @@ impl Coordinator {
                 self.closed_tasks = closed_tasks;
             }
         }
+        // A savepoint asked for goes as soon as nothing stands in its way.
+        self.try_trigger_savepoint(now, out);
     }
 
     /// Arms the periodic trigger, unless the interval is zero (scripted snapshots only).
@@ -258,6 +275,9 @@ impl Coordinator {
     /// closed), and room under max-concurrent.
     /// A failed check skips this trigger; it is not a checkpoint failure.
     fn try_trigger(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
+        if self.savepoint_wanted.is_some() || self.pending.values().any(|pending| pending.savepoint.is_some()) {
+            return; // A savepoint goes first, alone.
+        }
         let room = self.pending.len() < self.config.max_concurrent as usize;
         let paused = self.last_completion.is_some_and(|completed| now < completed.after(self.config.min_pause));
         let all_running = self.job_running && self.all_tasks_running && self.closed_tasks == 0;
@@ -266,9 +286,36 @@ impl Coordinator {
         }
         let checkpoint = CheckpointId(self.next_checkpoint);
         self.next_checkpoint += 1;
-        let pending = PendingCheckpoint { acknowledged: Vec::new(), acknowledged_count: 0, metadata_requested: false };
+        let pending = PendingCheckpoint {
+            acknowledged: Vec::new(),
+            acknowledged_count: 0,
+            metadata_requested: false,
+            savepoint: None,
+        };
         self.pending.insert(checkpoint, pending);
         out.push(CoordinatorCommand::TriggerSources { checkpoint });
+        out.push(CoordinatorCommand::ArmTimeout { checkpoint, at: now.after(self.config.timeout) });
+    }
+
+    /// Triggers the savepoint asked for, once the job runs whole and nothing is pending (a
+    /// savepoint shares the checkpoints' id counter and is never concurrent with one).
+    fn try_trigger_savepoint(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
+        let Some(stop) = self.savepoint_wanted else { return };
+        let ready = self.job_running && self.all_tasks_running && self.closed_tasks == 0 && !self.winding_down;
+        if !ready || !self.pending.is_empty() {
+            return;
+        }
+        self.savepoint_wanted = None;
+        let checkpoint = CheckpointId(self.next_checkpoint);
+        self.next_checkpoint += 1;
+        let pending = PendingCheckpoint {
+            acknowledged: Vec::new(),
+            acknowledged_count: 0,
+            metadata_requested: false,
+            savepoint: Some(stop),
+        };
+        self.pending.insert(checkpoint, pending);
+        out.push(CoordinatorCommand::TriggerSavepoint { checkpoint, stop });
         out.push(CoordinatorCommand::ArmTimeout { checkpoint, at: now.after(self.config.timeout) });
     }
 
@@ -296,6 +343,15 @@ impl Coordinator {
         };
         assert!(pending.metadata_requested, "metadata durable before it was requested");
         assert!(self.latest_completed < Some(checkpoint), "completed ids must rise");
+        if let Some(stop) = pending.savepoint {
+            if stop {
+                // The job stops and starts again from it: it is what a restore loads until
+                // a checkpoint completes (Flink's job started from a savepoint).
+                self.latest_completed = Some(checkpoint);
+            }
+            out.push(CoordinatorCommand::SavepointCompleted { checkpoint, stop });
+            return;
+        }
         self.latest_completed = Some(checkpoint);
         self.last_completion = Some(now);
         self.consecutive_failures = 0;
@@ -322,6 +378,8 @@ impl Coordinator {
         out: &mut Vec<CoordinatorCommand>,
     ) {
         let was_pending = self.pending.contains_key(&checkpoint);
+        // A failed savepoint is the user's to retry; it counts against no tolerance.
+        let counted = counted && !self.is_pending_savepoint(checkpoint);
         self.abort(checkpoint, reason, out);
         if !was_pending || !counted || self.latest_completed.is_some_and(|latest| checkpoint < latest) {
             return;
@@ -346,5 +404,10 @@ impl Coordinator {
         if self.pending.remove(&checkpoint).is_some() {
             out.push(CoordinatorCommand::Aborted { checkpoint, reason });
         }
+    }
+
+    /// Whether `checkpoint` is a savepoint still pending.
+    pub fn is_pending_savepoint(&self, checkpoint: CheckpointId) -> bool {
+        self.pending.get(&checkpoint).is_some_and(|pending| pending.savepoint.is_some())
     }
 }

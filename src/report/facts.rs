@@ -177,6 +177,9 @@ fn describe_external_fact(fact: &Fact, name: &dyn Fn(TaskId) -> String) -> Strin
             "{} restored its round-robin share of the readers' state of {checkpoint}: {splits} partitions",
             name(task)
         ),
+        Fact::SavepointTriggered { checkpoint, stop } => {
+            format!("{checkpoint} is a {}savepoint", if stop { "stop-with-" } else { "" })
+        }
         Fact::KeyRestored { task, key, count, fingerprint } => {
             format!("{} restored key {key}: {count} records (fingerprint {fingerprint:016x})", name(task))
         }

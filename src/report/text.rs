@@ -35,8 +35,8 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
     line("faults", outcome.plan.summary());
     line("checkpoints", format!("{} completed, {} aborted", stats.checkpoints_completed, stats.checkpoints_aborted));
     line("recoveries", stats.recoveries.to_string());
-    if stats.rescales > 0 {
-        line("rescales", format!("{}: redeployed with new parallelism from a checkpoint", stats.rescales));
+    for (label, value) in redeploy_lines(stats) {
+        line(label, value);
     }
     if outcome.bank {
         line(
@@ -141,6 +141,19 @@ fn replace_ids(text: &str, prefix: &str, names: &[String]) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The `rescales` and `savepoints` lines, for runs that had any.
+fn redeploy_lines(stats: &crate::harness::RunStats) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if stats.rescales > 0 {
+        lines.push(("rescales", format!("{}: redeployed with new parallelism", stats.rescales)));
+    }
+    if stats.savepoints_completed > 0 {
+        lines
+            .push(("savepoints", format!("{} completed, {} stopped the job", stats.savepoints_completed, stats.stops)));
+    }
+    lines
 }
 
 /// The bytes incremental checkpoints wrote per task checkpoint, against a full one's.

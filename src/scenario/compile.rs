@@ -71,6 +71,7 @@ impl Scenario {
     ) -> Result<WorldConfig, ScenarioError> {
         let task_count = graph.vertices.iter().map(|vertex| vertex.parallelism as usize).sum();
         let rescales = self.compile_rescales(&graph)?;
+        let savepoints = self.compile_savepoints(bank.is_some())?;
         Ok(WorldConfig {
             workload,
             checkpoint,
@@ -88,6 +89,7 @@ impl Scenario {
             log: self.compile_log(&graph)?,
             incremental: self.checkpoint.incremental,
             rescales,
+            savepoints,
             graph,
         })
     }

@@ -64,6 +64,21 @@ pub struct Scenario {
     /// Rescales: vertices redeployed with another parallelism while the job runs.
     #[serde(default)]
     pub rescale: Vec<RescaleSection>,
+    /// Savepoints the user asks for while the job runs.
+    #[serde(default)]
+    pub savepoint: Vec<SavepointSection>,
+}
+
+/// One `[[savepoint]]` entry: at `at_ms` the user asks for a savepoint — with `stop`, the
+/// job stops with it and is started again from it (docs/state.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavepointSection {
+    /// When, in milliseconds of simulated time.
+    pub at_ms: u64,
+    /// Stop with the savepoint (and start again from it).
+    #[serde(default)]
+    pub stop: bool,
 }
 
 /// One `[[rescale]]` entry: at `at_ms` the job stops and is redeployed from its latest
@@ -77,6 +92,21 @@ pub struct RescaleSection {
     pub vertex: String,
     /// Its new parallelism.
     pub parallelism: u32,
+    /// What the new stage starts from: the latest completed checkpoint, or a savepoint the
+    /// job stops with at `at_ms`.
+    #[serde(default)]
+    pub from: RescaleFromName,
+}
+
+/// `rescale.from`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RescaleFromName {
+    /// Stop the job and redeploy it from its latest completed checkpoint.
+    #[default]
+    Checkpoint,
+    /// Stop the job with a savepoint and start the new stage from it.
+    Savepoint,
 }
 
 /// `[log]`: the partitioned, replayable log a `log-source` vertex reads (docs/end-to-end.md).

@@ -13,6 +13,7 @@ mod faults;
 mod file;
 mod log;
 mod rescale;
+mod savepoint;
 
 #[cfg(test)]
 mod bank_tests;
@@ -27,8 +28,8 @@ pub use compile::CompiledScenario;
 pub use file::{
     BankSection, BudgetSection, CheckpointSection, ClusterSection, EdgeSection, ExternalSection, FailoverName,
     FaultKindName, FaultSection, KeyDistributionName, LogSection, NetworkSection, PartitionGrowthSection, PhaseName,
-    RecoverySection, RescaleSection, RestartStrategyName, Scenario, ScriptEventSection, ScriptKindName, StorageSection,
-    SwarmSection, VertexSection, WorkloadSection,
+    RecoverySection, RescaleFromName, RescaleSection, RestartStrategyName, SavepointSection, Scenario,
+    ScriptEventSection, ScriptKindName, StorageSection, SwarmSection, VertexSection, WorkloadSection,
 };
 
 use std::fmt;

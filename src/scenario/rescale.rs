@@ -74,7 +74,9 @@ impl Scenario {
                 );
                 return Err(ScenarioError::at(field("parallelism"), message));
             }
-            rescales.push(Rescale { at, vertex: VertexId::from_index(position), parallelism: section.parallelism });
+            let from_savepoint = section.from == super::file::RescaleFromName::Savepoint;
+            let vertex = VertexId::from_index(position);
+            rescales.push(Rescale { at, vertex, parallelism: section.parallelism, from_savepoint });
         }
         Ok(rescales)
     }

@@ -1,6 +1,7 @@
 //! Scenario unit tests of `[[rescale]]`: a valid entry compiles (with task names that tell
 //! the stages' subtasks apart, and faults that may name a subtask only the rescale deploys),
-//! and each validation rule refuses with one line naming its entry and field.
+//! and each validation rule refuses with one line naming its entry and field; and the same
+//! for `[[savepoint]]` entries and a rescale from a savepoint.
 
 use super::tests::{BASE, Edit, check_error};
 use super::*;
@@ -178,4 +179,26 @@ parallelism = 30000
     let error = scenario.compile().expect_err("too many channels");
     assert_eq!(error.field.as_deref(), Some("rescale[0].parallelism"), "{error:?}");
     assert!(error.message.contains("channels in all"), "{error:?}");
+}
+
+#[test]
+fn savepoint_entries_compile_and_each_rule_names_its_field() {
+    let text = format!("{BASE}\n[[savepoint]]\nat_ms = 10\n\n[[savepoint]]\nat_ms = 20\nstop = true\n");
+    let compiled = Scenario::from_toml(&text).and_then(|scenario| scenario.compile()).expect("valid");
+    let stops: Vec<bool> = compiled.world.savepoints.iter().map(|request| request.stop).collect();
+    assert_eq!(stops, [false, true]);
+    let out_of_order = format!("{BASE}\n[[savepoint]]\nat_ms = 20\n\n[[savepoint]]\nat_ms = 20\n");
+    check_error(&out_of_order, Some("savepoint[1].at_ms"), "after the entry before").unwrap();
+    let unknown = format!("{BASE}\n[[savepoint]]\nat_ms = 20\ndrain = true\n");
+    assert!(Scenario::from_toml(&unknown).is_err(), "an unknown field is refused");
+    let from = format!("{BASE}\n[[rescale]]\nat_ms = 10\nvertex = \"count\"\nparallelism = 2\nfrom = \"savepoint\"\n");
+    let compiled = Scenario::from_toml(&from).and_then(|scenario| scenario.compile()).expect("valid");
+    assert!(compiled.world.rescales[0].from_savepoint);
+}
+
+#[test]
+fn a_bank_refuses_savepoints() {
+    let mut text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/sims/bank.toml")).expect("shipped");
+    text.push_str("\n[[savepoint]]\nat_ms = 10\n");
+    check_error(&text, Some("savepoint"), "always aligned").unwrap();
 }

@@ -84,6 +84,7 @@ impl ScenarioBuilder {
             external: crate::scenario::ExternalSection::default(),
             log: None,
             rescale: Vec::new(),
+            savepoint: Vec::new(),
         })
     }
 
@@ -212,7 +213,15 @@ impl ScenarioBuilder {
     /// A `[[rescale]]`: at `at_ms`, the job is redeployed with `vertex` at `parallelism`.
     pub fn rescale(mut self, at_ms: u64, vertex: impl Into<String>, parallelism: u32) -> ScenarioBuilder {
         let vertex = vertex.into();
-        self.scenario.rescale.push(crate::scenario::RescaleSection { at_ms, vertex, parallelism });
+        let from = crate::scenario::RescaleFromName::Checkpoint;
+        self.scenario.rescale.push(crate::scenario::RescaleSection { at_ms, vertex, parallelism, from });
+        self
+    }
+
+    /// A `[[savepoint]]`: at `at_ms`, the user asks for a savepoint (`stop`: and for the job
+    /// to stop with it and start again from it).
+    pub fn savepoint(mut self, at_ms: u64, stop: bool) -> ScenarioBuilder {
+        self.scenario.savepoint.push(crate::scenario::SavepointSection { at_ms, stop });
         self
     }
 

@@ -39,6 +39,8 @@ mod region_failover;
 mod regression;
 /// Rescaling from a checkpoint: key groups, readers' partitions and in-flight records move.
 mod rescale;
+/// Savepoints: intermediate, stop-with-savepoint, and a rescale from one.
+mod savepoint;
 /// Shrinking failing cases: smaller, same invariant, deterministic, `snapsim shrink`.
 mod shrink;
 /// insta snapshots of rendered reports.
