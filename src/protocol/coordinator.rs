@@ -284,15 +284,7 @@ impl Coordinator {
         if !all_running || self.winding_down || !room || paused {
             return;
         }
-        let checkpoint = CheckpointId(self.next_checkpoint);
-        self.next_checkpoint += 1;
-        let pending = PendingCheckpoint {
-            acknowledged: Vec::new(),
-            acknowledged_count: 0,
-            metadata_requested: false,
-            savepoint: None,
-        };
-        self.pending.insert(checkpoint, pending);
+        let checkpoint = self.open_pending(None);
         out.push(CoordinatorCommand::TriggerSources { checkpoint });
         out.push(CoordinatorCommand::ArmTimeout { checkpoint, at: now.after(self.config.timeout) });
     }
@@ -306,17 +298,19 @@ impl Coordinator {
             return;
         }
         self.savepoint_wanted = None;
-        let checkpoint = CheckpointId(self.next_checkpoint);
-        self.next_checkpoint += 1;
-        let pending = PendingCheckpoint {
-            acknowledged: Vec::new(),
-            acknowledged_count: 0,
-            metadata_requested: false,
-            savepoint: Some(stop),
-        };
-        self.pending.insert(checkpoint, pending);
+        let checkpoint = self.open_pending(Some(stop));
         out.push(CoordinatorCommand::TriggerSavepoint { checkpoint, stop });
         out.push(CoordinatorCommand::ArmTimeout { checkpoint, at: now.after(self.config.timeout) });
+    }
+
+    /// A new pending checkpoint (or savepoint, `Some(stop)`) with the next id.
+    fn open_pending(&mut self, savepoint: Option<bool>) -> CheckpointId {
+        let checkpoint = CheckpointId(self.next_checkpoint);
+        self.next_checkpoint += 1;
+        let pending =
+            PendingCheckpoint { acknowledged: Vec::new(), acknowledged_count: 0, metadata_requested: false, savepoint };
+        self.pending.insert(checkpoint, pending);
+        checkpoint
     }
 
     fn on_acknowledge(&mut self, task: TaskId, checkpoint: CheckpointId, out: &mut Vec<CoordinatorCommand>) {
