@@ -69,10 +69,17 @@ pub enum PlantedBug {
     /// A rescaled restore gives each new subtask the key groups one past its own range
     /// (`first + 1 ..= last + 1`): a group lands on its neighbour, and the first on nobody.
     RescaleKeyGroupsOffByOne,
+    /// An intermediate savepoint sends completion notices though a restore never loads it
+    /// (FLINK-10354): sinks commit what a failover then replays.
+    SavepointNotifiesCompletion,
+    /// The coordinator notifies completion as soon as every task acknowledged, before the
+    /// checkpoint's metadata is durable: a checkpoint that then never completes had its side
+    /// effects committed.
+    NotifyBeforeMetadataDurable,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 18] = [
+pub const ALL_PLANTS: [PlantedBug; 20] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -91,6 +98,8 @@ pub const ALL_PLANTS: [PlantedBug; 18] = [
     PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint,
     PlantedBug::DeleteSharedFilesOnSubsumption,
     PlantedBug::RescaleKeyGroupsOffByOne,
+    PlantedBug::SavepointNotifiesCompletion,
+    PlantedBug::NotifyBeforeMetadataDurable,
 ];
 
 impl PlantedBug {
@@ -115,6 +124,8 @@ impl PlantedBug {
             PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint => "forget-assignments-before-first-checkpoint",
             PlantedBug::DeleteSharedFilesOnSubsumption => "delete-shared-files-on-subsumption",
             PlantedBug::RescaleKeyGroupsOffByOne => "rescale-key-groups-off-by-one",
+            PlantedBug::SavepointNotifiesCompletion => "savepoint-notifies-completion",
+            PlantedBug::NotifyBeforeMetadataDurable => "notify-before-metadata-durable",
         }
     }
 
@@ -154,6 +165,63 @@ impl PlantedBug {
             PlantedBug::RescaleKeyGroupsOffByOne => {
                 "a rescaled restore routes each new subtask the key groups one past its own range"
             }
+            PlantedBug::SavepointNotifiesCompletion => {
+                "an intermediate savepoint notifies completion though recovery never restores it (FLINK-10354)"
+            }
+            PlantedBug::NotifyBeforeMetadataDurable => {
+                "completion is notified when every task acknowledged, before the metadata is durable"
+            }
+        }
+    }
+
+    /// The real failure class the bug is modelled on: a Flink issue, or a classic mistake.
+    pub fn models(self) -> &'static str {
+        match self {
+            PlantedBug::ForgetSourceRewind => "classic: replay from the live position, not the checkpointed one",
+            PlantedBug::SkipKeyedStateRestore => "classic: state backend not reloaded on failover",
+            PlantedBug::RestoreNeighbourState => "classic: state handles assigned to the wrong subtask",
+            PlantedBug::AcknowledgeTwice => "classic: a duplicate acknowledgement counted twice",
+            PlantedBug::ConsumeBlockedInput => "classic: consuming a blocked input during alignment",
+            PlantedBug::SkipChannelState => "classic: in-flight data left out of the snapshot (FLINK-20645 class)",
+            PlantedBug::BreakFifo => "classic: a transport that reorders a channel",
+            PlantedBug::LeakProcessState => "classic: hidden state shared between simulation runs",
+            PlantedBug::RegionRestartWithoutState => "FLINK-10712",
+            PlantedBug::CommitOnPreCommit => "classic: two-phase commit collapsed to one phase",
+            PlantedBug::SkipRecommitAfterRecovery => "classic: pending transactions not recommitted after restore",
+            PlantedBug::RecommitRepublishes => "classic: a non-idempotent commit",
+            PlantedBug::RestoredSourceOneOffsetLate => "FLINK-4618 (offset off by one)",
+            PlantedBug::SkipFlushOnSnapshot => "FLINK-6996",
+            PlantedBug::UpsertInsertIgnore => "classic: insert-or-ignore where an upsert is needed",
+            PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint => "FLINK-20396 / FLINK-20222",
+            PlantedBug::DeleteSharedFilesOnSubsumption => "FLINK-29913 class (shared state deleted while referenced)",
+            PlantedBug::RescaleKeyGroupsOffByOne => "classic: key-group range computed off by one on rescale",
+            PlantedBug::SavepointNotifiesCompletion => "FLINK-10354 (fixed for good by FLINK-25191)",
+            PlantedBug::NotifyBeforeMetadataDurable => "classic: completion notified before the checkpoint is durable",
+        }
+    }
+
+    /// The shipped scenario (or test data) whose workload and faults expose the bug.
+    pub fn scenario(self) -> &'static str {
+        match self {
+            PlantedBug::RegionRestartWithoutState => "sims/pipelines.toml",
+            PlantedBug::CommitOnPreCommit
+            | PlantedBug::SkipRecommitAfterRecovery
+            | PlantedBug::RecommitRepublishes
+            | PlantedBug::RestoredSourceOneOffsetLate
+            | PlantedBug::NotifyBeforeMetadataDurable => "sims/kafka-2pc.toml",
+            PlantedBug::SkipFlushOnSnapshot | PlantedBug::UpsertInsertIgnore => "sims/upsert.toml",
+            PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint => "tests/data/log-regions.toml",
+            PlantedBug::DeleteSharedFilesOnSubsumption => "sims/incremental.toml",
+            PlantedBug::RescaleKeyGroupsOffByOne => "sims/rescale.toml",
+            PlantedBug::SavepointNotifiesCompletion => "tests/data/savepoints.toml",
+            PlantedBug::ForgetSourceRewind
+            | PlantedBug::SkipKeyedStateRestore
+            | PlantedBug::RestoreNeighbourState
+            | PlantedBug::AcknowledgeTwice
+            | PlantedBug::ConsumeBlockedInput
+            | PlantedBug::BreakFifo
+            | PlantedBug::LeakProcessState => "sims/wordcount.toml",
+            PlantedBug::SkipChannelState => "sims/bank.toml",
         }
     }
 
@@ -169,7 +237,9 @@ impl PlantedBug {
             | PlantedBug::RecommitRepublishes
             | PlantedBug::RestoredSourceOneOffsetLate
             | PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint
-            | PlantedBug::RescaleKeyGroupsOffByOne => true,
+            | PlantedBug::RescaleKeyGroupsOffByOne
+            | PlantedBug::SavepointNotifiesCompletion
+            | PlantedBug::NotifyBeforeMetadataDurable => true,
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState

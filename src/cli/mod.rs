@@ -12,6 +12,7 @@ mod replay;
 mod run;
 mod shrink;
 mod sweep;
+mod zoo;
 
 use crate::plant::{ALL_PLANTS, PlantedBug};
 use crate::scenario::{CompiledScenario, Scenario};
@@ -42,6 +43,8 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Measure kernel throughput against a bare event loop, and a scenario's wall time.
     Bench(bench::BenchArgs),
+    /// List the planted bugs, or measure how many seeds each takes to find.
+    Zoo(zoo::ZooArgs),
 }
 
 /// Exit code: every invariant held.
@@ -57,6 +60,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Zoo(args) => zoo::zoo(&args),
         Command::Replay(args) => replay::replay(&args),
         Command::Shrink(args) => shrink::shrink(&args),
         Command::Merge(args) => merge::merge(&args),

@@ -15,6 +15,7 @@ use crate::kernel::Scheduler;
 use crate::kernel::ids::{Attempt, ChannelId, CheckpointId, TaskId};
 use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{Fact, MessageTag, ObjectName, digest_bytes};
+use crate::plant::PlantedBug;
 use crate::protocol::coordinator::{CoordinatorCommand, CoordinatorInput};
 use crate::protocol::{TaskCommand, TaskInput};
 use crate::recovery::snapshot_object::TaskSnapshot;
@@ -349,6 +350,10 @@ impl SimWorld {
                 let mut metadata = CheckpointMetadata::for_tasks(checkpoint, &self.running_tasks());
                 metadata.enumerator_state = self.enumerator_state_for(checkpoint);
                 self.write_object(ObjectName::Metadata { checkpoint }, metadata.encode(), scheduler);
+                if self.plants.contains(&PlantedBug::NotifyBeforeMetadataDurable) {
+                    // Sinks commit a checkpoint that may never complete.
+                    self.notify_tasks(ControlMessage::CompletionNotice, checkpoint, scheduler);
+                }
                 self.step_taken(Step::MetadataWriteBegun { checkpoint }, scheduler);
             }
             CoordinatorCommand::Completed { checkpoint, oldest_retained } => {

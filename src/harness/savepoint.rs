@@ -102,6 +102,10 @@ impl SimWorld {
         self.record(Fact::CheckpointCompleted { checkpoint });
         self.log_checkpoint_ended(checkpoint, scheduler);
         if !stop {
+            if self.plants.contains(&crate::plant::PlantedBug::SavepointNotifiesCompletion) {
+                // FLINK-10354: sinks commit up to a savepoint no restore will load.
+                self.notify_tasks(crate::faults::ControlMessage::CompletionNotice, checkpoint, scheduler);
+            }
             return;
         }
         if let Some(stage) = self.rescale_on_stop.take() {

@@ -288,3 +288,31 @@ fn nothing_the_user_wrote_is_overwritten() {
 
     assert_eq!(snapshot(dir.path()), before, "the files and their bytes are unchanged, and nothing was added");
 }
+
+#[test]
+fn zoo_lists_every_planted_bug_with_the_failure_it_models_and_its_scenario() {
+    let run = snapsim(&["zoo", "--list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for plant in snapsim::plant::ALL_PLANTS {
+        let line = run.stdout.lines().position(|line| line.starts_with(plant.name())).expect("listed");
+        let detail = run.stdout.lines().nth(line + 1).expect("a second line");
+        assert!(detail.contains(plant.models()) && detail.contains(plant.scenario()), "{detail}");
+        assert!(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(plant.scenario()).exists(),
+            "{}",
+            plant.scenario()
+        );
+    }
+    let bad = snapsim(&["zoo", "--budget", "0"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(bad.stderr.trim(), "snapsim: --budget: must be at least 1");
+}
+
+#[test]
+fn zoo_finds_every_planted_bug_within_its_seed_budget() {
+    // The budget is a count of seeds: the first chunk of 16 finds every bug of the zoo.
+    let run = snapsim(&["zoo", "--budget", "16"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let found = run.stdout.lines().filter(|line| line.contains(" seed ")).count();
+    assert_eq!(found, snapsim::plant::ALL_PLANTS.len(), "{}", run.stdout);
+}
