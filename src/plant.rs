@@ -76,10 +76,16 @@ pub enum PlantedBug {
     /// checkpoint's metadata is durable: a checkpoint that then never completes had its side
     /// effects committed.
     NotifyBeforeMetadataDurable,
+    /// An unaligned snapshot forgets the output records its barriers overtook: they are in
+    /// no channel state, and a restore loses them.
+    ForgetOvertakenOutput,
+    /// A coordinator that takes over numbers checkpoints from the latest completed one
+    /// again, reusing the ids of checkpoints its predecessor had pending.
+    ReuseCheckpointIdsAfterFailover,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 20] = [
+pub const ALL_PLANTS: [PlantedBug; 22] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -100,6 +106,8 @@ pub const ALL_PLANTS: [PlantedBug; 20] = [
     PlantedBug::RescaleKeyGroupsOffByOne,
     PlantedBug::SavepointNotifiesCompletion,
     PlantedBug::NotifyBeforeMetadataDurable,
+    PlantedBug::ForgetOvertakenOutput,
+    PlantedBug::ReuseCheckpointIdsAfterFailover,
 ];
 
 impl PlantedBug {
@@ -126,6 +134,8 @@ impl PlantedBug {
             PlantedBug::RescaleKeyGroupsOffByOne => "rescale-key-groups-off-by-one",
             PlantedBug::SavepointNotifiesCompletion => "savepoint-notifies-completion",
             PlantedBug::NotifyBeforeMetadataDurable => "notify-before-metadata-durable",
+            PlantedBug::ForgetOvertakenOutput => "forget-overtaken-output",
+            PlantedBug::ReuseCheckpointIdsAfterFailover => "reuse-checkpoint-ids-after-failover",
         }
     }
 
@@ -171,6 +181,10 @@ impl PlantedBug {
             PlantedBug::NotifyBeforeMetadataDurable => {
                 "completion is notified when every task acknowledged, before the metadata is durable"
             }
+            PlantedBug::ForgetOvertakenOutput => "an unaligned snapshot keeps no output records its barriers overtook",
+            PlantedBug::ReuseCheckpointIdsAfterFailover => {
+                "a new coordinator numbers checkpoints from the latest completed one, reusing pending ids"
+            }
         }
     }
 
@@ -197,6 +211,12 @@ impl PlantedBug {
             PlantedBug::RescaleKeyGroupsOffByOne => "classic: key-group range computed off by one on rescale",
             PlantedBug::SavepointNotifiesCompletion => "FLINK-10354 (fixed for good by FLINK-25191)",
             PlantedBug::NotifyBeforeMetadataDurable => "classic: completion notified before the checkpoint is durable",
+            PlantedBug::ForgetOvertakenOutput => {
+                "classic: overtaken output buffers left out of an unaligned checkpoint"
+            }
+            PlantedBug::ReuseCheckpointIdsAfterFailover => {
+                "classic: checkpoint ids reused after a coordinator failover (the id counter must never go back)"
+            }
         }
     }
 
@@ -222,6 +242,8 @@ impl PlantedBug {
             | PlantedBug::BreakFifo
             | PlantedBug::LeakProcessState => "sims/wordcount.toml",
             PlantedBug::SkipChannelState => "sims/bank.toml",
+            PlantedBug::ForgetOvertakenOutput => "tests/data/unaligned-backpressure.toml",
+            PlantedBug::ReuseCheckpointIdsAfterFailover => "tests/data/coordinator-failover.toml",
         }
     }
 
@@ -239,7 +261,8 @@ impl PlantedBug {
             | PlantedBug::ForgetAssignmentsBeforeFirstCheckpoint
             | PlantedBug::RescaleKeyGroupsOffByOne
             | PlantedBug::SavepointNotifiesCompletion
-            | PlantedBug::NotifyBeforeMetadataDurable => true,
+            | PlantedBug::NotifyBeforeMetadataDurable
+            | PlantedBug::ReuseCheckpointIdsAfterFailover => true,
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState
@@ -247,7 +270,8 @@ impl PlantedBug {
             | PlantedBug::LeakProcessState
             | PlantedBug::SkipFlushOnSnapshot
             | PlantedBug::UpsertInsertIgnore
-            | PlantedBug::DeleteSharedFilesOnSubsumption => false,
+            | PlantedBug::DeleteSharedFilesOnSubsumption
+            | PlantedBug::ForgetOvertakenOutput => false,
         }
     }
 

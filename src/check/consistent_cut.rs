@@ -52,6 +52,8 @@ pub struct ConsistentCut {
     shape: Rc<JobShape>,
     /// The stage of the job running now (`JobRescaled`): its tasks take the checkpoints.
     stage: usize,
+    /// The newest checkpoint triggered.
+    last_triggered: Option<CheckpointId>,
     /// At-least-once snapshots may hold orphans by design: skip that half of the check.
     orphans_allowed: bool,
     channels: Vec<ChannelLedger>,
@@ -75,6 +77,7 @@ impl ConsistentCut {
         ConsistentCut {
             shape,
             stage: 0,
+            last_triggered: None,
             orphans_allowed,
             channels,
             outputs_of,
@@ -87,6 +90,16 @@ impl ConsistentCut {
     #[inline]
     pub fn observe(&mut self, fact: &Fact) -> Option<(Invariant, String)> {
         match *fact {
+            Fact::CheckpointTriggered { checkpoint } => {
+                // A cut is named by its id: one used twice mixes two cuts' barriers and state.
+                let last = self.last_triggered.replace(checkpoint);
+                let reused = last.filter(|&last| checkpoint <= last)?;
+                let detail = format!(
+                    "{checkpoint} was triggered after {reused}: checkpoint ids must rise for the whole run, \
+                     coordinator failovers included, or barriers and state of two cuts mix"
+                );
+                Some((Invariant::ConsistentCut, detail))
+            }
             Fact::MessageSent { channel, sequence, message } => {
                 let ledger = &mut self.channels[channel.index()];
                 let index = usize::try_from(sequence).expect("sequence fits usize");

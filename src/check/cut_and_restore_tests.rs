@@ -311,3 +311,17 @@ fn a_restart_of_a_region_the_job_does_not_have_is_caught() {
     let facts = [region_history()[..4].to_vec(), vec![region_restart(5)]].concat();
     assert_violation(judge_regions(&facts), Invariant::RestoreEquivalence, "no such pipelined region");
 }
+
+#[test]
+fn a_checkpoint_id_triggered_twice_is_caught() {
+    let facts = vec![
+        Fact::CheckpointTriggered { checkpoint: CheckpointId(1) },
+        Fact::CheckpointTriggered { checkpoint: CheckpointId(2) },
+        Fact::CoordinatorCrashed,
+        Fact::CheckpointTriggered { checkpoint: CheckpointId(2) },
+    ];
+    let found = judge(&facts).expect("caught");
+    assert_eq!(found.invariant, Invariant::ConsistentCut);
+    assert!(found.detail.contains("checkpoint ids must rise"), "{}", found.detail);
+    assert_eq!(found.fact_index, Some(3));
+}

@@ -162,8 +162,9 @@ impl SimWorld {
             self.record(Fact::MessageSent { channel, sequence: sent.sequence, message });
             let attempt = self.tasks[self.receiver_of(channel).index()].attempt;
             scheduler.at(sent.arrival, Event::Arrival { channel, sequence: sent.sequence, attempt });
+            let forgets = self.plants.contains(&PlantedBug::ForgetOvertakenOutput);
             for (sequence, message) in overtaken {
-                if let Message::Record(record) = message {
+                if let (Message::Record(record), false) = (message, forgets) {
                     let snapshot = self.tasks[task.index()].captured.get_mut(&checkpoint).expect("captured above");
                     snapshot.output_state.push((channel.0, record));
                     self.record(Fact::ChannelStateRecorded { task, checkpoint, channel, sequence });

@@ -137,6 +137,9 @@ impl SimWorld {
     pub(super) fn fail_over_to_new_coordinator(&mut self, scheduler: &mut Scheduler<Event>) {
         self.stop_the_job(scheduler);
         self.coordinator = self.coordinator.recovered();
+        if self.plants.contains(&PlantedBug::ReuseCheckpointIdsAfterFailover) {
+            self.coordinator.rewind_checkpoint_ids();
+        }
         self.restarts = Restarts::new(self.config.recovery.strategy);
         scheduler.after(SimDuration::ZERO, Event::Restart { attempt: self.attempt });
     }

@@ -186,6 +186,13 @@ impl Coordinator {
         self.task_count = task_count;
     }
 
+    /// Numbers the next checkpoint right after the latest completed one, as a coordinator
+    /// that does not keep the id counter durable would: only the planted bug
+    /// `reuse-checkpoint-ids-after-failover` calls this.
+    pub fn rewind_checkpoint_ids(&mut self) {
+        self.next_checkpoint = self.latest_completed.map_or(1, |latest| latest.0 + 1);
+    }
+
     /// The newest completed checkpoint.
     pub fn latest_completed(&self) -> Option<CheckpointId> {
         self.latest_completed
