@@ -4,7 +4,8 @@
 //!
 //! Seeds run in chunks of a fixed size, in parallel within a chunk, and the first detection
 //! is the lowest failing seed of the first chunk with a failure: the figure does not depend
-//! on thread timing.
+//! on thread timing. Over several disjoint seed ranges (`--ranges`), the median and the worst
+//! number of seeds to the first detection.
 
 use super::{EXIT_FAIL, EXIT_PASS, bad_input};
 use crate::explore::run::RunSpec;
@@ -24,9 +25,13 @@ pub struct ZooArgs {
     /// instead of sweeping them.
     #[arg(long)]
     list: bool,
-    /// Seeds to try per bug, from 0, before counting it not found.
+    /// Seeds to try per bug and range before counting it not found there.
     #[arg(long, default_value_t = 400, value_name = "N")]
     budget: u64,
+    /// Disjoint seed ranges to measure over (range `r` is `r × budget ..`): the table gives
+    /// the median and the worst number of seeds to the first detection.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    ranges: u64,
     /// Only these bugs (repeatable); all of them by default.
     #[arg(long = "plant", value_name = "NAME")]
     plants: Vec<String>,
@@ -49,9 +54,12 @@ pub fn zoo(args: &ZooArgs) -> u8 {
     if args.budget == 0 {
         return bad_input("--budget: must be at least 1");
     }
+    if args.ranges == 0 {
+        return bad_input("--ranges: must be at least 1");
+    }
     // Some planted bugs end a run with a panic: a finding, reported in the table.
     crate::explore::guarded::install_quiet_panic_hook();
-    println!("{:<44} {:>10}  {:<26} scenario", "planted bug", "found at", "caught by");
+    println!("{:<44} {:>10} {:>8} {:>7}  {:<26} scenario", "planted bug", "found at", "median", "worst", "caught by");
     let mut all_found = true;
     for plant in plants {
         let scenario = match Scenario::from_path(std::path::Path::new(plant.scenario())) {
@@ -61,22 +69,62 @@ pub fn zoo(args: &ZooArgs) -> u8 {
                 return bad_input(&format!("{line} (run `snapsim zoo` from the repository root)"));
             }
         };
-        let found = first_detection(plant, scenario, args.budget);
-        let (seed, caught_by) = match &found {
-            Some((seed, class)) => (format!("seed {seed}"), class.clone()),
-            None => (format!("not in {}", args.budget), "-".to_string()),
-        };
-        all_found &= found.is_some();
-        println!("{:<44} {seed:>10}  {caught_by:<26} {}", plant.name(), plant.scenario());
+        let detections: Vec<Option<(u64, String)>> =
+            (0..args.ranges).map(|range| first_detection(plant, &scenario, range * args.budget, args.budget)).collect();
+        all_found &= detections.iter().all(Option::is_some);
+        let figures = DetectionFigures::of(&detections, args.budget);
+        println!(
+            "{:<44} {:>10} {:>8} {:>7}  {:<26} {}",
+            plant.name(),
+            figures.first,
+            figures.median,
+            figures.worst,
+            figures.caught_by,
+            plant.scenario()
+        );
     }
     if all_found { EXIT_PASS } else { EXIT_FAIL }
 }
 
-/// The lowest seed below `budget` whose swarm run of `scenario` with `plant` fails, and how.
-fn first_detection(plant: PlantedBug, scenario: Scenario, budget: u64) -> Option<(u64, String)> {
-    let scenario = super::with_swarm(scenario, true);
+/// A bug's row: its first detection in the first range, and the seeds each range took.
+struct DetectionFigures {
+    first: String,
+    median: String,
+    worst: String,
+    caught_by: String,
+}
+
+impl DetectionFigures {
+    /// From each range's first detection (seed, class), counted in seeds from the range's
+    /// start (`seeds to detection` = offset + 1); a range without one counts as more than
+    /// `budget`.
+    fn of(detections: &[Option<(u64, String)>], budget: u64) -> DetectionFigures {
+        let first =
+            detections[0].as_ref().map_or_else(|| format!("not in {budget}"), |(seed, _)| format!("seed {seed}"));
+        let mut seeds: Vec<u64> = detections
+            .iter()
+            .enumerate()
+            .map(|(range, found)| found.as_ref().map_or(u64::MAX, |(seed, _)| seed - range as u64 * budget + 1))
+            .collect();
+        seeds.sort_unstable();
+        let shown = |seeds: u64| if seeds == u64::MAX { format!(">{budget}") } else { seeds.to_string() };
+        let caught_by =
+            detections.iter().flatten().map(|(_, class)| class.clone()).next().unwrap_or_else(|| "-".to_string());
+        DetectionFigures {
+            first,
+            median: shown(seeds[(seeds.len() - 1) / 2]),
+            worst: shown(*seeds.last().expect("at least one range")),
+            caught_by,
+        }
+    }
+}
+
+/// The lowest seed of `start .. start + budget` whose swarm run of `scenario` with `plant`
+/// fails, and how.
+fn first_detection(plant: PlantedBug, scenario: &Scenario, first: u64, budget: u64) -> Option<(u64, String)> {
+    let scenario = super::with_swarm(scenario.clone(), true);
     let template = RunSpec { plants: vec![plant], ..RunSpec::new(scenario, Seed(0)) };
-    let mut start = 0;
+    let (mut start, budget) = (first, first + budget);
     while start < budget {
         let end = (start + CHUNK).min(budget);
         let plan = SweepPlan {

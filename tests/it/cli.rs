@@ -306,6 +306,9 @@ fn zoo_lists_every_planted_bug_with_the_failure_it_models_and_its_scenario() {
     let bad = snapsim(&["zoo", "--budget", "0"]);
     assert_eq!(bad.code, 2);
     assert_eq!(bad.stderr.trim(), "snapsim: --budget: must be at least 1");
+    let bad = snapsim(&["zoo", "--ranges", "0"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(bad.stderr.trim(), "snapsim: --ranges: must be at least 1");
 }
 
 #[test]
