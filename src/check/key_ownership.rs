@@ -169,8 +169,7 @@ impl KeyOwnership {
         if let Some(left) = vertex.keys_left.get_mut(&task) {
             *left = left.saturating_sub(1);
         }
-        let wanted = vertex.before.get(&key).map(|&(holder, ledger)| (holder, ledger));
-        let found = match wanted {
+        let found = match vertex.before.get(&key).copied() {
             None => Some(format!(
                 "after the rescale, {task} holds key {key} ({} records), but no state of {checkpoint} held that key",
                 held.count

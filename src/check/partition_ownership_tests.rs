@@ -108,3 +108,65 @@ fn a_partition_not_restored_or_never_owned_again_is_caught_at_the_end() {
     let (_, detail) = orphan.finish().expect("partition 0 has no owner");
     assert!(detail.contains("partition 0 is owned by no reader at the end of the run: task#0 owned it"), "{detail}");
 }
+
+/// The readers of stage 0 (tasks 0 and 1) retired by a rescale to three (tasks 2, 3, 4).
+fn rescaled_checker() -> PartitionOwnership {
+    let expected = ExpectedTotals {
+        source_splits: vec![(SplitId::partition(0), 10), (SplitId::partition(1), 10)],
+        ..ExpectedTotals::default()
+    };
+    let stage = |tasks: Vec<TaskId>| super::StageShape { regions: vec![tasks.clone()], tasks };
+    let shape = JobShape {
+        task_count: 5,
+        channel_ends: Vec::new(),
+        stages: vec![stage(vec![READER_A, READER_B]), stage(vec![TaskId(2), TaskId(3), TaskId(4)])],
+        key_groups: Vec::new(),
+    };
+    PartitionOwnership::new(&expected, Rc::new(shape))
+}
+
+/// Checkpoint 1 holds partition 0 at offset 2 (reader A) and 1 at offset 1 (reader B); the
+/// job is rescaled and restarts from it, and new reader 2 takes its share.
+fn rescaled_restore() -> Vec<Fact> {
+    let mut facts = assigned_and_read();
+    facts.truncate(7);
+    facts.extend([
+        Fact::JobRescaled { stage: 1 },
+        Fact::JobRestarted { attempt: Attempt(1), checkpoint: Some(ONE) },
+        Fact::SplitsRedistributed { task: TaskId(2), checkpoint: ONE, splits: 1 },
+        Fact::PartitionRestored { task: TaskId(2), partition: 0, offset: 2 },
+    ]);
+    facts
+}
+
+#[test]
+fn a_rescale_that_deals_every_partition_out_at_its_offset_keeps_ownership() {
+    let mut checker = rescaled_checker();
+    let mut facts = rescaled_restore();
+    facts.extend([
+        Fact::SplitsRedistributed { task: TaskId(3), checkpoint: ONE, splits: 1 },
+        Fact::PartitionRestored { task: TaskId(3), partition: 1, offset: 1 },
+        read(TaskId(2), 0, 2),
+    ]);
+    assert_eq!(feed(&mut checker, &facts), None);
+    assert_eq!(checker.finish(), None);
+}
+
+#[test]
+fn a_rescaled_reader_restoring_a_partition_at_another_offset_is_caught() {
+    let mut checker = rescaled_checker();
+    let mut facts = rescaled_restore();
+    facts.push(Fact::PartitionRestored { task: TaskId(2), partition: 1, offset: 2 });
+    let (invariant, detail) = feed(&mut checker, &facts).expect("caught");
+    assert_eq!(invariant, Invariant::PartitionOwnership);
+    assert!(detail.contains("after the rescale") && detail.contains("had reached offset 1"), "{detail}");
+}
+
+#[test]
+fn a_partition_no_rescaled_reader_restores_is_caught() {
+    let mut checker = rescaled_checker();
+    assert_eq!(feed(&mut checker, &rescaled_restore()), None);
+    let (invariant, detail) = checker.finish().expect("caught");
+    assert_eq!(invariant, Invariant::PartitionOwnership);
+    assert!(detail.contains("partition 1") && detail.contains("restored by no reader"), "{detail}");
+}

@@ -209,11 +209,7 @@ impl Builder {
             })
             .collect();
         let topology = Topology { tasks, channels };
-        let live_ends = topology
-            .channels
-            .iter()
-            .filter(|spec| spec.receiver_input != u32::MAX)
-            .map(|spec| (spec.sender, spec.receiver));
+        let live_ends = topology.channels.iter().filter(|spec| spec.in_use()).map(|spec| (spec.sender, spec.receiver));
         let regions = Regions::among(self.tasks.len(), &active, live_ends);
         Stage { graph, topology, active, regions }
     }

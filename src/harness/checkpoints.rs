@@ -363,12 +363,10 @@ impl SimWorld {
                 // Checkpoints older than the retained ones are deleted (and with them the
                 // leftovers of older aborted ones); recovery restores only the latest.
                 // A savepoint's objects are the user's: never deleted with the checkpoints'.
-                let savepoints = std::mem::take(&mut self.savepoints);
+                let kept = self.completed_savepoints.clone();
                 self.delete_objects_where(|name| {
-                    object_checkpoint(name)
-                        .is_some_and(|owner| owner < oldest_retained && !savepoints.contains_key(&owner))
+                    object_checkpoint(name).is_some_and(|owner| owner < oldest_retained && !kept.contains(&owner))
                 });
-                self.savepoints = savepoints;
                 // Shared files go only when no checkpoint references them any more.
                 self.release_subsumed(oldest_retained);
                 self.close_bank_if_done(scheduler);

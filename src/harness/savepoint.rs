@@ -55,7 +55,7 @@ impl SimWorld {
         self.savepoints.contains_key(&checkpoint)
     }
 
-    /// The checkpoint an input to a task's protocol is about, if any.
+    /// The savepoint an input to a task's protocol is about, if it is about one.
     pub(super) fn savepoint_input(&self, input: &TaskInput) -> Option<CheckpointId> {
         let checkpoint = match *input {
             TaskInput::Trigger { checkpoint }
