@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod dataflow;
 pub mod explore;
 pub mod external;

@@ -1,6 +1,7 @@
 //! `snapsim run <scenario> --seed N`: one run and its report.
 
 use super::{EXIT_FAIL, EXIT_PASS, bad_input};
+use crate::coverage::aim::Aim;
 use crate::explore::determinism::check_determinism;
 use crate::explore::guarded::{install_quiet_panic_hook, run_guarded};
 use crate::explore::run::RunSpec;
@@ -20,6 +21,10 @@ pub struct RunArgs {
     seed: u64,
     #[command(flatten)]
     choices: super::RunChoices,
+    /// Add the fault a guided sweep aimed at this phase × fault cell (`PHASE/STRIKE`, as a
+    /// guided sweep's replay command names it).
+    #[arg(long, value_name = "PHASE/STRIKE")]
+    aim: Option<String>,
 }
 
 /// Runs the scenario once and prints the report; returns the exit code.
@@ -31,6 +36,16 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     let scenario = super::with_swarm(scenario, args.choices.swarm);
     let spec = RunSpec { plants: plants.clone(), ..RunSpec::new(scenario, Seed(args.seed)) };
+    let aim = match args.aim.as_deref().map(str::parse::<Aim>) {
+        None => None,
+        Some(Ok(aim)) => Some(aim),
+        Some(Err(message)) => return bad_input(&format!("--aim: {message}")),
+    };
+    let spec = match aim.map(|aim| spec.aimed(aim)) {
+        None => spec,
+        Some(Ok(aimed)) => aimed,
+        Some(Err(error)) => return bad_input(&error.one_line(&source)),
+    };
     install_quiet_panic_hook();
     let guarded = match run_guarded(&spec, false) {
         Ok(guarded) => guarded,
@@ -40,7 +55,7 @@ pub fn run(args: &RunArgs) -> u8 {
         scenario_name: &spec.scenario.name,
         scenario_source: &source,
         task_names: &compiled.task_names,
-        replay_command: replay_command(&source, args.seed, &plants),
+        replay_command: replay_command(&source, args.seed, &plants, ReplayExtras { swarm: args.choices.swarm, aim }),
     };
     match &guarded.outcome {
         Some(outcome) => print!("{}", render_report(outcome, &context)),
@@ -67,11 +82,26 @@ pub fn run(args: &RunArgs) -> u8 {
 /// How the determinism check names its two runs.
 pub const RUN_LABELS: [&str; 2] = ["first run", "second run"];
 
+/// The flags beyond seed and plants that a run needs to be reproduced.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReplayExtras {
+    /// `--swarm` was given.
+    pub swarm: bool,
+    /// A guided sweep's aim.
+    pub aim: Option<Aim>,
+}
+
 /// The one command that reproduces a run exactly.
-pub fn replay_command(source: &str, seed: u64, plants: &[PlantedBug]) -> String {
+pub fn replay_command(source: &str, seed: u64, plants: &[PlantedBug], extras: ReplayExtras) -> String {
     let mut command = format!("snapsim run {source} --seed {seed}");
     for plant in plants {
         command.push_str(&format!(" --plant {plant}"));
+    }
+    if extras.swarm {
+        command.push_str(" --swarm");
+    }
+    if let Some(aim) = extras.aim {
+        command.push_str(&format!(" --aim {aim}"));
     }
     command
 }

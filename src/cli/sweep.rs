@@ -2,7 +2,9 @@
 //! summary, and a run file for every failure (up to a limit), never over an existing file.
 #![allow(clippy::disallowed_methods, reason = "the sweep reports its own wall time and seeds per second")]
 
+use super::run::ReplayExtras;
 use super::{EXIT_FAIL, EXIT_PASS, bad_input};
+use crate::coverage::summary::{CoverageSummary, render_matrix};
 use crate::explore::guarded::install_quiet_panic_hook;
 use crate::explore::run::{RunSpec, Verdict};
 use crate::explore::run_file::{RUN_FILE_EXTENSION, RunFile};
@@ -51,6 +53,14 @@ pub struct SweepArgs {
     /// Print plain progress lines even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Aim each seed's extra fault at a phase × fault cell the earlier seeds left unhit
+    /// (seeds run in chunks of 32; each failing seed's replay names its aim).
+    #[arg(long, env = "SNAPSIM_GUIDED")]
+    guided: bool,
+    /// Print the coverage matrix (which fault struck in which protocol phase) and the
+    /// cells never hit.
+    #[arg(long)]
+    coverage: bool,
 }
 
 /// What the workers share while the sweep runs.
@@ -97,6 +107,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         shard,
         stop_on_failure: args.stop_on_failure,
         check_determinism: args.choices.check_determinism,
+        guided: args.guided,
     };
     let total = plan.seeds_in_shard().count() as u64;
     let collector = Collector {
@@ -131,9 +142,13 @@ fn finish(collector: &Collector<'_>, plan: &SweepPlan, reports: &[SeedReport], t
         shard: plan.shard,
         plants: plan.template.plants.iter().map(|plant| plant.name().to_string()).collect(),
         check_determinism: plan.check_determinism,
+        guided: plan.guided,
     };
     let summary = SweepSummary::new(&identity, reports, failures, timing);
     print!("{}", render_summary(&summary, &collector.source));
+    if collector.args.coverage {
+        print!("{}", render_coverage(&summary.coverage));
+    }
     if let Some(json) = &collector.args.json {
         match write_new_file(json, summary.to_json().as_bytes(), SameBytes::WriteAnother) {
             Ok(path) => println!("{:<13}{}", "summary", path.display()),
@@ -156,6 +171,12 @@ fn render_summary(summary: &SweepSummary, source: &str) -> String {
     if summary.stopped_early {
         out += &format!("{:<13}stopped at the first failure (--stop-on-failure)\n", "note");
     }
+    let coverage = &summary.coverage;
+    let guided = if summary.guided { ", guided" } else { "" };
+    out += &format!(
+        "{:<13}{} of {} reachable phase x fault cells hit{guided}\n",
+        "coverage", coverage.cells_hit, coverage.reachable
+    );
     out += &format!(
         "{:<13}{:.1} seeds/s, {:.2} M events/s, {:.2} s wall, {} jobs\n",
         "speed",
@@ -195,7 +216,10 @@ impl Collector<'_> {
         let run_file = self.write_run_file(report);
         let replay = match &run_file {
             Some(path) => format!("snapsim replay {path}"),
-            None => super::run::replay_command(&self.source, report.seed.0, &self.template.plants),
+            None => {
+                let extra = ReplayExtras { swarm: self.args.choices.swarm, aim: report.aim };
+                super::run::replay_command(&self.source, report.seed.0, &self.template.plants, extra)
+            }
         };
         FailureEntry { seed: report.seed.0, class, detail: single_line(&detail), run_file, replay }
     }
@@ -206,7 +230,12 @@ impl Collector<'_> {
             return None;
         }
         let spec = RunSpec { seed: report.seed, ..self.template.clone() };
-        let note = format!("found by snapsim sweep {} --seeds {}", self.source, self.args.seeds);
+        let spec = match report.aim {
+            Some(aim) => spec.aimed(aim).ok()?,
+            None => spec,
+        };
+        let aim = report.aim.map(|aim| format!(" (guided, aimed at {aim})")).unwrap_or_default();
+        let note = format!("found by snapsim sweep {} --seeds {}{aim}", self.source, self.args.seeds);
         let file = RunFile::record(&spec, &note).ok()?;
         let name = format!("{}-seed-{}.{RUN_FILE_EXTENSION}", self.template.scenario.name, report.seed.0);
         match write_new_file(&self.args.failures.join(name), &file.encode(), SameBytes::WriteAnother) {
@@ -217,6 +246,15 @@ impl Collector<'_> {
             }
         }
     }
+}
+
+/// The matrix and the cells never hit.
+fn render_coverage(coverage: &CoverageSummary) -> String {
+    let mut out = render_matrix(&coverage.counts);
+    if !coverage.never_hit.is_empty() {
+        out += &format!("{:<13}{}\n", "never hit", coverage.never_hit.join(", "));
+    }
+    out
 }
 
 fn single_line(text: &str) -> String {

@@ -9,6 +9,8 @@
 
 use super::{EXIT_FAIL, EXIT_PASS, bad_input};
 use crate::explore::run::RunSpec;
+use crate::explore::run_file::RunFile;
+use crate::explore::shrink::{ShrinkBudget, ShrinkError, shrink};
 use crate::explore::sweep::{SeedRange, SweepPlan, sweep};
 use crate::kernel::rng::Seed;
 use crate::plant::{ALL_PLANTS, PlantedBug};
@@ -35,6 +37,10 @@ pub struct ZooArgs {
     /// Only these bugs (repeatable); all of them by default.
     #[arg(long = "plant", value_name = "NAME")]
     plants: Vec<String>,
+    /// Shrink each bug's first detection with at most this many candidate runs and show
+    /// the minimal case's size (faults, source records, events); 0 skips shrinking.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    shrink_attempts: u32,
 }
 
 /// Lists the zoo, or sweeps it; exit 1 if a bug was not found within the budget.
@@ -59,7 +65,10 @@ pub fn zoo(args: &ZooArgs) -> u8 {
     }
     // Some planted bugs end a run with a panic: a finding, reported in the table.
     crate::explore::guarded::install_quiet_panic_hook();
-    println!("{:<44} {:>10} {:>8} {:>7}  {:<26} scenario", "planted bug", "found at", "median", "worst", "caught by");
+    println!(
+        "{:<44} {:>10} {:>8} {:>7}  {:<24} {:>18}  scenario",
+        "planted bug", "found at", "median", "worst", "caught by", "shrunk f/r/events"
+    );
     let mut all_found = true;
     for plant in plants {
         let scenario = match Scenario::from_path(std::path::Path::new(plant.scenario())) {
@@ -73,17 +82,40 @@ pub fn zoo(args: &ZooArgs) -> u8 {
             (0..args.ranges).map(|range| first_detection(plant, &scenario, range * args.budget, args.budget)).collect();
         all_found &= detections.iter().all(Option::is_some);
         let figures = DetectionFigures::of(&detections, args.budget);
+        let shrunk = match &detections[0] {
+            Some((seed, _)) if args.shrink_attempts > 0 => shrunk_size(plant, &scenario, *seed, args.shrink_attempts),
+            _ => "-".to_string(),
+        };
         println!(
-            "{:<44} {:>10} {:>8} {:>7}  {:<26} {}",
+            "{:<44} {:>10} {:>8} {:>7}  {:<24} {:>18}  {}",
             plant.name(),
             figures.first,
             figures.median,
             figures.worst,
             figures.caught_by,
+            shrunk,
             plant.scenario()
         );
     }
     if all_found { EXIT_PASS } else { EXIT_FAIL }
+}
+
+/// The first detection of `plant` (at `seed`) shrunk: `faults/records/events` of the
+/// minimal case, or why it could not be shrunk (a determinism finding has no verdict to
+/// keep).
+fn shrunk_size(plant: PlantedBug, scenario: &Scenario, seed: u64, attempts: u32) -> String {
+    let scenario = super::with_swarm(scenario.clone(), true);
+    let spec = RunSpec { plants: vec![plant], ..RunSpec::new(scenario, Seed(seed)) };
+    let Ok(file) = RunFile::record(&spec, "snapsim zoo") else { return "invalid".to_string() };
+    match shrink(&file, ShrinkBudget { attempts }) {
+        Ok(result) => {
+            let size = &result.after;
+            let events = size.events.map_or("?".to_string(), |events| events.to_string());
+            format!("{}/{}/{events}", size.faults, size.source_records)
+        }
+        Err(ShrinkError::Passing) => "no verdict".to_string(),
+        Err(_) => "unstable".to_string(),
+    }
 }
 
 /// A bug's row: its first detection in the first range, and the seeds each range took.
@@ -134,6 +166,7 @@ fn first_detection(plant: PlantedBug, scenario: &Scenario, first: u64, budget: u
             stop_on_failure: false,
             // Only the determinism self-check sees hidden state leaking between runs.
             check_determinism: plant == PlantedBug::LeakProcessState,
+            guided: false,
         };
         let reports = sweep(&plan, &|_| {}).ok()?;
         let found = reports

@@ -73,6 +73,11 @@ pub struct Staging {
 }
 
 impl Staging {
+    /// How many tasks each stage runs.
+    pub fn stage_sizes(&self) -> Vec<usize> {
+        self.stages.iter().map(|stage| stage.active.len()).collect()
+    }
+
     /// The stages of `graph` under `rescales` (each a valid parallelism for its vertex).
     pub fn new(graph: &JobGraph, rescales: &[Rescale]) -> Staging {
         let mut ordered = rescales.to_vec();

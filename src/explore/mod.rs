@@ -3,6 +3,7 @@
 
 pub mod determinism;
 pub mod guarded;
+pub mod guided;
 pub mod oracle;
 pub mod run;
 pub mod run_file;

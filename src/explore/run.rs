@@ -5,10 +5,12 @@
 
 use super::oracle::compute_oracle;
 use crate::check::Violation;
+use crate::coverage::aim::{Aim, AimTiming, aimed_faults};
 use crate::faults::FaultPlan;
 use crate::faults::swarm::{SwarmTargets, draw_plan};
 use crate::harness::{Event, RunOptions, RunStats, SimWorld};
 use crate::kernel::rng::Seed;
+use crate::kernel::time::SimDuration;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::{TimedFact, TraceHash};
 use crate::kernel::{Scheduler, Stop, run};
@@ -67,6 +69,19 @@ impl RunSpec {
     }
 
     /// The fault plan this spec runs: its own, or the scenario's.
+    /// This spec with `aim`'s faults added to its materialised plan: a guided sweep's seed.
+    /// The plan is stored whole, so the run replays without the aim.
+    pub fn aimed(&self, aim: Aim) -> Result<RunSpec, ScenarioError> {
+        let compiled = self.compile()?;
+        let world = &compiled.world;
+        let targets = SwarmTargets::of(&world.graph, world.workers);
+        let fault_phase = world.swarm.as_ref().map_or(SimDuration::from_millis(60), |swarm| swarm.fault_phase);
+        let timing = AimTiming { interval: world.checkpoint.interval, timeout: world.checkpoint.timeout, fault_phase };
+        let mut faults = world.faults.faults.clone();
+        faults.extend(aimed_faults(self.seed, aim, &targets, timing));
+        Ok(RunSpec { fault_plan: Some(FaultPlan::new(faults)), ..self.clone() })
+    }
+
     pub fn materialised_plan(&self) -> Result<FaultPlan, ScenarioError> {
         Ok(self.compile()?.world.faults)
     }
@@ -131,6 +146,8 @@ pub struct Outcome {
     pub fact_count: u64,
     /// The facts themselves, if `keep_facts` was set.
     pub facts: Option<Vec<TimedFact>>,
+    /// Which fault struck in which protocol phase (never part of the trace hash).
+    pub coverage: crate::coverage::CoverageCounts,
 }
 
 impl Outcome {
@@ -221,5 +238,6 @@ pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOption
         trace_hash: outcome.trace_hash,
         fact_count: outcome.fact_count,
         facts: outcome.facts,
+        coverage: outcome.coverage,
     }
 }

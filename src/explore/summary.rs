@@ -6,13 +6,15 @@
 //! command line, which is the only place that reads the clock.
 
 use super::sweep::{SeedRange, SeedReport, Shard};
+use crate::coverage::summary::CoverageSummary;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The `format` field of every summary.
 pub const SUMMARY_FORMAT: &str = "snapsim-sweep-summary";
 /// The summary version this build writes and the newest it reads.
-pub const SUMMARY_VERSION: u32 = 1;
+/// Version 2 added `guided` and `coverage`; a version-1 summary reads with them empty.
+pub const SUMMARY_VERSION: u32 = 2;
 
 /// What a sweep found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +57,12 @@ pub struct SweepSummary {
     pub events_per_second: f64,
     /// Whether `--stop-on-failure` skipped seeds.
     pub stopped_early: bool,
+    /// Whether the sweep aimed each seed's extra fault at an unhit coverage cell.
+    #[serde(default)]
+    pub guided: bool,
+    /// Which fault struck in which protocol phase, over every seed.
+    #[serde(default)]
+    pub coverage: CoverageSummary,
 }
 
 /// One failed seed.
@@ -85,6 +93,8 @@ pub struct SweepIdentity {
     pub plants: Vec<String>,
     /// Whether each seed was run twice.
     pub check_determinism: bool,
+    /// Whether the sweep was guided.
+    pub guided: bool,
 }
 
 /// The figures the command line measures around a sweep.
@@ -136,6 +146,8 @@ impl SweepSummary {
             seeds_per_second: rate(seeds_run),
             events_per_second: rate(events),
             stopped_early: seeds_run < in_shard,
+            guided: identity.guided,
+            coverage: CoverageSummary::of(reports.iter().filter_map(|report| report.coverage.as_ref())),
         }
     }
 
@@ -169,7 +181,8 @@ pub fn merge(parts: &[SweepSummary]) -> Result<SweepSummary, String> {
     let mut merged = first.clone();
     for part in rest {
         let identity = |summary: &SweepSummary| {
-            (summary.scenario.clone(), summary.seeds.clone(), summary.plants.clone(), summary.check_determinism)
+            let SweepSummary { scenario, seeds, plants, check_determinism, guided, .. } = summary;
+            (scenario.clone(), seeds.clone(), plants.clone(), *check_determinism, *guided)
         };
         if identity(part) != identity(first) {
             return Err(format!(
@@ -194,6 +207,7 @@ pub fn merge(parts: &[SweepSummary]) -> Result<SweepSummary, String> {
         merged.seeds_per_second += part.seeds_per_second;
         merged.events_per_second += part.events_per_second;
         merged.stopped_early |= part.stopped_early;
+        merged.coverage.merge(&part.coverage);
     }
     merged.shards.sort();
     merged.failures.sort_by_key(|entry| entry.seed);

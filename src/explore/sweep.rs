@@ -10,6 +10,8 @@
 use super::determinism::{Divergence, check_determinism};
 use super::guarded::run_guarded;
 use super::run::{RunSpec, Verdict};
+use crate::coverage::CoverageCounts;
+use crate::coverage::aim::Aim;
 use crate::kernel::rng::Seed;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::TraceHash;
@@ -50,6 +52,9 @@ pub struct SweepPlan {
     pub stop_on_failure: bool,
     /// Run every seed twice and report a difference as a failure.
     pub check_determinism: bool,
+    /// Aim each seed's extra fault at a coverage cell earlier seeds left unhit
+    /// (`guided.rs`).
+    pub guided: bool,
 }
 
 /// What one seed did.
@@ -67,6 +72,10 @@ pub struct SeedReport {
     pub end_time: Option<SimTime>,
     /// The trace hash, unless it panicked.
     pub trace_hash: Option<TraceHash>,
+    /// Which fault struck in which protocol phase, unless it panicked.
+    pub coverage: Option<CoverageCounts>,
+    /// In a guided sweep, the cell this seed's extra fault aimed at.
+    pub aim: Option<Aim>,
 }
 
 impl SeedReport {
@@ -86,12 +95,24 @@ impl SweepPlan {
         (self.seeds.start..self.seeds.end)
             .filter(|seed| self.shard.is_none_or(|shard| shard.holds(seed - self.seeds.start)))
     }
+
+    /// The spec `seed` runs: the template's, with `aim`'s faults in its plan if aimed.
+    pub fn spec_for(&self, seed: Seed, aim: Option<Aim>) -> Result<RunSpec, ScenarioError> {
+        let spec = RunSpec { seed, ..self.template.clone() };
+        match aim {
+            Some(aim) => spec.aimed(aim),
+            None => Ok(spec),
+        }
+    }
 }
 
 /// Runs every seed of `plan` in the current rayon pool; calls `on_done` as each finishes
 /// (from worker threads, in completion order); returns the reports in seed order.
 pub fn sweep(plan: &SweepPlan, on_done: &(dyn Fn(&SeedReport) + Sync)) -> Result<Vec<SeedReport>, ScenarioError> {
-    plan.template.compile()?;
+    let compiled = plan.template.compile()?;
+    if plan.guided {
+        return Ok(super::guided::sweep_guided(plan, &compiled, on_done));
+    }
     let failed = AtomicBool::new(false);
     let seeds: Vec<u64> = plan.seeds_in_shard().collect();
     let reports: Vec<Option<SeedReport>> = seeds
@@ -100,7 +121,7 @@ pub fn sweep(plan: &SweepPlan, on_done: &(dyn Fn(&SeedReport) + Sync)) -> Result
             if plan.stop_on_failure && failed.load(Ordering::Relaxed) {
                 return None;
             }
-            let report = run_seed(plan, Seed(seed));
+            let report = run_seed(plan, Seed(seed), None);
             if report.failure_class().is_some() {
                 failed.store(true, Ordering::Relaxed);
             }
@@ -111,8 +132,9 @@ pub fn sweep(plan: &SweepPlan, on_done: &(dyn Fn(&SeedReport) + Sync)) -> Result
     Ok(reports.into_iter().flatten().collect())
 }
 
-fn run_seed(plan: &SweepPlan, seed: Seed) -> SeedReport {
-    let spec = RunSpec { seed, ..plan.template.clone() };
+/// Runs one seed of `plan`, its extra fault aimed at `aim` if set.
+pub(super) fn run_seed(plan: &SweepPlan, seed: Seed, aim: Option<Aim>) -> SeedReport {
+    let spec = plan.spec_for(seed, aim).expect("the template was validated");
     let guarded = run_guarded(&spec, false).expect("the template was validated");
     let nondeterminism =
         if plan.check_determinism { check_determinism(&spec).expect("the template was validated") } else { None };
@@ -124,6 +146,8 @@ fn run_seed(plan: &SweepPlan, seed: Seed) -> SeedReport {
         events: outcome.map_or(0, |outcome| outcome.events),
         end_time: outcome.map(|outcome| outcome.end_time),
         trace_hash: outcome.map(|outcome| outcome.trace_hash),
+        coverage: outcome.map(|outcome| outcome.coverage.clone()),
+        aim,
     }
 }
 

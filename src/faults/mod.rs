@@ -106,6 +106,10 @@ pub enum Phase {
     MetadataWriteBegun { checkpoint: CheckpointId },
     /// `checkpoint` completed.
     Completed { checkpoint: CheckpointId },
+    /// `task` blocked an input on a barrier of `checkpoint`: its alignment began.
+    InputBlocked { task: TaskRef, checkpoint: CheckpointId },
+    /// The job (or a region of it) restarted after a failure.
+    Restarted,
 }
 
 /// A fault and when it strikes.
@@ -147,7 +151,10 @@ impl ScheduledFault {
             Fault::LatencySpike { from, to, .. } => vec![from, to],
             _ => Vec::new(),
         };
-        if let Some(Phase::StateCaptured { task, .. } | Phase::Acknowledged { task, .. }) = &mut self.after {
+        if let Some(
+            Phase::StateCaptured { task, .. } | Phase::Acknowledged { task, .. } | Phase::InputBlocked { task, .. },
+        ) = &mut self.after
+        {
             tasks.push(task);
         }
         tasks

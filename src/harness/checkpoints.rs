@@ -45,6 +45,7 @@ impl SimWorld {
                 slot.blocked = true;
                 let channel = slot.channel;
                 self.record(Fact::InputBlocked { task, channel, checkpoint });
+                self.step_taken(Step::InputBlocked { task, checkpoint }, scheduler);
             }
             TaskCommand::UnblockAllInputs => self.unblock_all(task),
             TaskCommand::Snapshot { checkpoint } => self.snapshot(task, checkpoint, scheduler),

@@ -6,6 +6,7 @@
 //! restored and every channel emptied. Either way the restart strategy decides whether and
 //! when the restart comes (or fails the job for good).
 
+use super::faults::Step;
 use super::tasks::TaskStatus;
 use super::{Event, JobStatus, SimWorld};
 use crate::dataflow::graph::ChannelSpec;
@@ -93,6 +94,7 @@ impl SimWorld {
         }
         let latest = self.coordinator.latest_completed();
         self.record(Fact::RegionRestarted { region, attempt, checkpoint: latest });
+        self.step_taken(Step::Restarted, scheduler);
         let metadata = if self.plants.contains(&PlantedBug::RegionRestartWithoutState) {
             None // FLINK-10712: the region is redeployed with empty state.
         } else {
@@ -181,6 +183,7 @@ impl SimWorld {
         let latest = self.coordinator.latest_completed();
         let metadata = self.latest_metadata();
         self.record(Fact::JobRestarted { attempt: self.attempt, checkpoint: latest });
+        self.step_taken(Step::Restarted, scheduler);
         self.reset_channels(|_| true);
         let plan = plan_restore(metadata.as_ref(), &self.roles, &self.plants);
         let every_task = self.running_tasks();

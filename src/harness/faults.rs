@@ -74,6 +74,8 @@ pub(super) enum Step {
     Acknowledged { task: TaskId, checkpoint: CheckpointId },
     MetadataWriteBegun { checkpoint: CheckpointId },
     Completed { checkpoint: CheckpointId },
+    InputBlocked { task: TaskId, checkpoint: CheckpointId },
+    Restarted,
 }
 
 impl SimWorld {
@@ -122,6 +124,10 @@ impl SimWorld {
                     }
                     (Phase::MetadataWriteBegun { checkpoint }, Step::MetadataWriteBegun { checkpoint: id })
                     | (Phase::Completed { checkpoint }, Step::Completed { checkpoint: id }) => checkpoint == id,
+                    (Phase::InputBlocked { task, checkpoint }, Step::InputBlocked { task: at, checkpoint: id }) => {
+                        task_id(task) == Some(at) && checkpoint == id
+                    }
+                    (Phase::Restarted, Step::Restarted) => true,
                     _ => false,
                 }
             })

@@ -24,6 +24,7 @@ mod sending;
 mod tasks;
 
 use crate::check::{Checks, ExpectedTotals, Invariant, JobShape, RunEnd, Violation};
+use crate::coverage::{CoverageCounts, CoverageTracker};
 use crate::dataflow::graph::{JobGraph, Topology, VertexKind};
 use crate::dataflow::record::{Message, Record};
 use crate::dataflow::regions::Regions;
@@ -196,6 +197,8 @@ pub struct WorldOutcome {
     pub fact_count: u64,
     /// The facts, if kept.
     pub facts: Option<Vec<TimedFact>>,
+    /// Which fault struck in which protocol phase.
+    pub coverage: CoverageCounts,
 }
 
 /// An event of the simulated world. Events of an earlier attempt are dropped on arrival.
@@ -335,6 +338,8 @@ pub struct SimWorld {
     storage_stream: SimRng,
     trace: Trace,
     checks: Checks,
+    /// Which fault struck in which protocol phase (never part of the trace hash).
+    coverage: CoverageTracker,
     now: SimTime,
     attempt: Attempt,
     job: JobStatus,
@@ -369,20 +374,7 @@ impl SimWorld {
         let staging = Staging::new(&config.graph, &config.rescales);
         let topology = staging.stages[0].topology.clone();
         let regions = staging.stages[0].regions.clone();
-        let roles: Vec<TaskRole> = topology
-            .tasks
-            .iter()
-            .map(|task| match config.graph.vertices[task.vertex.index()].kind {
-                VertexKind::Source | VertexKind::LogSource => TaskRole::Source,
-                VertexKind::KeyedCount | VertexKind::KeyedJoin => TaskRole::Keyed,
-                VertexKind::Sink
-                | VertexKind::TwoPhaseCommitSink
-                | VertexKind::UpsertSink
-                | VertexKind::AtLeastOnceSink
-                | VertexKind::TumblingWindow => TaskRole::Other,
-                VertexKind::Account => TaskRole::Account,
-            })
-            .collect();
+        let roles = task_roles(&config.graph, &topology);
         let choice = ProtocolChoice {
             kind: config.protocol,
             checkpoint: config.checkpoint,
@@ -405,6 +397,7 @@ impl SimWorld {
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
             checks: checks(&config, expected, job_shape(&staging), guarantee, options.disabled_checks),
+            coverage: CoverageTracker::new(&config.faults.faults, staging.stage_sizes()),
             protocol_choice: choice,
             now: SimTime::ZERO,
             attempt: Attempt(0),
@@ -471,6 +464,7 @@ impl SimWorld {
             trace_hash: self.trace.hash(),
             fact_count: self.trace.fact_count(),
             facts: self.trace.take_kept_facts(),
+            coverage: self.coverage.into_counts(),
         }
     }
 
@@ -479,6 +473,7 @@ impl SimWorld {
     fn record(&mut self, fact: Fact) {
         let index = self.trace.record(self.now, &fact);
         self.checks.observe(self.now, index, &fact);
+        self.coverage.observe(&fact);
     }
 
     /// A control-message (RPC) latency, drawn from the network stream.
@@ -614,6 +609,24 @@ fn external_store(config: &WorldConfig, plants: &[PlantedBug]) -> ExternalStore 
 }
 
 /// The checkers of a run; with faults in the plan, progress after healing too.
+/// What each task of `topology` does in a restore.
+fn task_roles(graph: &JobGraph, topology: &Topology) -> Vec<TaskRole> {
+    topology
+        .tasks
+        .iter()
+        .map(|task| match graph.vertices[task.vertex.index()].kind {
+            VertexKind::Source | VertexKind::LogSource => TaskRole::Source,
+            VertexKind::KeyedCount | VertexKind::KeyedJoin => TaskRole::Keyed,
+            VertexKind::Sink
+            | VertexKind::TwoPhaseCommitSink
+            | VertexKind::UpsertSink
+            | VertexKind::AtLeastOnceSink
+            | VertexKind::TumblingWindow => TaskRole::Other,
+            VertexKind::Account => TaskRole::Account,
+        })
+        .collect()
+}
+
 fn checks(
     config: &WorldConfig,
     expected: ExpectedTotals,

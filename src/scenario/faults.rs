@@ -203,6 +203,9 @@ fn compile_phase(
         return Err(ScenarioError::at(field("after"), "only crashes wait for a protocol step"));
     }
     let needs = |name: &str| ScenarioError::at(field(name), format!("a {kind} fault with `after` needs it"));
+    if phase == PhaseName::Restarted {
+        return Ok(Phase::Restarted); // Any restart: no checkpoint or task to name.
+    }
     let checkpoint = CheckpointId(section.checkpoint.ok_or_else(|| needs("checkpoint"))?);
     let phase_task = || {
         let (name, reference) = match (&section.phase_task, &section.task) {
@@ -217,6 +220,8 @@ fn compile_phase(
         PhaseName::Acknowledged => Phase::Acknowledged { task: phase_task()?, checkpoint },
         PhaseName::MetadataWriteBegun => Phase::MetadataWriteBegun { checkpoint },
         PhaseName::Completed => Phase::Completed { checkpoint },
+        PhaseName::InputBlocked => Phase::InputBlocked { task: phase_task()?, checkpoint },
+        PhaseName::Restarted => Phase::Restarted,
     })
 }
 

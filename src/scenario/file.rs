@@ -501,6 +501,10 @@ pub enum PhaseName {
     MetadataWriteBegun,
     /// `Phase::Completed`.
     Completed,
+    /// `Phase::InputBlocked`.
+    InputBlocked,
+    /// `Phase::Restarted`.
+    Restarted,
 }
 
 impl FaultSection {

@@ -314,8 +314,43 @@ fn zoo_lists_every_planted_bug_with_the_failure_it_models_and_its_scenario() {
 #[test]
 fn zoo_finds_every_planted_bug_within_its_seed_budget() {
     // The budget is a count of seeds: the first chunk of 16 finds every bug of the zoo.
-    let run = snapsim(&["zoo", "--budget", "16"]);
+    let run = snapsim(&["zoo", "--budget", "16", "--shrink-attempts", "0"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let found = run.stdout.lines().filter(|line| line.contains(" seed ")).count();
     assert_eq!(found, snapsim::plant::ALL_PLANTS.len(), "{}", run.stdout);
+}
+
+#[test]
+fn zoo_shrinks_a_first_detection_to_a_handful_of_faults() {
+    let run = snapsim(&["zoo", "--plant", "forget-source-rewind", "--budget", "16", "--shrink-attempts", "60"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let row = run.stdout.lines().find(|line| line.starts_with("forget-source-rewind")).expect("its row");
+    let shrunk = row.split_whitespace().find(|field| field.matches('/').count() == 2).expect("faults/records/events");
+    let faults: u64 = shrunk.split('/').next().and_then(|faults| faults.parse().ok()).expect("a fault count");
+    assert!((1..=2).contains(&faults), "one crash is all it needs: {row}");
+}
+
+#[test]
+fn a_bad_aim_is_bad_input_naming_the_flag() {
+    assert_bad_input(&snapsim(&["run", WORDCOUNT, "--aim", "sleeping/crash-task"]), &["--aim", "not a phase"]);
+    assert_bad_input(&snapsim(&["run", WORDCOUNT, "--aim", "aligning"]), &["--aim", "PHASE/STRIKE"]);
+}
+
+#[test]
+fn a_guided_sweep_reports_its_coverage_matrix_and_the_cells_never_hit() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let failures = dir.path().join("failures");
+    let failures = failures.to_str().expect("a UTF-8 path");
+    let args = ["sweep", "tests/data/minimal.toml", "--seeds", "0..8", "--swarm", "--guided", "--coverage"];
+    let run = snapsim(&[&args[..], &["--no-progress", "--failures", failures]].concat());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(report_value(&run.stdout, "coverage").contains("reachable phase x fault cells hit, guided"));
+    assert!(run.stdout.contains("fault \\ phase") && run.stdout.contains("crash-task"), "{}", run.stdout);
+    let aimed =
+        snapsim(&["run", "tests/data/minimal.toml", "--seed", "3", "--swarm", "--aim", "recovering/crash-task"]);
+    assert_eq!(aimed.code, 0, "{}{}", aimed.stdout, aimed.stderr);
+    let plain = snapsim(&["run", "tests/data/minimal.toml", "--seed", "3", "--swarm"]);
+    let faults = |run: &Run| report_value(&run.stdout, "faults").split(' ').next().unwrap_or_default().to_string();
+    let count = |run: &Run| faults(run).parse::<u32>().expect("a fault count");
+    assert_eq!(count(&aimed), count(&plain) + 2, "the aim adds a crash and the strike after its restart");
 }

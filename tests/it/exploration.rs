@@ -29,6 +29,7 @@ fn plan(plants: Vec<PlantedBug>, seeds: SeedRange, shard: Option<Shard>) -> Swee
         shard,
         stop_on_failure: false,
         check_determinism: false,
+        guided: false,
     }
 }
 
@@ -107,6 +108,7 @@ fn summary_of(range: SeedRange, shard: Option<Shard>) -> SweepSummary {
         shard,
         plants: Vec::new(),
         check_determinism: false,
+        guided: false,
     };
     SweepSummary::new(&identity, &reports, failures, SweepTiming { jobs: 1, wall_seconds: 1.0 })
 }

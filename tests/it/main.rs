@@ -11,6 +11,8 @@ mod checkers;
 mod checkpointing;
 /// The CLI: reports, exit codes, bad input named by file and field, nothing overwritten.
 mod cli;
+/// Coverage of protocol phases by faults; aimed faults and guided sweeps.
+mod coverage;
 /// A user's own protocol, plugged in through the public interface.
 mod custom_protocol;
 /// A user's own transactional sink, plugged in through the public interface.

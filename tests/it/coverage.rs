@@ -1,0 +1,73 @@
+//! Coverage of protocol phases by faults: aimed faults land in their cell, a run without
+//! faults hits none, and a guided sweep is the same whatever the thread count.
+
+use crate::support::load;
+use snapsim::coverage::aim::Aim;
+use snapsim::coverage::{ProtocolPhase, Strike};
+use snapsim::explore::run::{RunSpec, run_spec};
+use snapsim::explore::sweep::{SeedRange, SeedReport, SweepPlan, sweep};
+use snapsim::kernel::rng::Seed;
+
+/// How many of seeds `0..seeds` of `scenario` with `aim`'s fault hit the aimed cell.
+fn seeds_hitting(scenario: &str, aim: Aim, seeds: u64) -> u64 {
+    let scenario = load(scenario);
+    (0..seeds)
+        .filter(|&seed| {
+            let spec = RunSpec::new(scenario.clone(), Seed(seed)).aimed(aim).expect("a valid aim");
+            let outcome = run_spec(&spec, false).expect("a valid scenario");
+            assert!(outcome.passed(), "seed {seed} aimed at {aim}: {:?}", outcome.verdict);
+            outcome.coverage.hits(aim.phase, aim.strike) > 0
+        })
+        .count() as u64
+}
+
+#[test]
+fn faults_aimed_at_a_phase_strike_in_it() {
+    let aims = [
+        ("sims/wordcount.toml", "aligning/crash-task"),
+        ("sims/wordcount.toml", "metadata-write/crash-coordinator"),
+        ("sims/wordcount.toml", "uploading-state/write-failed"),
+        ("sims/kafka-2pc.toml", "pre-committed/crash-task"),
+        ("sims/wordcount.toml", "recovering/crash-task"),
+    ];
+    for (scenario, aim) in aims {
+        let aim: Aim = aim.parse().expect("an aim");
+        let hits = seeds_hitting(scenario, aim, 6);
+        assert!(hits >= 4, "{aim} on {scenario}: only {hits} of 6 seeds hit the cell");
+    }
+}
+
+#[test]
+fn a_run_without_faults_hits_no_cell_but_sees_the_phases() {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.faults.clear();
+    let outcome = run_spec(&RunSpec::new(scenario, Seed(1)), false).expect("a valid scenario");
+    assert_eq!(outcome.coverage.cells_hit(), 0);
+    for phase in [ProtocolPhase::BeforeFirstCheckpoint, ProtocolPhase::Aligning, ProtocolPhase::MetadataWrite] {
+        assert!(outcome.coverage.phase_seen(phase), "{} never held", phase.name());
+    }
+    assert!(!outcome.coverage.strike_seen(Strike::CrashTask));
+}
+
+fn guided_sweep(threads: usize) -> Vec<SeedReport> {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.workload.records_per_source_subtask = 400;
+    let plan = SweepPlan {
+        template: RunSpec::new(scenario, Seed(0)),
+        seeds: SeedRange { start: 0, end: 40 },
+        shard: None,
+        stop_on_failure: false,
+        check_determinism: false,
+        guided: true,
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
+    pool.install(|| sweep(&plan, &|_| {})).expect("a valid plan")
+}
+
+#[test]
+fn a_guided_sweep_aims_the_same_seeds_alike_on_one_thread_and_two() {
+    let (one, two) = (guided_sweep(1), guided_sweep(2));
+    assert_eq!(one, two);
+    assert!(one.iter().all(|report| report.aim.is_some()), "every seed of the first chunks is aimed");
+    assert!(one.iter().all(|report| report.failure_class().is_none()));
+}
