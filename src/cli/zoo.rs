@@ -5,9 +5,13 @@
 //! Seeds run in chunks of a fixed size, in parallel within a chunk, and the first detection
 //! is the lowest failing seed of the first chunk with a failure: the figure does not depend
 //! on thread timing. Over several disjoint seed ranges (`--ranges`), the median and the worst
-//! number of seeds to the first detection.
+//! number of seeds to the first detection; the first detection shrunk, and the minimal
+//! case's size. `--swarm-only` drops the scenarios' scripted faults, `--guided` aims each
+//! seed's extra fault at an unhit phase × fault cell: together, the figure of merit the
+//! fault generator is tuned by.
 
 use super::{EXIT_FAIL, EXIT_PASS, bad_input};
+use crate::coverage::aim::Aim;
 use crate::explore::run::RunSpec;
 use crate::explore::run_file::RunFile;
 use crate::explore::shrink::{ShrinkBudget, ShrinkError, shrink};
@@ -41,6 +45,12 @@ pub struct ZooArgs {
     /// the minimal case's size (faults, source records, events); 0 skips shrinking.
     #[arg(long, default_value_t = 200, value_name = "N")]
     shrink_attempts: u32,
+    /// Drop each scenario's scripted faults: the swarm's draw alone must find the bug.
+    #[arg(long)]
+    swarm_only: bool,
+    /// Guided sweeps: each seed's extra fault aimed at a phase x fault cell not yet hit.
+    #[arg(long)]
+    guided: bool,
 }
 
 /// Lists the zoo, or sweeps it; exit 1 if a bug was not found within the budget.
@@ -72,18 +82,20 @@ pub fn zoo(args: &ZooArgs) -> u8 {
     let mut all_found = true;
     for plant in plants {
         let scenario = match Scenario::from_path(std::path::Path::new(plant.scenario())) {
+            Ok(scenario) if args.swarm_only => Scenario { faults: Vec::new(), ..scenario },
             Ok(scenario) => scenario,
             Err(error) => {
                 let line = error.one_line(plant.scenario());
                 return bad_input(&format!("{line} (run `snapsim zoo` from the repository root)"));
             }
         };
-        let detections: Vec<Option<(u64, String)>> =
-            (0..args.ranges).map(|range| first_detection(plant, &scenario, range * args.budget, args.budget)).collect();
+        let search = Search { plant, scenario: &scenario, guided: args.guided };
+        let detections: Vec<Option<Detection>> =
+            (0..args.ranges).map(|range| search.first_detection(range * args.budget, args.budget)).collect();
         all_found &= detections.iter().all(Option::is_some);
         let figures = DetectionFigures::of(&detections, args.budget);
         let shrunk = match &detections[0] {
-            Some((seed, _)) if args.shrink_attempts > 0 => shrunk_size(plant, &scenario, *seed, args.shrink_attempts),
+            Some(found) if args.shrink_attempts > 0 => search.shrunk_size(found, args.shrink_attempts),
             _ => "-".to_string(),
         };
         println!(
@@ -100,24 +112,6 @@ pub fn zoo(args: &ZooArgs) -> u8 {
     if all_found { EXIT_PASS } else { EXIT_FAIL }
 }
 
-/// The first detection of `plant` (at `seed`) shrunk: `faults/records/events` of the
-/// minimal case, or why it could not be shrunk (a determinism finding has no verdict to
-/// keep).
-fn shrunk_size(plant: PlantedBug, scenario: &Scenario, seed: u64, attempts: u32) -> String {
-    let scenario = super::with_swarm(scenario.clone(), true);
-    let spec = RunSpec { plants: vec![plant], ..RunSpec::new(scenario, Seed(seed)) };
-    let Ok(file) = RunFile::record(&spec, "snapsim zoo") else { return "invalid".to_string() };
-    match shrink(&file, ShrinkBudget { attempts }) {
-        Ok(result) => {
-            let size = &result.after;
-            let events = size.events.map_or("?".to_string(), |events| events.to_string());
-            format!("{}/{}/{events}", size.faults, size.source_records)
-        }
-        Err(ShrinkError::Passing) => "no verdict".to_string(),
-        Err(_) => "unstable".to_string(),
-    }
-}
-
 /// A bug's row: its first detection in the first range, and the seeds each range took.
 struct DetectionFigures {
     first: String,
@@ -130,18 +124,18 @@ impl DetectionFigures {
     /// From each range's first detection (seed, class), counted in seeds from the range's
     /// start (`seeds to detection` = offset + 1); a range without one counts as more than
     /// `budget`.
-    fn of(detections: &[Option<(u64, String)>], budget: u64) -> DetectionFigures {
+    fn of(detections: &[Option<Detection>], budget: u64) -> DetectionFigures {
         let first =
-            detections[0].as_ref().map_or_else(|| format!("not in {budget}"), |(seed, _)| format!("seed {seed}"));
+            detections[0].as_ref().map_or_else(|| format!("not in {budget}"), |found| format!("seed {}", found.seed));
         let mut seeds: Vec<u64> = detections
             .iter()
             .enumerate()
-            .map(|(range, found)| found.as_ref().map_or(u64::MAX, |(seed, _)| seed - range as u64 * budget + 1))
+            .map(|(range, found)| found.as_ref().map_or(u64::MAX, |found| found.seed - range as u64 * budget + 1))
             .collect();
         seeds.sort_unstable();
         let shown = |seeds: u64| if seeds == u64::MAX { format!(">{budget}") } else { seeds.to_string() };
         let caught_by =
-            detections.iter().flatten().map(|(_, class)| class.clone()).next().unwrap_or_else(|| "-".to_string());
+            detections.iter().flatten().map(|found| found.class.clone()).next().unwrap_or_else(|| "-".to_string());
         DetectionFigures {
             first,
             median: shown(seeds[(seeds.len() - 1) / 2]),
@@ -151,32 +145,82 @@ impl DetectionFigures {
     }
 }
 
-/// The lowest seed of `start .. start + budget` whose swarm run of `scenario` with `plant`
-/// fails, and how.
-fn first_detection(plant: PlantedBug, scenario: &Scenario, first: u64, budget: u64) -> Option<(u64, String)> {
-    let scenario = super::with_swarm(scenario.clone(), true);
-    let template = RunSpec { plants: vec![plant], ..RunSpec::new(scenario, Seed(0)) };
-    let (mut start, budget) = (first, first + budget);
-    while start < budget {
-        let end = (start + CHUNK).min(budget);
-        let plan = SweepPlan {
-            template: template.clone(),
+/// A bug's first detection in a range: the seed, the failure class, and the seed's aim
+/// in a guided sweep.
+struct Detection {
+    seed: u64,
+    class: String,
+    aim: Option<Aim>,
+}
+
+/// One bug searched for on its scenario.
+struct Search<'a> {
+    plant: PlantedBug,
+    scenario: &'a Scenario,
+    guided: bool,
+}
+
+impl Search<'_> {
+    /// The spec every seed runs: the scenario with swarm faults and the plant.
+    fn template(&self) -> RunSpec {
+        let scenario = super::with_swarm(self.scenario.clone(), true);
+        RunSpec { plants: vec![self.plant], ..RunSpec::new(scenario, Seed(0)) }
+    }
+
+    /// The lowest seed of `first .. first + budget` that fails, and how. Unguided, in
+    /// chunks of `CHUNK` seeds; guided, one sweep that stops after the first chunk with a
+    /// failure (its chunks run in order, so the aims are the same on any thread count).
+    fn first_detection(&self, first: u64, budget: u64) -> Option<Detection> {
+        let plan = |start: u64, end: u64| SweepPlan {
+            template: self.template(),
             seeds: SeedRange { start, end },
             shard: None,
-            stop_on_failure: false,
+            stop_on_failure: self.guided,
             // Only the determinism self-check sees hidden state leaking between runs.
-            check_determinism: plant == PlantedBug::LeakProcessState,
-            guided: false,
+            check_determinism: self.plant == PlantedBug::LeakProcessState,
+            guided: self.guided,
         };
-        let reports = sweep(&plan, &|_| {}).ok()?;
-        let found = reports
-            .iter()
-            .filter_map(|report| Some((report.seed.0, report.failure_class()?)))
-            .min_by_key(|&(seed, _)| seed);
-        if found.is_some() {
-            return found;
+        let lowest = |plan: &SweepPlan| {
+            let reports = sweep(plan, &|_| {}).ok()?;
+            reports
+                .into_iter()
+                .filter_map(|report| {
+                    Some(Detection { seed: report.seed.0, class: report.failure_class()?, aim: report.aim })
+                })
+                .min_by_key(|found| found.seed)
+        };
+        if self.guided {
+            return lowest(&plan(first, first + budget));
         }
-        start = end;
+        let (mut start, end) = (first, first + budget);
+        while start < end {
+            let chunk_end = (start + CHUNK).min(end);
+            if let Some(found) = lowest(&plan(start, chunk_end)) {
+                return Some(found);
+            }
+            start = chunk_end;
+        }
+        None
     }
-    None
+
+    /// `found` shrunk: `faults/records/events` of the minimal case, or why it could not
+    /// be shrunk (a determinism finding has no verdict to keep).
+    fn shrunk_size(&self, found: &Detection, attempts: u32) -> String {
+        let spec = RunSpec { seed: Seed(found.seed), ..self.template() };
+        let spec = match found.aim.map(|aim| spec.aimed(aim)) {
+            None => spec,
+            Some(Ok(aimed)) => aimed,
+            Some(Err(_)) => return "invalid".to_string(),
+        };
+        let Ok(file) = RunFile::record(&spec, "snapsim zoo") else { return "invalid".to_string() };
+        match shrink(&file, ShrinkBudget { attempts }) {
+            Ok(result) => {
+                let size = &result.after;
+                let events = size.events.map_or("?".to_string(), |events| events.to_string());
+                format!("{}/{}/{events}", size.faults, size.source_records)
+            }
+            Err(ShrinkError::Passing) => "no verdict".to_string(),
+            Err(_) => "unstable".to_string(),
+        }
+    }
 }
