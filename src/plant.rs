@@ -82,10 +82,14 @@ pub enum PlantedBug {
     /// A coordinator that takes over numbers checkpoints from the latest completed one
     /// again, reusing the ids of checkpoints its predecessor had pending.
     ReuseCheckpointIdsAfterFailover,
+    /// An aligned task captures its state at the first barrier of a checkpoint, not once the
+    /// last input's barrier arrived (it still blocks inputs): what the other inputs deliver
+    /// before their barriers is in neither its state nor any channel state.
+    SnapshotBeforeAlignmentCompletes,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 22] = [
+pub const ALL_PLANTS: [PlantedBug; 23] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -108,6 +112,7 @@ pub const ALL_PLANTS: [PlantedBug; 22] = [
     PlantedBug::NotifyBeforeMetadataDurable,
     PlantedBug::ForgetOvertakenOutput,
     PlantedBug::ReuseCheckpointIdsAfterFailover,
+    PlantedBug::SnapshotBeforeAlignmentCompletes,
 ];
 
 impl PlantedBug {
@@ -136,6 +141,7 @@ impl PlantedBug {
             PlantedBug::NotifyBeforeMetadataDurable => "notify-before-metadata-durable",
             PlantedBug::ForgetOvertakenOutput => "forget-overtaken-output",
             PlantedBug::ReuseCheckpointIdsAfterFailover => "reuse-checkpoint-ids-after-failover",
+            PlantedBug::SnapshotBeforeAlignmentCompletes => "snapshot-before-alignment-completes",
         }
     }
 
@@ -185,6 +191,9 @@ impl PlantedBug {
             PlantedBug::ReuseCheckpointIdsAfterFailover => {
                 "a new coordinator numbers checkpoints from the latest completed one, reusing pending ids"
             }
+            PlantedBug::SnapshotBeforeAlignmentCompletes => {
+                "an aligned task snapshots at the first barrier instead of when alignment completes"
+            }
         }
     }
 
@@ -217,6 +226,9 @@ impl PlantedBug {
             PlantedBug::ReuseCheckpointIdsAfterFailover => {
                 "classic: checkpoint ids reused after a coordinator failover (the id counter must never go back)"
             }
+            PlantedBug::SnapshotBeforeAlignmentCompletes => {
+                "classic: snapshot taken before barrier alignment completes"
+            }
         }
     }
 
@@ -244,6 +256,7 @@ impl PlantedBug {
             PlantedBug::SkipChannelState => "sims/bank.toml",
             PlantedBug::ForgetOvertakenOutput => "tests/data/unaligned-backpressure.toml",
             PlantedBug::ReuseCheckpointIdsAfterFailover => "tests/data/coordinator-failover.toml",
+            PlantedBug::SnapshotBeforeAlignmentCompletes => "sims/wordcount.toml",
         }
     }
 
@@ -271,7 +284,8 @@ impl PlantedBug {
             | PlantedBug::SkipFlushOnSnapshot
             | PlantedBug::UpsertInsertIgnore
             | PlantedBug::DeleteSharedFilesOnSubsumption
-            | PlantedBug::ForgetOvertakenOutput => false,
+            | PlantedBug::ForgetOvertakenOutput
+            | PlantedBug::SnapshotBeforeAlignmentCompletes => false,
         }
     }
 

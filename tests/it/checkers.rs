@@ -384,3 +384,12 @@ fn a_rescale_that_restores_key_groups_one_off_is_caught() {
     assert_eq!(found.invariant, Invariant::FinalAggregate, "{:?}", outcome.verdict);
     assert!(found.detail.contains("is held by both"), "{}", found.detail);
 }
+
+#[test]
+fn a_snapshot_taken_at_the_first_barrier_misses_what_the_other_inputs_still_delivered() {
+    let outcome = run(&load("sims/wordcount.toml"), 1, &[PlantedBug::SnapshotBeforeAlignmentCompletes]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::ConsistentCut);
+    assert!(found.detail.contains("missing from the recorded channel state"), "{}", found.detail);
+    assert!(matches!(found.fact, Some(Fact::CheckpointCompleted { .. })), "judged as the checkpoint completes");
+}
