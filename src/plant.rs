@@ -86,10 +86,14 @@ pub enum PlantedBug {
     /// last input's barrier arrived (it still blocks inputs): what the other inputs deliver
     /// before their barriers is in neither its state nor any channel state.
     SnapshotBeforeAlignmentCompletes,
+    /// The coordinator's failure manager drops its guards (FLINK-18336): a failure of a
+    /// checkpoint no longer pending (a late decline, the timeout of one that completed) or
+    /// older than the last success is counted again, and the job is failed over early.
+    CountStaleCheckpointFailures,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 23] = [
+pub const ALL_PLANTS: [PlantedBug; 24] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -113,6 +117,7 @@ pub const ALL_PLANTS: [PlantedBug; 23] = [
     PlantedBug::ForgetOvertakenOutput,
     PlantedBug::ReuseCheckpointIdsAfterFailover,
     PlantedBug::SnapshotBeforeAlignmentCompletes,
+    PlantedBug::CountStaleCheckpointFailures,
 ];
 
 impl PlantedBug {
@@ -142,6 +147,7 @@ impl PlantedBug {
             PlantedBug::ForgetOvertakenOutput => "forget-overtaken-output",
             PlantedBug::ReuseCheckpointIdsAfterFailover => "reuse-checkpoint-ids-after-failover",
             PlantedBug::SnapshotBeforeAlignmentCompletes => "snapshot-before-alignment-completes",
+            PlantedBug::CountStaleCheckpointFailures => "count-stale-checkpoint-failures",
         }
     }
 
@@ -194,6 +200,9 @@ impl PlantedBug {
             PlantedBug::SnapshotBeforeAlignmentCompletes => {
                 "an aligned task snapshots at the first barrier instead of when alignment completes"
             }
+            PlantedBug::CountStaleCheckpointFailures => {
+                "the failure manager counts failures of checkpoints no longer pending or older than the last success"
+            }
         }
     }
 
@@ -229,6 +238,7 @@ impl PlantedBug {
             PlantedBug::SnapshotBeforeAlignmentCompletes => {
                 "classic: snapshot taken before barrier alignment completes"
             }
+            PlantedBug::CountStaleCheckpointFailures => "FLINK-18336",
         }
     }
 
@@ -257,6 +267,7 @@ impl PlantedBug {
             PlantedBug::ForgetOvertakenOutput => "tests/data/unaligned-backpressure.toml",
             PlantedBug::ReuseCheckpointIdsAfterFailover => "tests/data/coordinator-failover.toml",
             PlantedBug::SnapshotBeforeAlignmentCompletes => "sims/wordcount.toml",
+            PlantedBug::CountStaleCheckpointFailures => "tests/data/failure-accounting.toml",
         }
     }
 
@@ -285,7 +296,8 @@ impl PlantedBug {
             | PlantedBug::UpsertInsertIgnore
             | PlantedBug::DeleteSharedFilesOnSubsumption
             | PlantedBug::ForgetOvertakenOutput
-            | PlantedBug::SnapshotBeforeAlignmentCompletes => false,
+            | PlantedBug::SnapshotBeforeAlignmentCompletes
+            | PlantedBug::CountStaleCheckpointFailures => false,
         }
     }
 

@@ -37,6 +37,16 @@ pub struct CheckpointConfig {
     pub aligned_timeout: SimDuration,
 }
 
+/// Planted bugs of the coordinator (all off in a normal run); the harness sets them from
+/// the run's plants, and a coordinator that takes over keeps them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CoordinatorFlaws {
+    /// `count-stale-checkpoint-failures` (FLINK-18336): the failure manager counts every
+    /// counted-kind failure it hears of — again for a checkpoint no longer pending, and for
+    /// one older than the last success.
+    pub count_stale_failures: bool,
+}
+
 /// An input to the coordinator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CoordinatorInput {
@@ -139,6 +149,7 @@ pub struct Coordinator {
     retained: std::collections::VecDeque<CheckpointId>,
     /// A savepoint asked for and not triggered yet (`stop`: the job stops with it).
     savepoint_wanted: Option<bool>,
+    flaws: CoordinatorFlaws,
 }
 
 impl Coordinator {
@@ -160,7 +171,13 @@ impl Coordinator {
             consecutive_failures: 0,
             retained: std::collections::VecDeque::new(),
             savepoint_wanted: None,
+            flaws: CoordinatorFlaws::default(),
         }
+    }
+
+    /// The same coordinator with planted bugs.
+    pub fn with_flaws(self, flaws: CoordinatorFlaws) -> Coordinator {
+        Coordinator { flaws, ..self }
     }
 
     /// The coordinator a new process starts after this one crashed: only what the durable
@@ -175,6 +192,7 @@ impl Coordinator {
             // Timer generations keep rising, so a timer armed by the dead coordinator never
             // fires for the new one.
             timer_generation: self.timer_generation + 1,
+            flaws: self.flaws,
             ..Coordinator::new(self.config, self.task_count)
         }
     }
@@ -382,7 +400,8 @@ impl Coordinator {
         // A failed savepoint is the user's to retry; it counts against no tolerance.
         let counted = counted && !self.is_pending_savepoint(checkpoint);
         self.abort(checkpoint, reason, out);
-        if !was_pending || !counted || self.latest_completed.is_some_and(|latest| checkpoint < latest) {
+        let stale = !was_pending || self.latest_completed.is_some_and(|latest| checkpoint < latest);
+        if !counted || (stale && !self.flaws.count_stale_failures) {
             return;
         }
         self.consecutive_failures += 1;

@@ -393,3 +393,13 @@ fn a_snapshot_taken_at_the_first_barrier_misses_what_the_other_inputs_still_deli
     assert!(found.detail.contains("missing from the recorded channel state"), "{}", found.detail);
     assert!(matches!(found.fact, Some(Fact::CheckpointCompleted { .. })), "judged as the checkpoint completes");
 }
+
+#[test]
+fn a_failure_manager_that_counts_stale_failures_fails_the_job_over_early() {
+    let scenario = load("tests/data/failure-accounting.toml");
+    assert!(run(&scenario, 1, &[]).passed(), "the honest failure manager tolerates one failed checkpoint");
+    let found = caught(&scenario, PlantedBug::CountStaleCheckpointFailures);
+    assert_eq!(found.invariant, Invariant::FailureAccounting);
+    assert!(matches!(found.fact, Some(Fact::CheckpointFailuresExceeded { .. })), "{:?}", found.fact);
+    assert!(found.detail.contains("1 are tolerated"), "{}", found.detail);
+}
