@@ -90,10 +90,14 @@ pub enum PlantedBug {
     /// checkpoint no longer pending (a late decline, the timeout of one that completed) or
     /// older than the last success is counted again, and the job is failed over early.
     CountStaleCheckpointFailures,
+    /// After a pending checkpoint expires, the coordinator's "triggering" state is never reset
+    /// (FLINK-26394): no checkpoint is triggered again, and a finite job, which needs a final
+    /// checkpoint to finish (FLIP-147), never does.
+    CheckpointTriggerStuckAfterExpiry,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 24] = [
+pub const ALL_PLANTS: [PlantedBug; 25] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -118,6 +122,7 @@ pub const ALL_PLANTS: [PlantedBug; 24] = [
     PlantedBug::ReuseCheckpointIdsAfterFailover,
     PlantedBug::SnapshotBeforeAlignmentCompletes,
     PlantedBug::CountStaleCheckpointFailures,
+    PlantedBug::CheckpointTriggerStuckAfterExpiry,
 ];
 
 impl PlantedBug {
@@ -148,6 +153,7 @@ impl PlantedBug {
             PlantedBug::ReuseCheckpointIdsAfterFailover => "reuse-checkpoint-ids-after-failover",
             PlantedBug::SnapshotBeforeAlignmentCompletes => "snapshot-before-alignment-completes",
             PlantedBug::CountStaleCheckpointFailures => "count-stale-checkpoint-failures",
+            PlantedBug::CheckpointTriggerStuckAfterExpiry => "checkpoint-trigger-stuck-after-expiry",
         }
     }
 
@@ -203,6 +209,9 @@ impl PlantedBug {
             PlantedBug::CountStaleCheckpointFailures => {
                 "the failure manager counts failures of checkpoints no longer pending or older than the last success"
             }
+            PlantedBug::CheckpointTriggerStuckAfterExpiry => {
+                "after a checkpoint expires, the coordinator never triggers one again"
+            }
         }
     }
 
@@ -239,6 +248,7 @@ impl PlantedBug {
                 "classic: snapshot taken before barrier alignment completes"
             }
             PlantedBug::CountStaleCheckpointFailures => "FLINK-18336",
+            PlantedBug::CheckpointTriggerStuckAfterExpiry => "FLINK-26394 (+FLINK-27148)",
         }
     }
 
@@ -268,6 +278,7 @@ impl PlantedBug {
             PlantedBug::ReuseCheckpointIdsAfterFailover => "tests/data/coordinator-failover.toml",
             PlantedBug::SnapshotBeforeAlignmentCompletes => "sims/wordcount.toml",
             PlantedBug::CountStaleCheckpointFailures => "tests/data/failure-accounting.toml",
+            PlantedBug::CheckpointTriggerStuckAfterExpiry => "tests/data/checkpoint-expiry.toml",
         }
     }
 
@@ -297,7 +308,8 @@ impl PlantedBug {
             | PlantedBug::DeleteSharedFilesOnSubsumption
             | PlantedBug::ForgetOvertakenOutput
             | PlantedBug::SnapshotBeforeAlignmentCompletes
-            | PlantedBug::CountStaleCheckpointFailures => false,
+            | PlantedBug::CountStaleCheckpointFailures
+            | PlantedBug::CheckpointTriggerStuckAfterExpiry => false,
         }
     }
 

@@ -603,7 +603,10 @@ fn network_stream(seed: Seed, plants: &[PlantedBug]) -> SimRng {
 
 /// The job's coordinator, with its planted bugs among `plants`.
 fn coordinator(config: &WorldConfig, staging: &Staging, plants: &[PlantedBug]) -> Coordinator {
-    let flaws = CoordinatorFlaws { count_stale_failures: plants.contains(&PlantedBug::CountStaleCheckpointFailures) };
+    let flaws = CoordinatorFlaws {
+        count_stale_failures: plants.contains(&PlantedBug::CountStaleCheckpointFailures),
+        trigger_stuck_after_expiry: plants.contains(&PlantedBug::CheckpointTriggerStuckAfterExpiry),
+    };
     Coordinator::new(config.checkpoint, staging.stages[0].active.len()).with_flaws(flaws)
 }
 

@@ -45,6 +45,10 @@ pub struct CoordinatorFlaws {
     /// counted-kind failure it hears of — again for a checkpoint no longer pending, and for
     /// one older than the last success.
     pub count_stale_failures: bool,
+    /// `checkpoint-trigger-stuck-after-expiry` (FLINK-26394): once a pending checkpoint
+    /// expires, the "triggering" state is never reset, and no checkpoint or savepoint is
+    /// triggered again (until a new coordinator takes over).
+    pub trigger_stuck_after_expiry: bool,
 }
 
 /// An input to the coordinator.
@@ -150,6 +154,8 @@ pub struct Coordinator {
     /// A savepoint asked for and not triggered yet (`stop`: the job stops with it).
     savepoint_wanted: Option<bool>,
     flaws: CoordinatorFlaws,
+    /// The planted `trigger_stuck_after_expiry` struck: nothing is triggered any more.
+    trigger_stuck: bool,
 }
 
 impl Coordinator {
@@ -172,6 +178,7 @@ impl Coordinator {
             retained: std::collections::VecDeque::new(),
             savepoint_wanted: None,
             flaws: CoordinatorFlaws::default(),
+            trigger_stuck: false,
         }
     }
 
@@ -257,7 +264,11 @@ impl Coordinator {
             CoordinatorInput::Decline { checkpoint, counted, .. } => {
                 self.fail(checkpoint, AbortReason::Declined, counted, out);
             }
-            CoordinatorInput::Timeout { checkpoint } => self.fail(checkpoint, AbortReason::Expired, true, out),
+            CoordinatorInput::Timeout { checkpoint } => {
+                // The planted bug: an expiry leaves the trigger in its "triggering" state.
+                self.trigger_stuck |= self.flaws.trigger_stuck_after_expiry && self.pending.contains_key(&checkpoint);
+                self.fail(checkpoint, AbortReason::Expired, true, out);
+            }
             CoordinatorInput::MetadataDurable { checkpoint } => self.on_metadata_durable(now, checkpoint, out),
             CoordinatorInput::MetadataWriteFailed { checkpoint } => {
                 self.abort(checkpoint, AbortReason::MetadataWriteFailed, out);
@@ -306,7 +317,7 @@ impl Coordinator {
         let room = self.pending.len() < self.config.max_concurrent as usize;
         let paused = self.last_completion.is_some_and(|completed| now < completed.after(self.config.min_pause));
         let all_running = self.job_running && self.all_tasks_running && self.closed_tasks == 0;
-        if !all_running || self.winding_down || !room || paused {
+        if !all_running || self.winding_down || !room || paused || self.trigger_stuck {
             return;
         }
         let checkpoint = self.open_pending(None);
@@ -319,7 +330,7 @@ impl Coordinator {
     fn try_trigger_savepoint(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
         let Some(stop) = self.savepoint_wanted else { return };
         let ready = self.job_running && self.all_tasks_running && self.closed_tasks == 0 && !self.winding_down;
-        if !ready || !self.pending.is_empty() {
+        if !ready || !self.pending.is_empty() || self.trigger_stuck {
             return;
         }
         self.savepoint_wanted = None;

@@ -1,7 +1,7 @@
 //! Every check can fail: each invariant is broken on purpose by a planted bug (or a budget
 //! too small to finish) and caught with the right name, and the honest runs pass.
 
-use crate::support::{load, run, run_judged_without};
+use crate::support::{load, run, run_judged_without, run_planted_keeping_facts};
 use snapsim::check::Invariant;
 use snapsim::explore::run::{Outcome, Verdict};
 use snapsim::kernel::trace::Fact;
@@ -402,4 +402,24 @@ fn a_failure_manager_that_counts_stale_failures_fails_the_job_over_early() {
     assert_eq!(found.invariant, Invariant::FailureAccounting);
     assert!(matches!(found.fact, Some(Fact::CheckpointFailuresExceeded { .. })), "{:?}", found.fact);
     assert!(found.detail.contains("1 are tolerated"), "{}", found.detail);
+}
+
+#[test]
+fn a_trigger_stuck_after_an_expiry_never_checkpoints_again_and_the_job_never_finishes() {
+    let scenario = load("tests/data/checkpoint-expiry.toml");
+    assert!(run(&scenario, 1, &[]).passed(), "the honest coordinator triggers on after an expiry");
+    let outcome = run_planted_keeping_facts(&scenario, 1, &[PlantedBug::CheckpointTriggerStuckAfterExpiry]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::Liveness);
+    let facts: Vec<&Fact> = outcome.facts.as_deref().expect("kept").iter().map(|timed| &timed.fact).collect();
+    let expired = facts
+        .iter()
+        .position(|fact| {
+            matches!(fact, Fact::CheckpointAborted { reason: snapsim::kernel::trace::AbortReason::Expired, .. })
+        })
+        .expect("a checkpoint expired");
+    assert!(
+        !facts[expired..].iter().any(|fact| matches!(fact, Fact::CheckpointTriggered { .. })),
+        "none triggered after"
+    );
 }
