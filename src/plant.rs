@@ -82,10 +82,22 @@ pub enum PlantedBug {
     /// A coordinator that takes over numbers checkpoints from the latest completed one
     /// again, reusing the ids of checkpoints its predecessor had pending.
     ReuseCheckpointIdsAfterFailover,
+    /// An aligned task captures its state at the first barrier of a checkpoint, not once the
+    /// last input's barrier arrived (it still blocks inputs): what the other inputs deliver
+    /// before their barriers is in neither its state nor any channel state.
+    SnapshotBeforeAlignmentCompletes,
+    /// The coordinator's failure manager drops its guards (FLINK-18336): a failure of a
+    /// checkpoint no longer pending (a late decline, the timeout of one that completed) or
+    /// older than the last success is counted again, and the job is failed over early.
+    CountStaleCheckpointFailures,
+    /// After a pending checkpoint expires, the coordinator's "triggering" state is never reset
+    /// (FLINK-26394): no checkpoint is triggered again, and a finite job, which needs a final
+    /// checkpoint to finish (FLIP-147), never does.
+    CheckpointTriggerStuckAfterExpiry,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 22] = [
+pub const ALL_PLANTS: [PlantedBug; 25] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -108,6 +120,9 @@ pub const ALL_PLANTS: [PlantedBug; 22] = [
     PlantedBug::NotifyBeforeMetadataDurable,
     PlantedBug::ForgetOvertakenOutput,
     PlantedBug::ReuseCheckpointIdsAfterFailover,
+    PlantedBug::SnapshotBeforeAlignmentCompletes,
+    PlantedBug::CountStaleCheckpointFailures,
+    PlantedBug::CheckpointTriggerStuckAfterExpiry,
 ];
 
 impl PlantedBug {
@@ -136,6 +151,9 @@ impl PlantedBug {
             PlantedBug::NotifyBeforeMetadataDurable => "notify-before-metadata-durable",
             PlantedBug::ForgetOvertakenOutput => "forget-overtaken-output",
             PlantedBug::ReuseCheckpointIdsAfterFailover => "reuse-checkpoint-ids-after-failover",
+            PlantedBug::SnapshotBeforeAlignmentCompletes => "snapshot-before-alignment-completes",
+            PlantedBug::CountStaleCheckpointFailures => "count-stale-checkpoint-failures",
+            PlantedBug::CheckpointTriggerStuckAfterExpiry => "checkpoint-trigger-stuck-after-expiry",
         }
     }
 
@@ -185,6 +203,15 @@ impl PlantedBug {
             PlantedBug::ReuseCheckpointIdsAfterFailover => {
                 "a new coordinator numbers checkpoints from the latest completed one, reusing pending ids"
             }
+            PlantedBug::SnapshotBeforeAlignmentCompletes => {
+                "an aligned task snapshots at the first barrier instead of when alignment completes"
+            }
+            PlantedBug::CountStaleCheckpointFailures => {
+                "the failure manager counts failures of checkpoints no longer pending or older than the last success"
+            }
+            PlantedBug::CheckpointTriggerStuckAfterExpiry => {
+                "after a checkpoint expires, the coordinator never triggers one again"
+            }
         }
     }
 
@@ -217,6 +244,11 @@ impl PlantedBug {
             PlantedBug::ReuseCheckpointIdsAfterFailover => {
                 "classic: checkpoint ids reused after a coordinator failover (the id counter must never go back)"
             }
+            PlantedBug::SnapshotBeforeAlignmentCompletes => {
+                "classic: snapshot taken before barrier alignment completes"
+            }
+            PlantedBug::CountStaleCheckpointFailures => "FLINK-18336",
+            PlantedBug::CheckpointTriggerStuckAfterExpiry => "FLINK-26394 (+FLINK-27148)",
         }
     }
 
@@ -244,6 +276,9 @@ impl PlantedBug {
             PlantedBug::SkipChannelState => "sims/bank.toml",
             PlantedBug::ForgetOvertakenOutput => "tests/data/unaligned-backpressure.toml",
             PlantedBug::ReuseCheckpointIdsAfterFailover => "tests/data/coordinator-failover.toml",
+            PlantedBug::SnapshotBeforeAlignmentCompletes => "sims/wordcount.toml",
+            PlantedBug::CountStaleCheckpointFailures => "tests/data/failure-accounting.toml",
+            PlantedBug::CheckpointTriggerStuckAfterExpiry => "tests/data/checkpoint-expiry.toml",
         }
     }
 
@@ -271,7 +306,10 @@ impl PlantedBug {
             | PlantedBug::SkipFlushOnSnapshot
             | PlantedBug::UpsertInsertIgnore
             | PlantedBug::DeleteSharedFilesOnSubsumption
-            | PlantedBug::ForgetOvertakenOutput => false,
+            | PlantedBug::ForgetOvertakenOutput
+            | PlantedBug::SnapshotBeforeAlignmentCompletes
+            | PlantedBug::CountStaleCheckpointFailures
+            | PlantedBug::CheckpointTriggerStuckAfterExpiry => false,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod conservation;
 pub mod consistent_cut;
 pub mod end_to_end;
 pub mod exactly_once_state;
+pub mod failure_accounting;
 pub mod final_aggregate;
 pub mod healing;
 pub mod key_ownership;
@@ -22,6 +23,8 @@ pub mod per_checkpoint;
 pub mod restore_equivalence;
 pub mod shared_state;
 
+#[cfg(test)]
+mod failure_accounting_tests;
 #[cfg(test)]
 mod key_ownership_tests;
 #[cfg(test)]
@@ -40,6 +43,7 @@ use conservation::Conservation;
 use consistent_cut::ConsistentCut;
 use end_to_end::EndToEnd;
 use exactly_once_state::ExactlyOnceState;
+use failure_accounting::FailureAccounting;
 use final_aggregate::FinalAggregate;
 use key_ownership::KeyOwnership;
 use no_loss_state::NoLossState;
@@ -95,6 +99,11 @@ pub enum Invariant {
     /// After a rescale, every key's state lives on exactly the subtask that owns its key
     /// group, holding what it held in the checkpoint restored.
     KeyOwnership,
+    /// The job is failed over for checkpoint failures only after more consecutive counted
+    /// failures since the last success than `checkpoint.tolerable_failures` (counted as
+    /// Flink's failure manager counts them: each checkpoint once, none older than the last
+    /// success).
+    FailureAccounting,
 }
 
 impl Invariant {
@@ -115,6 +124,7 @@ impl Invariant {
             Invariant::PartitionOwnership => "partition-ownership",
             Invariant::SharedState => "shared-state",
             Invariant::KeyOwnership => "key-ownership",
+            Invariant::FailureAccounting => "failure-accounting",
         }
     }
 }
@@ -401,6 +411,7 @@ pub struct Checks {
     partition_ownership: PartitionOwnership,
     shared_state: SharedState,
     key_ownership: KeyOwnership,
+    failure_accounting: FailureAccounting,
     conservation: Option<Conservation>,
     healing: Option<healing::HealedProgress>,
     disabled: Vec<Invariant>,
@@ -424,6 +435,7 @@ impl Checks {
             shared_state: SharedState::new(),
             restore_equivalence: RestoreEquivalence::new(shape),
             end_to_end: EndToEnd::new(expected.clone(), guarantee == Guarantee::AtLeastOnce),
+            failure_accounting: FailureAccounting::new(None),
             conservation: expected.bank.clone().map(Conservation::new),
             healing: None,
             disabled,
@@ -435,6 +447,13 @@ impl Checks {
     /// `FaultsLifted` fact, or a finishing job.
     pub fn with_healing(mut self, within: crate::kernel::time::SimDuration) -> Checks {
         self.healing = Some(healing::HealedProgress::new(within));
+        self
+    }
+
+    /// Judges failovers for checkpoint failures against the job's tolerance (`None`: any
+    /// number is tolerated, and no such failover is due).
+    pub fn with_tolerable_failures(mut self, tolerable: Option<u32>) -> Checks {
+        self.failure_accounting = FailureAccounting::new(tolerable);
         self
     }
 
@@ -465,6 +484,7 @@ impl Checks {
             self.key_ownership.observe(fact),
             self.consistent_cut.observe(fact),
             self.end_to_end.observe(time, fact),
+            self.failure_accounting.observe(fact),
             state,
             aggregate,
             money,

@@ -51,6 +51,10 @@ pub struct ZooArgs {
     /// Guided sweeps: each seed's extra fault aimed at a phase x fault cell not yet hit.
     #[arg(long)]
     guided: bool,
+    /// The swarm's fault intensity: at most this many drawn faults per seed (default: the
+    /// scenario's `[swarm]`, else 6).
+    #[arg(long, value_name = "N")]
+    faults_max: Option<u32>,
 }
 
 /// Lists the zoo, or sweeps it; exit 1 if a bug was not found within the budget.
@@ -89,6 +93,10 @@ pub fn zoo(args: &ZooArgs) -> u8 {
                 return bad_input(&format!("{line} (run `snapsim zoo` from the repository root)"));
             }
         };
+        let mut scenario = super::with_swarm(scenario, true);
+        if let (Some(swarm), Some(faults_max)) = (scenario.swarm.as_mut(), args.faults_max) {
+            swarm.faults_max = faults_max;
+        }
         let search = Search { plant, scenario: &scenario, guided: args.guided };
         let detections: Vec<Option<Detection>> =
             (0..args.ranges).map(|range| search.first_detection(range * args.budget, args.budget)).collect();

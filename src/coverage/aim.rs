@@ -95,7 +95,7 @@ impl Aim {
             .flat_map(|strike| {
                 ProtocolPhase::ALL
                     .into_iter()
-                    .filter(|&phase| Aim::phase_is_aimable(phase))
+                    .filter(move |&phase| Aim::phase_is_aimable(phase) && !super::impossible(phase, strike))
                     .map(move |phase| Aim { phase, strike })
             })
             .collect()

@@ -255,11 +255,14 @@ impl CoverageCounts {
         self.strikes_seen & strike.bit() != 0
     }
 
-    /// Every cell whose phase was seen and whose strike happened: the cells this sweep
-    /// could have hit.
+    /// Every cell whose phase was seen and whose strike happened, but for the cells no run
+    /// can hit (`impossible`): the cells this sweep could have hit.
     pub fn reachable(&self) -> impl Iterator<Item = (ProtocolPhase, Strike)> + '_ {
         Strike::ALL.into_iter().filter(|&strike| self.strike_seen(strike)).flat_map(move |strike| {
-            ProtocolPhase::ALL.into_iter().filter(|&phase| self.phase_seen(phase)).map(move |phase| (phase, strike))
+            ProtocolPhase::ALL
+                .into_iter()
+                .filter(move |&phase| self.phase_seen(phase) && !impossible(phase, strike))
+                .map(move |phase| (phase, strike))
         })
     }
 
@@ -272,4 +275,14 @@ impl CoverageCounts {
     pub fn never_hit(&self) -> Vec<(ProtocolPhase, Strike)> {
         self.reachable().filter(|&(phase, strike)| self.hits(phase, strike) == 0).collect()
     }
+}
+
+/// Cells no run can hit, by what the strike is: a trigger is lost, and a checkpoint expires,
+/// only while a checkpoint is pending; a completion notice exists only after a completion.
+pub fn impossible(phase: ProtocolPhase, strike: Strike) -> bool {
+    matches!(
+        (phase, strike),
+        (ProtocolPhase::NoCheckpointPending, Strike::TriggerLost | Strike::CheckpointExpired)
+            | (ProtocolPhase::BeforeFirstCheckpoint, Strike::CompletionNoticeLost)
+    )
 }

@@ -94,12 +94,16 @@ pub fn render_matrix(counts: &CoverageCounts) -> String {
         out += &format!("{:<24}", strike.name());
         for &phase in &phases {
             let hits = counts.hits(phase, strike);
-            out += &if hits == 0 { format!("{:>6}", "--") } else { format!("{hits:>6}") };
+            out += &match (hits, super::impossible(phase, strike)) {
+                (0, true) => format!("{:>6}", ""),
+                (0, false) => format!("{:>6}", "--"),
+                _ => format!("{hits:>6}"),
+            };
         }
         out += "\n";
     }
     let legend: Vec<String> = phases.iter().map(|phase| format!("{} {}", phase.short(), phase.name())).collect();
     out += &format!("phases: {}\n", legend.join(", "));
-    out += "--: never hit (the phase held and the fault struck, but never together)\n";
+    out += "--: never hit (the phase held and the fault struck, but never together); blank: impossible\n";
     out
 }

@@ -150,3 +150,13 @@ fn aims_go_to_unhit_cells_in_turn_and_give_up_on_cells_never_hit() {
     assert_eq!(aims, vec![Some(cells[2]), Some(cells[2])], "cells[0] was tried twice");
     assert_eq!(choose_aims(&cells, &hit, &mut tries, 2, 1), vec![None]);
 }
+
+#[test]
+fn cells_no_run_can_hit_are_neither_reachable_nor_aimed_at() {
+    let mut counts = CoverageCounts::default();
+    counts.count(Strike::TriggerLost, 1 << ProtocolPhase::BarriersInFlight as u16);
+    counts.phases_seen = (1 << ProtocolPhase::BarriersInFlight as u16) | (1 << ProtocolPhase::NoCheckpointPending as u16);
+    assert!(counts.never_hit().is_empty(), "a trigger is lost only while its checkpoint is pending");
+    assert!(super::impossible(ProtocolPhase::BeforeFirstCheckpoint, Strike::CompletionNoticeLost));
+    assert!(!super::impossible(ProtocolPhase::Aligning, Strike::CrashTask));
+}

@@ -40,7 +40,7 @@ use crate::kernel::trace::{Fact, TimedFact, Trace, TraceHash};
 use crate::kernel::{LoopEnd, Scheduler, World};
 use crate::net::{Network, NetworkConfig};
 use crate::plant::PlantedBug;
-use crate::protocol::coordinator::{CheckpointConfig, Coordinator, CoordinatorCommand};
+use crate::protocol::coordinator::{CheckpointConfig, Coordinator, CoordinatorCommand, CoordinatorFlaws};
 use crate::protocol::{Guarantee, ProtocolFactory, ProtocolKind, TaskCommand};
 use crate::recovery::{RecoveryConfig, TaskRole};
 use crate::storage::{Storage, StorageConfig, WriteId};
@@ -392,7 +392,7 @@ impl SimWorld {
             log: log::LogRuntime::of(&config, &options.plants),
             incremental: incremental::IncrementalState::new(&options.plants),
             watermarks: config.graph.vertices.iter().any(|vertex| vertex.kind == VertexKind::TumblingWindow),
-            coordinator: Coordinator::new(config.checkpoint, staging.stages[0].active.len()),
+            coordinator: coordinator(&config, &staging, &options.plants),
             network_stream: network_stream(seed, &options.plants),
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
@@ -596,6 +596,15 @@ fn network_stream(seed: Seed, plants: &[PlantedBug]) -> SimRng {
     stream
 }
 
+/// The job's coordinator, with its planted bugs among `plants`.
+fn coordinator(config: &WorldConfig, staging: &Staging, plants: &[PlantedBug]) -> Coordinator {
+    let flaws = CoordinatorFlaws {
+        count_stale_failures: plants.contains(&PlantedBug::CountStaleCheckpointFailures),
+        trigger_stuck_after_expiry: plants.contains(&PlantedBug::CheckpointTriggerStuckAfterExpiry),
+    };
+    Coordinator::new(config.checkpoint, staging.stages[0].active.len()).with_flaws(flaws)
+}
+
 /// The external system of a run, with its planted bug if asked for.
 fn external_store(config: &WorldConfig, plants: &[PlantedBug]) -> ExternalStore {
     let mut store = ExternalStore::new(config.external);
@@ -634,7 +643,8 @@ fn checks(
     guarantee: Guarantee,
     disabled: Vec<Invariant>,
 ) -> Checks {
-    let checks = Checks::new(expected, shape, guarantee, disabled);
+    let checks =
+        Checks::new(expected, shape, guarantee, disabled).with_tolerable_failures(config.checkpoint.tolerable_failures);
     if config.heal_checkpoint_within == SimDuration::ZERO {
         return checks;
     }

@@ -35,7 +35,7 @@ use crate::plant::PlantedBug;
 use crate::protocol::aligned::AlignedBarriers;
 use crate::protocol::aligned_timeout::AlignedWithTimeout;
 use crate::protocol::at_least_once::AtLeastOnce;
-use crate::protocol::broken::{AcknowledgeTwice, ConsumeBlockedInput};
+use crate::protocol::broken::{AcknowledgeTwice, ConsumeBlockedInput, SnapshotAtFirstBarrier};
 use crate::protocol::chandy_lamport::ChandyLamport;
 use crate::protocol::coordinator::CoordinatorInput;
 use crate::protocol::unaligned::UnalignedBarriers;
@@ -275,6 +275,9 @@ fn new_protocol(choice: &ProtocolChoice, input_count: usize, plants: &[PlantedBu
         }
         ProtocolKind::Aligned if plants.contains(&PlantedBug::ConsumeBlockedInput) => {
             Box::new(ConsumeBlockedInput::new(input_count))
+        }
+        ProtocolKind::Aligned if plants.contains(&PlantedBug::SnapshotBeforeAlignmentCompletes) => {
+            Box::new(SnapshotAtFirstBarrier::new(input_count))
         }
         ProtocolKind::Aligned => Box::new(AlignedBarriers::new(input_count)),
         ProtocolKind::AtLeastOnce => Box::new(AtLeastOnce::new(input_count)),

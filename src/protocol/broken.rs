@@ -3,6 +3,7 @@
 
 use super::aligned::AlignedBarriers;
 use super::{TaskCommand, TaskInput, TaskProtocol};
+use crate::kernel::ids::CheckpointId;
 use crate::kernel::time::SimTime;
 
 /// Aligned barriers that acknowledge every checkpoint twice, as a task whose retry logic
@@ -51,6 +52,43 @@ impl TaskProtocol for ConsumeBlockedInput {
                 out.remove(index);
             } else {
                 index += 1;
+            }
+        }
+    }
+}
+
+/// Aligned barriers that capture the task's state at the first barrier of a checkpoint
+/// instead of once the last input's barrier arrived: the inputs still block as usual, but
+/// what the other inputs deliver before their barriers lands after the snapshot, in no
+/// channel state either (the planted bug `snapshot-before-alignment-completes`).
+pub struct SnapshotAtFirstBarrier {
+    inner: AlignedBarriers,
+    /// The checkpoint whose state was captured early, at its first barrier.
+    captured_early: Option<CheckpointId>,
+}
+
+impl SnapshotAtFirstBarrier {
+    /// The broken protocol of a task with `input_count` inputs.
+    pub fn new(input_count: u32) -> SnapshotAtFirstBarrier {
+        SnapshotAtFirstBarrier { inner: AlignedBarriers::new(input_count), captured_early: None }
+    }
+}
+
+impl TaskProtocol for SnapshotAtFirstBarrier {
+    fn handle(&mut self, now: SimTime, input: TaskInput, out: &mut Vec<TaskCommand>) {
+        let first = out.len();
+        self.inner.handle(now, input, out);
+        let commands: Vec<TaskCommand> = out.drain(first..).collect();
+        for command in commands {
+            match command {
+                // The first block of an alignment: snapshot now, not when it completes.
+                TaskCommand::BlockInput { checkpoint, .. } if self.captured_early != Some(checkpoint) => {
+                    self.captured_early = Some(checkpoint);
+                    out.push(TaskCommand::Snapshot { checkpoint });
+                    out.push(command);
+                }
+                TaskCommand::Snapshot { checkpoint } if self.captured_early == Some(checkpoint) => {}
+                other => out.push(other),
             }
         }
     }

@@ -37,6 +37,20 @@ pub struct CheckpointConfig {
     pub aligned_timeout: SimDuration,
 }
 
+/// Planted bugs of the coordinator (all off in a normal run); the harness sets them from
+/// the run's plants, and a coordinator that takes over keeps them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CoordinatorFlaws {
+    /// `count-stale-checkpoint-failures` (FLINK-18336): the failure manager counts every
+    /// counted-kind failure it hears of — again for a checkpoint no longer pending, and for
+    /// one older than the last success.
+    pub count_stale_failures: bool,
+    /// `checkpoint-trigger-stuck-after-expiry` (FLINK-26394): once a pending checkpoint
+    /// expires, the "triggering" state is never reset, and no checkpoint or savepoint is
+    /// triggered again (until a new coordinator takes over).
+    pub trigger_stuck_after_expiry: bool,
+}
+
 /// An input to the coordinator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CoordinatorInput {
@@ -139,6 +153,9 @@ pub struct Coordinator {
     retained: std::collections::VecDeque<CheckpointId>,
     /// A savepoint asked for and not triggered yet (`stop`: the job stops with it).
     savepoint_wanted: Option<bool>,
+    flaws: CoordinatorFlaws,
+    /// The planted `trigger_stuck_after_expiry` struck: nothing is triggered any more.
+    trigger_stuck: bool,
 }
 
 impl Coordinator {
@@ -160,7 +177,14 @@ impl Coordinator {
             consecutive_failures: 0,
             retained: std::collections::VecDeque::new(),
             savepoint_wanted: None,
+            flaws: CoordinatorFlaws::default(),
+            trigger_stuck: false,
         }
+    }
+
+    /// The same coordinator with planted bugs.
+    pub fn with_flaws(self, flaws: CoordinatorFlaws) -> Coordinator {
+        Coordinator { flaws, ..self }
     }
 
     /// The coordinator a new process starts after this one crashed: only what the durable
@@ -175,6 +199,7 @@ impl Coordinator {
             // Timer generations keep rising, so a timer armed by the dead coordinator never
             // fires for the new one.
             timer_generation: self.timer_generation + 1,
+            flaws: self.flaws,
             ..Coordinator::new(self.config, self.task_count)
         }
     }
@@ -239,7 +264,11 @@ impl Coordinator {
             CoordinatorInput::Decline { checkpoint, counted, .. } => {
                 self.fail(checkpoint, AbortReason::Declined, counted, out);
             }
-            CoordinatorInput::Timeout { checkpoint } => self.fail(checkpoint, AbortReason::Expired, true, out),
+            CoordinatorInput::Timeout { checkpoint } => {
+                // The planted bug: an expiry leaves the trigger in its "triggering" state.
+                self.trigger_stuck |= self.flaws.trigger_stuck_after_expiry && self.pending.contains_key(&checkpoint);
+                self.fail(checkpoint, AbortReason::Expired, true, out);
+            }
             CoordinatorInput::MetadataDurable { checkpoint } => self.on_metadata_durable(now, checkpoint, out),
             CoordinatorInput::MetadataWriteFailed { checkpoint } => {
                 self.abort(checkpoint, AbortReason::MetadataWriteFailed, out);
@@ -288,7 +317,7 @@ impl Coordinator {
         let room = self.pending.len() < self.config.max_concurrent as usize;
         let paused = self.last_completion.is_some_and(|completed| now < completed.after(self.config.min_pause));
         let all_running = self.job_running && self.all_tasks_running && self.closed_tasks == 0;
-        if !all_running || self.winding_down || !room || paused {
+        if !all_running || self.winding_down || !room || paused || self.trigger_stuck {
             return;
         }
         let checkpoint = self.open_pending(None);
@@ -301,7 +330,7 @@ impl Coordinator {
     fn try_trigger_savepoint(&mut self, now: SimTime, out: &mut Vec<CoordinatorCommand>) {
         let Some(stop) = self.savepoint_wanted else { return };
         let ready = self.job_running && self.all_tasks_running && self.closed_tasks == 0 && !self.winding_down;
-        if !ready || !self.pending.is_empty() {
+        if !ready || !self.pending.is_empty() || self.trigger_stuck {
             return;
         }
         self.savepoint_wanted = None;
@@ -382,7 +411,8 @@ impl Coordinator {
         // A failed savepoint is the user's to retry; it counts against no tolerance.
         let counted = counted && !self.is_pending_savepoint(checkpoint);
         self.abort(checkpoint, reason, out);
-        if !was_pending || !counted || self.latest_completed.is_some_and(|latest| checkpoint < latest) {
+        let stale = !was_pending || self.latest_completed.is_some_and(|latest| checkpoint < latest);
+        if !counted || (stale && !self.flaws.count_stale_failures) {
             return;
         }
         self.consecutive_failures += 1;

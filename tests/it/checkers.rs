@@ -1,7 +1,7 @@
 //! Every check can fail: each invariant is broken on purpose by a planted bug (or a budget
 //! too small to finish) and caught with the right name, and the honest runs pass.
 
-use crate::support::{load, run, run_judged_without};
+use crate::support::{load, run, run_judged_without, run_planted_keeping_facts};
 use snapsim::check::Invariant;
 use snapsim::explore::run::{Outcome, Verdict};
 use snapsim::kernel::trace::Fact;
@@ -383,4 +383,43 @@ fn a_rescale_that_restores_key_groups_one_off_is_caught() {
     let found = violation(&outcome);
     assert_eq!(found.invariant, Invariant::FinalAggregate, "{:?}", outcome.verdict);
     assert!(found.detail.contains("is held by both"), "{}", found.detail);
+}
+
+#[test]
+fn a_snapshot_taken_at_the_first_barrier_misses_what_the_other_inputs_still_delivered() {
+    let outcome = run(&load("sims/wordcount.toml"), 1, &[PlantedBug::SnapshotBeforeAlignmentCompletes]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::ConsistentCut);
+    assert!(found.detail.contains("missing from the recorded channel state"), "{}", found.detail);
+    assert!(matches!(found.fact, Some(Fact::CheckpointCompleted { .. })), "judged as the checkpoint completes");
+}
+
+#[test]
+fn a_failure_manager_that_counts_stale_failures_fails_the_job_over_early() {
+    let scenario = load("tests/data/failure-accounting.toml");
+    assert!(run(&scenario, 1, &[]).passed(), "the honest failure manager tolerates one failed checkpoint");
+    let found = caught(&scenario, PlantedBug::CountStaleCheckpointFailures);
+    assert_eq!(found.invariant, Invariant::FailureAccounting);
+    assert!(matches!(found.fact, Some(Fact::CheckpointFailuresExceeded { .. })), "{:?}", found.fact);
+    assert!(found.detail.contains("1 are tolerated"), "{}", found.detail);
+}
+
+#[test]
+fn a_trigger_stuck_after_an_expiry_never_checkpoints_again_and_the_job_never_finishes() {
+    let scenario = load("tests/data/checkpoint-expiry.toml");
+    assert!(run(&scenario, 1, &[]).passed(), "the honest coordinator triggers on after an expiry");
+    let outcome = run_planted_keeping_facts(&scenario, 1, &[PlantedBug::CheckpointTriggerStuckAfterExpiry]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::Liveness);
+    let facts: Vec<&Fact> = outcome.facts.as_deref().expect("kept").iter().map(|timed| &timed.fact).collect();
+    let expired = facts
+        .iter()
+        .position(|fact| {
+            matches!(fact, Fact::CheckpointAborted { reason: snapsim::kernel::trace::AbortReason::Expired, .. })
+        })
+        .expect("a checkpoint expired");
+    assert!(
+        !facts[expired..].iter().any(|fact| matches!(fact, Fact::CheckpointTriggered { .. })),
+        "none triggered after"
+    );
 }

@@ -49,6 +49,12 @@ pub fn run_keeping_facts(scenario: &Scenario, seed: u64) -> Outcome {
     run_compiled(&compile_for(scenario, seed), Seed(seed), &RunOptions { keep_facts: true, ..RunOptions::default() })
 }
 
+/// Runs `scenario` with `seed` and `plants`, keeping every fact.
+pub fn run_planted_keeping_facts(scenario: &Scenario, seed: u64, plants: &[PlantedBug]) -> Outcome {
+    let options = RunOptions { plants: plants.to_vec(), keep_facts: true, ..RunOptions::default() };
+    run_compiled(&compile_for(scenario, seed), Seed(seed), &options)
+}
+
 /// Runs `scenario` with `seed` and `plants`.
 pub fn run(scenario: &Scenario, seed: u64, plants: &[PlantedBug]) -> Outcome {
     run_judged_without(scenario, seed, plants, &[])
