@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod coverage;
 pub mod dataflow;
+pub mod draw;
 pub mod explore;
 pub mod external;
 pub mod faults;

@@ -7,6 +7,7 @@
 
 mod bench;
 mod compare;
+mod draw;
 mod merge;
 mod replay;
 mod run;
@@ -45,6 +46,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// List the planted bugs, or measure how many seeds each takes to find.
     Zoo(zoo::ZooArgs),
+    /// Draw a run's space-time diagram (lanes, messages, barriers, cuts) as SVG or HTML.
+    Draw(draw::DrawArgs),
 }
 
 /// Exit code: every invariant held.
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Draw(args) => draw::draw(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Zoo(args) => zoo::zoo(&args),
         Command::Replay(args) => replay::replay(&args),

@@ -59,6 +59,10 @@ pub fn replay(args: &ReplayArgs) -> u8 {
         scenario_source: &format!("from {source}"),
         task_names: &compiled.task_names,
         replay_command: format!("snapsim replay {source}"),
+        draw_command: super::draw::draw_command(
+            &format!("snapsim replay {source}"),
+            &args.run_file.with_extension("").display().to_string(),
+        ),
     };
     let facts = replayed.outcome.as_ref().and_then(|outcome| outcome.facts.clone()).unwrap_or_default();
     match &replayed.outcome {

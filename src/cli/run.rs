@@ -56,6 +56,10 @@ pub fn run(args: &RunArgs) -> u8 {
         scenario_source: &source,
         task_names: &compiled.task_names,
         replay_command: replay_command(&source, args.seed, &plants, ReplayExtras { swarm: args.choices.swarm, aim }),
+        draw_command: super::draw::draw_command(
+            &replay_command(&source, args.seed, &plants, ReplayExtras { swarm: args.choices.swarm, aim }),
+            &format!("{}-seed-{}", spec.scenario.name, args.seed),
+        ),
     };
     match &guarded.outcome {
         Some(outcome) => print!("{}", render_report(outcome, &context)),

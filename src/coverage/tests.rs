@@ -155,7 +155,8 @@ fn aims_go_to_unhit_cells_in_turn_and_give_up_on_cells_never_hit() {
 fn cells_no_run_can_hit_are_neither_reachable_nor_aimed_at() {
     let mut counts = CoverageCounts::default();
     counts.count(Strike::TriggerLost, 1 << ProtocolPhase::BarriersInFlight as u16);
-    counts.phases_seen = (1 << ProtocolPhase::BarriersInFlight as u16) | (1 << ProtocolPhase::NoCheckpointPending as u16);
+    counts.phases_seen =
+        (1 << ProtocolPhase::BarriersInFlight as u16) | (1 << ProtocolPhase::NoCheckpointPending as u16);
     assert!(counts.never_hit().is_empty(), "a trigger is lost only while its checkpoint is pending");
     assert!(super::impossible(ProtocolPhase::BeforeFirstCheckpoint, Strike::CompletionNoticeLost));
     assert!(!super::impossible(ProtocolPhase::Aligning, Strike::CrashTask));

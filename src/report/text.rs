@@ -16,6 +16,8 @@ pub struct ReportContext<'a> {
     pub task_names: &'a [String],
     /// The one command that replays this run.
     pub replay_command: String,
+    /// The command that draws this run's space-time diagram, shown when it failed.
+    pub draw_command: Option<String>,
 }
 
 /// The report of one run, as text.
@@ -69,27 +71,38 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
     }
     line("facts", outcome.fact_count.to_string());
     line("trace hash", outcome.trace_hash.to_string());
-    match &outcome.verdict {
-        Verdict::Pass => line("verdict", "PASS".to_string()),
+    for (label, value) in verdict_lines(&outcome.verdict, context) {
+        line(label, value);
+    }
+    out
+}
+
+/// The verdict, and for a failure where and why, and the commands that replay and draw it.
+fn verdict_lines(verdict: &Verdict, context: &ReportContext<'_>) -> Vec<(&'static str, String)> {
+    match verdict {
+        Verdict::Pass => vec![("verdict", "PASS".to_string())],
         Verdict::Fail(violation) => {
-            line("verdict", format!("FAIL {}", violation.invariant));
             let detected = match (&violation.fact, violation.fact_index) {
                 (Some(fact), Some(index)) => {
                     format!("{}, fact #{index}: {}", violation.time, describe_fact(fact, context.task_names))
                 }
                 _ => format!("{}, by the end-of-run check", violation.time),
             };
-            line("detected", detected);
-            line("detail", with_task_names(&violation.detail, context.task_names));
-            line("replay", context.replay_command.clone());
+            let mut lines = vec![
+                ("verdict", format!("FAIL {}", violation.invariant)),
+                ("detected", detected),
+                ("detail", with_task_names(&violation.detail, context.task_names)),
+                ("replay", context.replay_command.clone()),
+            ];
+            lines.extend(context.draw_command.clone().map(|draw| ("draw", draw)));
+            lines
         }
-        Verdict::Panicked { message } => {
-            line("verdict", "FAIL panic".to_string());
-            line("detail", message.clone());
-            line("replay", context.replay_command.clone());
-        }
+        Verdict::Panicked { message } => vec![
+            ("verdict", "FAIL panic".to_string()),
+            ("detail", message.clone()),
+            ("replay", context.replay_command.clone()),
+        ],
     }
-    out
 }
 
 /// The report of a run that panicked: there are no figures, only the finding.

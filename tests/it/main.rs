@@ -19,6 +19,8 @@ mod custom_protocol;
 mod custom_sink;
 /// Same seed, same trace hash; pinned hashes of the shipped scenarios.
 mod determinism;
+/// `snapsim draw`: space-time diagrams, checked by structure and rendered to PNG.
+mod draw;
 /// End to end: a two-phase-commit sink judged by what readers see committed.
 mod end_to_end;
 /// Sweeps, run files, replay, merged shards.

@@ -9,6 +9,7 @@ fn report(seed: u64, plants: &[PlantedBug], replay_command: &str) -> String {
     let compiled = compile(&scenario);
     let outcome = run(&scenario, seed, plants);
     let context = ReportContext {
+        draw_command: None,
         scenario_name: &scenario.name,
         scenario_source: "sims/wordcount.toml",
         task_names: &compiled.task_names,

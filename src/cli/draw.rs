@@ -1,0 +1,211 @@
+//! `snapsim draw <run file | scenario --seed N> -o out.svg|out.html`: the space-time diagram
+//! of a run (`draw/`), written next to nothing the user has (a taken name gets `-2`).
+
+use super::{EXIT_PASS, bad_input};
+use crate::coverage::aim::Aim;
+use crate::dataflow::staging::Staging;
+use crate::draw::{DrawOptions, Timeline, Violated, render_html, render_svg};
+use crate::explore::guarded::{install_quiet_panic_hook, run_guarded};
+use crate::explore::run::{RunSpec, Verdict};
+use crate::files::{SameBytes, write_new_file};
+use crate::kernel::ids::TaskId;
+use crate::kernel::rng::Seed;
+use crate::kernel::time::SimTime;
+use crate::kernel::trace::{Fact, TimedFact};
+use crate::report::with_task_names;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `snapsim draw`.
+#[derive(Debug, Args)]
+pub struct DrawArgs {
+    /// A run file (`.snaprun`, drawn as stored) or a scenario file (run with `--seed`).
+    input: PathBuf,
+    /// Where the diagram goes: `.svg`, or `.html` for a page around it.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+    /// For a scenario: the seed.
+    #[arg(long, env = "SNAPSIM_SEED", default_value_t = 1)]
+    seed: u64,
+    #[command(flatten)]
+    choices: super::RunChoices,
+    /// For a scenario: a guided seed's aim (`PHASE/STRIKE`).
+    #[arg(long, value_name = "PHASE/STRIKE")]
+    aim: Option<String>,
+    /// Draw from this simulated time on (milliseconds, decimals allowed).
+    #[arg(long, value_name = "MS")]
+    from: Option<String>,
+    /// Draw up to this simulated time (milliseconds).
+    #[arg(long, value_name = "MS")]
+    to: Option<String>,
+    /// Only these tasks (`count[1]`) or vertices (`count`: all its subtasks), comma-separated.
+    #[arg(long, value_name = "NAMES")]
+    tasks: Option<String>,
+    /// The drawing's width in pixels.
+    #[arg(long, default_value_t = 1600)]
+    width: u32,
+}
+
+/// Draws the run; returns the exit code.
+pub fn draw(args: &DrawArgs) -> u8 {
+    let html = match args.output.extension().and_then(|extension| extension.to_str()) {
+        Some("svg") => false,
+        Some("html") => true,
+        _ => return bad_input(&format!("-o {}: write a .svg or an .html file", args.output.display())),
+    };
+    let (spec, source) = match load(args) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let compiled = match spec.compile() {
+        Ok(compiled) => compiled,
+        Err(error) => return bad_input(&error.one_line(&source)),
+    };
+    install_quiet_panic_hook();
+    let run = match run_guarded(&spec, true) {
+        Ok(run) => run,
+        Err(error) => return bad_input(&error.one_line(&source)),
+    };
+    let Some(facts) = run.outcome.as_ref().and_then(|outcome| outcome.facts.clone()) else {
+        return bad_input(&format!("{source}: the run panicked, so there are no facts to draw ({:?})", run.verdict));
+    };
+    let options = match options(args, &compiled.task_names) {
+        Ok(options) => options,
+        Err(message) => return bad_input(&message),
+    };
+    let channel_ends = Staging::new(&compiled.world.graph, &compiled.world.rescales).channel_ends;
+    let violation = violated(&run.verdict, &facts, &compiled.task_names);
+    let timeline = Timeline::of(&facts, &channel_ends, &compiled.task_names, violation, &options);
+    let verdict = run.verdict.failure_class().map_or("PASS".to_string(), |class| format!("FAIL {class}"));
+    let title = format!(
+        "{} ({source}), seed {}, {}: {verdict}",
+        spec.scenario.name,
+        spec.seed.0,
+        compiled.world.protocol.name()
+    );
+    let page =
+        if html { render_html(&timeline, &title, options.width) } else { render_svg(&timeline, &title, options.width) };
+    match write_new_file(&args.output, page.as_bytes(), SameBytes::WriteAnother) {
+        Ok(path) => {
+            println!(
+                "{:<13}{} ({} lanes, {} arrows, {} cuts)",
+                "diagram",
+                path.display(),
+                timeline.lanes.len(),
+                timeline.arrows.len(),
+                timeline.cuts.len()
+            );
+            EXIT_PASS
+        }
+        Err(error) => bad_input(&format!("-o {}: cannot write: {error}", args.output.display())),
+    }
+}
+
+/// The spec to draw and how to name its source.
+fn load(args: &DrawArgs) -> Result<(RunSpec, String), u8> {
+    let source = args.input.display().to_string();
+    if args.input.extension().is_some_and(|extension| extension == "snaprun") {
+        return Ok((super::read_run_file(&args.input)?.spec, source));
+    }
+    let (scenario, _, plants) = super::load_spec(&args.input, &args.choices.plants)?;
+    let scenario = super::with_swarm(scenario, args.choices.swarm);
+    let spec = RunSpec { plants, ..RunSpec::new(scenario, Seed(args.seed)) };
+    let Some(aim) = &args.aim else { return Ok((spec, source)) };
+    let aim: Aim = aim.parse().map_err(|message| bad_input(&format!("--aim: {message}")))?;
+    let spec = spec.aimed(aim).map_err(|error| bad_input(&error.one_line(&source)))?;
+    Ok((spec, source))
+}
+
+/// The window, lanes and width asked for.
+fn options(args: &DrawArgs, task_names: &[String]) -> Result<DrawOptions, String> {
+    let from = args.from.as_deref().map(|text| millis("--from", text)).transpose()?;
+    let to = args.to.as_deref().map(|text| millis("--to", text)).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from >= to
+    {
+        return Err("--from: must be before --to".to_string());
+    }
+    let tasks = args.tasks.as_deref().map(|names| tasks_named(names, task_names)).transpose()?;
+    if args.width < 400 {
+        return Err("--width: at least 400 pixels".to_string());
+    }
+    Ok(DrawOptions { from, to, tasks, width: args.width })
+}
+
+/// `text` milliseconds (`12`, `12.5`) as a time.
+fn millis(flag: &str, text: &str) -> Result<SimTime, String> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let bad = || format!("{flag}: `{text}` is not a time in milliseconds (like 12 or 12.5)");
+    if fraction.len() > 6 || !fraction.chars().all(|digit| digit.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: u64 = whole.parse().map_err(|_| bad())?;
+    let fraction: u64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<6}").parse().map_err(|_| bad())? };
+    whole
+        .checked_mul(1_000_000)
+        .and_then(|nanos| nanos.checked_add(fraction * 1_000))
+        .map(SimTime::from_nanos)
+        .ok_or_else(bad)
+}
+
+/// The tasks `names` name: a task (`count[1]`) or every subtask of a vertex (`count`).
+fn tasks_named(names: &str, task_names: &[String]) -> Result<Vec<TaskId>, String> {
+    let mut tasks = Vec::new();
+    for name in names.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        let matching: Vec<TaskId> = task_names
+            .iter()
+            .enumerate()
+            .filter(|(_, task)| *task == name || task.split('[').next() == Some(name))
+            .map(|(index, _)| TaskId::from_index(index))
+            .collect();
+        if matching.is_empty() {
+            return Err(format!("--tasks: the job has no task or vertex `{name}`"));
+        }
+        tasks.extend(matching.into_iter().filter(|task| !tasks.contains(task)).collect::<Vec<_>>());
+    }
+    if tasks.is_empty() {
+        return Err("--tasks: name at least one task".to_string());
+    }
+    Ok(tasks)
+}
+
+/// Where the run's violation is, for the diagram.
+fn violated(verdict: &Verdict, facts: &[TimedFact], task_names: &[String]) -> Option<Violated> {
+    let Verdict::Fail(violation) = verdict else { return None };
+    let task = violation.fact.as_ref().and_then(task_of);
+    let time = if violation.time == SimTime::ZERO {
+        facts.last().map_or(SimTime::ZERO, |fact| fact.time)
+    } else {
+        violation.time
+    };
+    let message = format!("{}: {}", violation.invariant, with_task_names(&violation.detail, task_names));
+    Some(Violated { time, message, task })
+}
+
+/// The task a fact is about, if one.
+fn task_of(fact: &Fact) -> Option<TaskId> {
+    match *fact {
+        Fact::RecordApplied { task, .. }
+        | Fact::SourceRead { task, .. }
+        | Fact::TaskFinished { task }
+        | Fact::InputBlocked { task, .. }
+        | Fact::InputsUnblocked { task }
+        | Fact::ChannelStateRecorded { task, .. }
+        | Fact::StateCaptured { task, .. }
+        | Fact::AcknowledgementReceived { task, .. }
+        | Fact::TaskCrashed { task }
+        | Fact::TaskRestored { task, .. }
+        | Fact::KeyTotal { task, .. }
+        | Fact::PartitionRead { task, .. }
+        | Fact::PartitionRestored { task, .. }
+        | Fact::KeyRestored { task, .. }
+        | Fact::CompletionNotified { task, .. } => Some(task),
+        _ => None,
+    }
+}
+
+/// The command that draws what `replay` replays, to `name.svg`.
+pub fn draw_command(replay: &str, name: &str) -> Option<String> {
+    let rest = replay.strip_prefix("snapsim run ").or_else(|| replay.strip_prefix("snapsim replay "))?;
+    Some(format!("snapsim draw {rest} -o {name}.svg"))
+}

@@ -1,0 +1,142 @@
+//! `snapsim draw`: the space-time diagram of the token example and of a shrunk failing run,
+//! checked by its structure, and rendered to PNG in headless Chromium where it is installed.
+
+use crate::support::load;
+use assert_cmd::Command;
+use snapsim::explore::run::RunSpec;
+use snapsim::explore::run_file::RunFile;
+use snapsim::explore::shrink::{ShrinkBudget, shrink};
+use snapsim::kernel::rng::Seed;
+use snapsim::plant::PlantedBug;
+use std::path::Path;
+use tempfile::TempDir;
+
+/// `snapsim draw <args>` from the repository root: (exit code, stdout, stderr).
+fn draw(args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("snapsim")
+        .expect("the binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("SNAPSIM_SEED")
+        .arg("draw")
+        .args(args)
+        .output()
+        .expect("snapsim runs");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8");
+    (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
+}
+
+fn count(svg: &str, class: &str) -> usize {
+    svg.matches(&format!("class=\"{class}\"")).count()
+}
+
+#[test]
+fn the_token_example_draws_two_lanes_its_markers_and_its_cut() {
+    let dir = TempDir::new().expect("a directory");
+    let out = dir.path().join("token.svg");
+    let (code, stdout, stderr) = draw(&["sims/token.toml", "-o", out.to_str().expect("UTF-8")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let svg = std::fs::read_to_string(&out).expect("the diagram");
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert_eq!(count(&svg, "lane"), 2, "one lane per process");
+    assert!(count(&svg, "barrier") >= 2, "the markers cross both ways");
+    assert!(count(&svg, "snapshot") >= 2 && count(&svg, "cut") >= 1);
+    assert_eq!(count(&svg, "violation"), 0);
+    // Drawn again, the name is taken: the second diagram goes next to it, same bytes.
+    let (code, stdout, _) = draw(&["sims/token.toml", "-o", out.to_str().expect("UTF-8")]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("token-2.svg"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("token-2.svg")).expect("the copy"), svg);
+}
+
+/// A shrunk failing run of wordcount with a recovery bug, written as a run file.
+fn shrunk_failure(dir: &Path) -> std::path::PathBuf {
+    let spec =
+        RunSpec { plants: vec![PlantedBug::ForgetSourceRewind], ..RunSpec::new(load("sims/wordcount.toml"), Seed(1)) };
+    let file = RunFile::record(&spec, "a planted recovery bug").expect("a valid spec");
+    let shrunk = shrink(&file, ShrinkBudget { attempts: 40 }).expect("it shrinks");
+    let path = dir.join("shrunk.snaprun");
+    std::fs::write(&path, shrunk.file.encode()).expect("written");
+    path
+}
+
+#[test]
+fn a_shrunk_failing_run_draws_its_crash_restore_and_violation() {
+    let dir = TempDir::new().expect("a directory");
+    let run_file = shrunk_failure(dir.path());
+    let out = dir.path().join("failure.html");
+    let (code, stdout, stderr) = draw(&[run_file.to_str().expect("UTF-8"), "-o", out.to_str().expect("UTF-8")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let html = std::fs::read_to_string(&out).expect("the page");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(count(&html, "violation"), 1);
+    assert!(html.contains("restore-equivalence") && html.contains("source["), "names the invariant and the task");
+    assert!(count(&html, "crash") >= 1 && count(&html, "restore") >= 1);
+    render_to_png(&out, dir.path());
+}
+
+/// Renders `page` to PNG in headless Chromium, as `.ci/run` installs it from Debian's
+/// packages; where it is absent, says so on stderr (the test then checks no picture).
+fn render_to_png(page: &Path, dir: &Path) {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        eprintln!("SKIPPED the PNG rendering: /usr/bin/chromium is absent (apt-get install chromium)");
+        return;
+    }
+    let png = dir.join("failure.png");
+    let status = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1650,900",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium starts");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let bytes = std::fs::read(&png).expect("a screenshot");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(bytes.len() > 20_000, "a picture, not a blank page: {} bytes", bytes.len());
+}
+
+#[test]
+fn bad_draw_flags_are_bad_input_and_write_nothing() {
+    let dir = TempDir::new().expect("a directory");
+    let out = |name: &str| dir.path().join(name).to_str().expect("UTF-8").to_string();
+    for (args, part) in [
+        (vec!["sims/token.toml".to_string(), "-o".to_string(), out("a.pdf")], "write a .svg or an .html"),
+        (
+            vec![
+                "sims/token.toml".to_string(),
+                "-o".to_string(),
+                out("a.svg"),
+                "--tasks".to_string(),
+                "nobody".to_string(),
+            ],
+            "--tasks",
+        ),
+        (
+            vec![
+                "sims/token.toml".to_string(),
+                "-o".to_string(),
+                out("a.svg"),
+                "--from".to_string(),
+                "soon".to_string(),
+            ],
+            "--from",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = draw(&args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(part) && stderr.lines().count() == 1, "{stderr}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).expect("the directory").count(), 0);
+}
