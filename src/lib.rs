@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod dataflow;
 pub mod draw;
 pub mod explore;
+pub mod export;
 pub mod external;
 pub mod faults;
 pub mod files;

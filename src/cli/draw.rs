@@ -1,15 +1,12 @@
 //! `snapsim draw <run file | scenario --seed N> -o out.svg|out.html`: the space-time diagram
 //! of a run (`draw/`), written next to nothing the user has (a taken name gets `-2`).
 
+use super::loaded::RunInput;
 use super::{EXIT_PASS, bad_input};
-use crate::coverage::aim::Aim;
-use crate::dataflow::staging::Staging;
 use crate::draw::{DrawOptions, Timeline, Violated, render_html, render_svg};
-use crate::explore::guarded::{install_quiet_panic_hook, run_guarded};
-use crate::explore::run::{RunSpec, Verdict};
+use crate::explore::run::Verdict;
 use crate::files::{SameBytes, write_new_file};
 use crate::kernel::ids::TaskId;
-use crate::kernel::rng::Seed;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::{Fact, TimedFact};
 use crate::report::with_task_names;
@@ -19,19 +16,11 @@ use std::path::PathBuf;
 /// Arguments of `snapsim draw`.
 #[derive(Debug, Args)]
 pub struct DrawArgs {
-    /// A run file (`.snaprun`, drawn as stored) or a scenario file (run with `--seed`).
-    input: PathBuf,
+    #[command(flatten)]
+    run: RunInput,
     /// Where the diagram goes: `.svg`, or `.html` for a page around it.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
-    /// For a scenario: the seed.
-    #[arg(long, env = "SNAPSIM_SEED", default_value_t = 1)]
-    seed: u64,
-    #[command(flatten)]
-    choices: super::RunChoices,
-    /// For a scenario: a guided seed's aim (`PHASE/STRIKE`).
-    #[arg(long, value_name = "PHASE/STRIKE")]
-    aim: Option<String>,
     /// Draw from this simulated time on (milliseconds, decimals allowed).
     #[arg(long, value_name = "MS")]
     from: Option<String>,
@@ -53,67 +42,27 @@ pub fn draw(args: &DrawArgs) -> u8 {
         Some("html") => true,
         _ => return bad_input(&format!("-o {}: write a .svg or an .html file", args.output.display())),
     };
-    let (spec, source) = match load(args) {
-        Ok(loaded) => loaded,
+    let run = match args.run.load() {
+        Ok(run) => run,
         Err(code) => return code,
     };
-    let compiled = match spec.compile() {
-        Ok(compiled) => compiled,
-        Err(error) => return bad_input(&error.one_line(&source)),
-    };
-    install_quiet_panic_hook();
-    let run = match run_guarded(&spec, true) {
-        Ok(run) => run,
-        Err(error) => return bad_input(&error.one_line(&source)),
-    };
-    let Some(facts) = run.outcome.as_ref().and_then(|outcome| outcome.facts.clone()) else {
-        return bad_input(&format!("{source}: the run panicked, so there are no facts to draw ({:?})", run.verdict));
-    };
-    let options = match options(args, &compiled.task_names) {
+    let options = match options(args, &run.compiled.task_names) {
         Ok(options) => options,
         Err(message) => return bad_input(&message),
     };
-    let channel_ends = Staging::new(&compiled.world.graph, &compiled.world.rescales).channel_ends;
-    let violation = violated(&run.verdict, &facts, &compiled.task_names);
-    let timeline = Timeline::of(&facts, &channel_ends, &compiled.task_names, violation, &options);
-    let verdict = run.verdict.failure_class().map_or("PASS".to_string(), |class| format!("FAIL {class}"));
-    let title = format!(
-        "{} ({source}), seed {}, {}: {verdict}",
-        spec.scenario.name,
-        spec.seed.0,
-        compiled.world.protocol.name()
-    );
+    let violation = violated(&run.verdict, &run.facts, &run.compiled.task_names);
+    let timeline = Timeline::of(&run.facts, &run.channel_ends(), &run.compiled.task_names, violation, &options);
+    let title = run.title();
     let page =
         if html { render_html(&timeline, &title, options.width) } else { render_svg(&timeline, &title, options.width) };
     match write_new_file(&args.output, page.as_bytes(), SameBytes::WriteAnother) {
         Ok(path) => {
-            println!(
-                "{:<13}{} ({} lanes, {} arrows, {} cuts)",
-                "diagram",
-                path.display(),
-                timeline.lanes.len(),
-                timeline.arrows.len(),
-                timeline.cuts.len()
-            );
+            let (lanes, arrows, cuts) = (timeline.lanes.len(), timeline.arrows.len(), timeline.cuts.len());
+            println!("{:<13}{} ({lanes} lanes, {arrows} arrows, {cuts} cuts)", "diagram", path.display());
             EXIT_PASS
         }
         Err(error) => bad_input(&format!("-o {}: cannot write: {error}", args.output.display())),
     }
-}
-
-/// The spec to draw and how to name its source.
-fn load(args: &DrawArgs) -> Result<(RunSpec, String), u8> {
-    let source = args.input.display().to_string();
-    if args.input.extension().is_some_and(|extension| extension == "snaprun") {
-        return Ok((super::read_run_file(&args.input)?.spec, source));
-    }
-    let (scenario, _, plants) = super::load_spec(&args.input, &args.choices.plants)?;
-    let scenario = super::with_swarm(scenario, args.choices.swarm);
-    let spec = RunSpec { plants, ..RunSpec::new(scenario, Seed(args.seed)) };
-    let Some(aim) = &args.aim else { return Ok((spec, source)) };
-    let aim: Aim = aim.parse().map_err(|message| bad_input(&format!("--aim: {message}")))?;
-    let spec = spec.aimed(aim).map_err(|error| bad_input(&error.one_line(&source)))?;
-    Ok((spec, source))
 }
 
 /// The window, lanes and width asked for.

@@ -8,11 +8,13 @@
 mod bench;
 mod compare;
 mod draw;
+mod loaded;
 mod merge;
 mod replay;
 mod run;
 mod shrink;
 mod sweep;
+mod trace;
 mod zoo;
 
 use crate::plant::{ALL_PLANTS, PlantedBug};
@@ -48,6 +50,8 @@ enum Command {
     Zoo(zoo::ZooArgs),
     /// Draw a run's space-time diagram (lanes, messages, barriers, cuts) as SVG or HTML.
     Draw(draw::DrawArgs),
+    /// Export a run's facts: Chrome trace events (Perfetto) or JSON lines.
+    Trace(trace::TraceArgs),
 }
 
 /// Exit code: every invariant held.
@@ -63,6 +67,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Draw(args) => draw::draw(&args),
+        Command::Trace(args) => trace::trace(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Zoo(args) => zoo::zoo(&args),
         Command::Replay(args) => replay::replay(&args),

@@ -1,5 +1,6 @@
-//! `snapsim draw`: the space-time diagram of the token example and of a shrunk failing run,
-//! checked by its structure, and rendered to PNG in headless Chromium where it is installed.
+//! `snapsim draw` and `snapsim trace`: the space-time diagram of the token example and of a
+//! shrunk failing run, checked by its structure and rendered to PNG in headless Chromium
+//! where it is installed; the Chrome trace-event and JSON-lines exports.
 
 use crate::support::load;
 use assert_cmd::Command;
@@ -139,4 +140,49 @@ fn bad_draw_flags_are_bad_input_and_write_nothing() {
         assert!(stderr.contains(part) && stderr.lines().count() == 1, "{stderr}");
     }
     assert_eq!(std::fs::read_dir(dir.path()).expect("the directory").count(), 0);
+}
+
+/// `snapsim trace <args>`: (exit code, stdout, stderr).
+fn trace(args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("snapsim")
+        .expect("the binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("SNAPSIM_SEED")
+        .arg("trace")
+        .args(args)
+        .output()
+        .expect("snapsim runs");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8");
+    (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn a_run_exports_as_chrome_trace_events_and_as_json_lines() {
+    let dir = TempDir::new().expect("a directory");
+    let chrome = dir.path().join("token.json");
+    let (code, stdout, stderr) = trace(&["sims/token.toml", "-o", chrome.to_str().expect("UTF-8")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&chrome).expect("written")).expect("JSON");
+    let events = json["traceEvents"].as_array().expect("the trace-event object format");
+    let phases = |ph: &str| events.iter().filter(|event| event["ph"] == ph).count();
+    assert!(phases("M") >= 3 && phases("X") >= 2, "tracks and spans");
+    assert_eq!(phases("s"), phases("f"), "every flow starts and finishes");
+    assert!(events.iter().all(|event| event["ph"] == "M" || event["ts"].as_f64().is_some()));
+    let lines = dir.path().join("token.jsonl");
+    let (code, _, _) = trace(&["sims/token.toml", "--format", "jsonl", "-o", lines.to_str().expect("UTF-8")]);
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(&lines).expect("written");
+    let report = Command::cargo_bin("snapsim")
+        .expect("the binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "sims/token.toml"])
+        .output()
+        .expect("runs");
+    let report = String::from_utf8(report.stdout).expect("UTF-8");
+    let facts: usize = report
+        .lines()
+        .find_map(|line| line.strip_prefix("facts"))
+        .and_then(|count| count.trim().parse().ok())
+        .expect("a fact count");
+    assert_eq!(text.lines().count(), facts, "one line per fact");
 }

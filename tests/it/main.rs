@@ -19,7 +19,7 @@ mod custom_protocol;
 mod custom_sink;
 /// Same seed, same trace hash; pinned hashes of the shipped scenarios.
 mod determinism;
-/// `snapsim draw`: space-time diagrams, checked by structure and rendered to PNG.
+/// `snapsim draw` and `trace`: diagrams checked by structure and rendered to PNG; exports.
 mod draw;
 /// End to end: a two-phase-commit sink judged by what readers see committed.
 mod end_to_end;
