@@ -2,12 +2,14 @@
 //! workload and the same fault plan, side by side.
 
 use super::{EXIT_FAIL, EXIT_PASS, bad_input, load_scenario};
-use crate::explore::guarded::{install_quiet_panic_hook, run_guarded};
+use crate::explore::guarded::{GuardedRun, install_quiet_panic_hook, run_guarded};
 use crate::explore::run::RunSpec;
+use crate::faults::FaultPlan;
 use crate::kernel::rng::Seed;
 use crate::protocol::ProtocolKind;
 use crate::report::compare::{ComparedRun, render_comparison};
 use crate::report::metrics::protocol_metrics;
+use crate::scenario::ScenarioError;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -34,21 +36,10 @@ pub fn compare(args: &CompareArgs) -> u8 {
         Ok(plan) => plan,
         Err(error) => return bad_input(&error.one_line(&source)),
     };
-    let mut runs = Vec::new();
-    let mut not_applicable = Vec::new();
-    for protocol in ProtocolKind::ALL {
-        let mut spec = RunSpec { fault_plan: Some(plan.clone()), ..spec.clone() };
-        spec.scenario.checkpoint.protocol = protocol;
-        match run_guarded(&spec, true) {
-            Ok(run) => runs.push((protocol, run)),
-            // A protocol the scenario's graph rules out (the bank's cycle) is left out, and
-            // the report says why; any other error is the scenario's own.
-            Err(error) if error.field.as_deref() == Some("checkpoint.protocol") => {
-                not_applicable.push(format!("{:<13}{}", "not run", error.message));
-            }
-            Err(error) => return bad_input(&error.one_line(&source)),
-        }
-    }
+    let (runs, not_applicable) = match runs_per_protocol(&spec, &plan) {
+        Ok(runs) => runs,
+        Err(error) => return bad_input(&error.one_line(&source)),
+    };
     let compared: Vec<ComparedRun<'_>> = runs
         .iter()
         .map(|(protocol, run)| ComparedRun {
@@ -70,4 +61,29 @@ pub fn compare(args: &CompareArgs) -> u8 {
     }
     let failed = runs.iter().any(|(_, run)| run.verdict.failure_class().is_some());
     if failed { EXIT_FAIL } else { EXIT_PASS }
+}
+
+/// Runs with their facts, one per protocol the scenario allows.
+pub(super) type ProtocolRuns = Vec<(ProtocolKind, GuardedRun)>;
+
+/// `spec` under every protocol with the fault plan `plan`, facts kept; and a line for each
+/// protocol the scenario's graph rules out (the bank's cycle), saying why.
+pub(super) fn runs_per_protocol(
+    spec: &RunSpec,
+    plan: &FaultPlan,
+) -> Result<(ProtocolRuns, Vec<String>), ScenarioError> {
+    let mut runs = Vec::new();
+    let mut not_applicable = Vec::new();
+    for protocol in ProtocolKind::ALL {
+        let mut spec = RunSpec { fault_plan: Some(plan.clone()), ..spec.clone() };
+        spec.scenario.checkpoint.protocol = protocol;
+        match run_guarded(&spec, true) {
+            Ok(run) => runs.push((protocol, run)),
+            Err(error) if error.field.as_deref() == Some("checkpoint.protocol") => {
+                not_applicable.push(format!("{:<13}{}", "not run", error.message));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok((runs, not_applicable))
 }

@@ -10,6 +10,7 @@ mod compare;
 mod draw;
 mod loaded;
 mod merge;
+mod plot;
 mod replay;
 mod run;
 mod shrink;
@@ -52,6 +53,8 @@ enum Command {
     Draw(draw::DrawArgs),
     /// Export a run's facts: Chrome trace events (Perfetto) or JSON lines.
     Trace(trace::TraceArgs),
+    /// Plot checkpoint figures of a run (or every protocol's), or a sweep summary, as SVG.
+    Plot(plot::PlotArgs),
 }
 
 /// Exit code: every invariant held.
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Draw(args) => draw::draw(&args),
         Command::Trace(args) => trace::trace(&args),
+        Command::Plot(args) => plot::plot(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Zoo(args) => zoo::zoo(&args),
         Command::Replay(args) => replay::replay(&args),

@@ -6,8 +6,10 @@
 //! barriers as bold arrows coloured by checkpoint; each task's snapshot as a mark on its
 //! lane and each completed checkpoint's cut as a line joining its marks; blocked (aligning)
 //! intervals; crashes, restores and restarts; the violation, if any. `svg.rs` renders it
-//! as a self-contained SVG, or an HTML page around it. Nothing here runs a simulation.
+//! as a self-contained SVG, or an HTML page around it; `chart.rs` draws the bar charts of
+//! `snapsim plot`. Nothing here runs a simulation.
 
+pub mod chart;
 mod svg;
 mod timeline;
 

@@ -12,18 +12,27 @@ use snapsim::plant::PlantedBug;
 use std::path::Path;
 use tempfile::TempDir;
 
-/// `snapsim draw <args>` from the repository root: (exit code, stdout, stderr).
-fn draw(args: &[&str]) -> (i32, String, String) {
+/// `snapsim <args>`: (exit code, stdout, stderr).
+fn snapsim(args: &[&str]) -> (i32, String, String) {
     let output = Command::cargo_bin("snapsim")
         .expect("the binary")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("SNAPSIM_SEED")
-        .arg("draw")
         .args(args)
         .output()
         .expect("snapsim runs");
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8");
     (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
+}
+
+/// `snapsim draw <args>`.
+fn draw(args: &[&str]) -> (i32, String, String) {
+    snapsim(&[&["draw"], args].concat())
+}
+
+/// `snapsim trace <args>`.
+fn trace(args: &[&str]) -> (i32, String, String) {
+    snapsim(&[&["trace"], args].concat())
 }
 
 fn count(svg: &str, class: &str) -> usize {
@@ -142,20 +151,6 @@ fn bad_draw_flags_are_bad_input_and_write_nothing() {
     assert_eq!(std::fs::read_dir(dir.path()).expect("the directory").count(), 0);
 }
 
-/// `snapsim trace <args>`: (exit code, stdout, stderr).
-fn trace(args: &[&str]) -> (i32, String, String) {
-    let output = Command::cargo_bin("snapsim")
-        .expect("the binary")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("SNAPSIM_SEED")
-        .arg("trace")
-        .args(args)
-        .output()
-        .expect("snapsim runs");
-    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8");
-    (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
-}
-
 #[test]
 fn a_run_exports_as_chrome_trace_events_and_as_json_lines() {
     let dir = TempDir::new().expect("a directory");
@@ -172,17 +167,48 @@ fn a_run_exports_as_chrome_trace_events_and_as_json_lines() {
     let (code, _, _) = trace(&["sims/token.toml", "--format", "jsonl", "-o", lines.to_str().expect("UTF-8")]);
     assert_eq!(code, 0);
     let text = std::fs::read_to_string(&lines).expect("written");
-    let report = Command::cargo_bin("snapsim")
-        .expect("the binary")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "sims/token.toml"])
-        .output()
-        .expect("runs");
-    let report = String::from_utf8(report.stdout).expect("UTF-8");
+    let (_, report, _) = snapsim(&["run", "sims/token.toml"]);
     let facts: usize = report
         .lines()
         .find_map(|line| line.strip_prefix("facts"))
         .and_then(|count| count.trim().parse().ok())
         .expect("a fact count");
     assert_eq!(text.lines().count(), facts, "one line per fact");
+}
+
+#[test]
+fn plots_render_a_run_every_protocol_side_by_side_and_a_sweep_summary() {
+    let dir = TempDir::new().expect("a directory");
+    let path = |name: &str| dir.path().join(name).to_str().expect("UTF-8").to_string();
+    let (code, stdout, stderr) = snapsim(&["plot", "sims/wordcount.toml", "-o", &path("run.svg")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run = std::fs::read_to_string(path("run.svg")).expect("the plot");
+    assert_eq!(count(&run, "panel"), 4, "duration, alignment, state bytes, channel state");
+    assert!(count(&run, "bar") >= 8, "bars for the completed checkpoints");
+    let (code, _, _) = snapsim(&["plot", "sims/wordcount.toml", "--compare", "-o", &path("compare.svg")]);
+    assert_eq!(code, 0);
+    let compare = std::fs::read_to_string(path("compare.svg")).expect("the plot");
+    for protocol in ["aligned", "unaligned", "chandy-lamport", "at-least-once"] {
+        assert!(compare.contains(&format!(">{protocol}</text>")), "{protocol} in the legend");
+    }
+    let summary = path("summary.json");
+    let (code, _, _) = snapsim(&[
+        "sweep",
+        "tests/data/minimal.toml",
+        "--seeds",
+        "0..8",
+        "--swarm",
+        "--no-progress",
+        "--json",
+        &summary,
+        "--failures",
+        &path("failures"),
+    ]);
+    assert_eq!(code, 0);
+    let (code, stdout, stderr) = snapsim(&["plot", &summary, "-o", &path("sweep.svg")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(std::fs::read_to_string(path("sweep.svg")).expect("the plot").contains("cells hit"));
+    let (code, _, stderr) = snapsim(&["plot", "sims/wordcount.toml", "-o", &path("plot.png")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains(".svg"), "{stderr}");
 }
