@@ -10,7 +10,7 @@ use std::fmt::Write;
 const LEFT: u64 = 150;
 const RIGHT: u64 = 30;
 const TOP: u64 = 70;
-const BOTTOM: u64 = 90;
+const BOTTOM: u64 = 110;
 
 /// Colours of checkpoints, by id in turn.
 const PALETTE: [&str; 8] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
@@ -95,7 +95,7 @@ pub fn render_svg(timeline: &Timeline, title: &str, width: u32) -> String {
     draw_marks(&mut out, timeline, &layout);
     draw_job_marks(&mut out, timeline, &layout);
     draw_violation(&mut out, timeline, &layout);
-    draw_legend(&mut out, &layout, height);
+    draw_legend(&mut out, height);
     out += "</svg>\n";
     out
 }
@@ -236,6 +236,25 @@ fn draw_marks(out: &mut String, timeline: &Timeline, layout: &Layout) {
                     y - 4
                 )
             }
+            MarkKind::Notified { checkpoint } => format!(
+                "<path class=\"notified\" d=\"M{x},{} l0,-7\" stroke=\"{}\" stroke-width=\"2\">\
+                 <title>heard that {checkpoint} completed</title></path>",
+                y - 5,
+                colour(checkpoint)
+            ),
+            MarkKind::PreCommitted { checkpoint, sequence } => transaction_mark(
+                x,
+                y,
+                "pre-committed",
+                "P",
+                &format!("transaction #{sequence} pre-committed for {checkpoint}"),
+            ),
+            MarkKind::Committed { sequence } => {
+                transaction_mark(x, y, "committed", "C", &format!("transaction #{sequence} committed"))
+            }
+            MarkKind::Aborted { sequence } => {
+                transaction_mark(x, y, "aborted", "A", &format!("transaction #{sequence} aborted"))
+            }
             MarkKind::Finished => format!(
                 "<rect class=\"finished\" x=\"{x}\" y=\"{}\" width=\"3\" height=\"12\" fill=\"#000\">\
                  <title>finished</title></rect>",
@@ -245,6 +264,16 @@ fn draw_marks(out: &mut String, timeline: &Timeline, layout: &Layout) {
         out.push_str(&element);
         out.push('\n');
     }
+}
+
+/// A transaction's step: a letter under the lane.
+fn transaction_mark(x: u64, y: u64, class: &str, letter: &str, title: &str) -> String {
+    let colour = if class == "aborted" { "#d00" } else { "#063" };
+    format!(
+        "<text class=\"{class}\" x=\"{x}\" y=\"{}\" font-size=\"9\" font-weight=\"bold\" fill=\"{colour}\" \
+         text-anchor=\"middle\">{letter}<title>{title}</title></text>",
+        y + 14
+    )
 }
 
 fn draw_job_marks(out: &mut String, timeline: &Timeline, layout: &Layout) {
@@ -284,29 +313,42 @@ fn draw_violation(out: &mut String, timeline: &Timeline, layout: &Layout) {
             layout.lane_height
         );
     }
-    let shown: String = violated.message.chars().take(180).collect();
     let _ = writeln!(
         out,
         "<line class=\"violation\" x1=\"{x}\" y1=\"{TOP}\" x2=\"{x}\" y2=\"{bottom}\" stroke=\"#e00\" \
-         stroke-width=\"2\"><title>{}</title></line>\
-         <text class=\"violation-text\" x=\"10\" y=\"{}\" fill=\"#e00\" font-size=\"12\">VIOLATION at {}: {}</text>",
-        escape(&violated.message),
-        bottom + 34,
-        format_millis(violated.time.since(SimTime::ZERO).as_nanos()),
-        escape(&shown)
+         stroke-width=\"2\"><title>{}</title></line>",
+        escape(&violated.message)
     );
+    // The message, wrapped to the width, three lines at most (all of it in the line's title).
+    let per_line = (layout.width / 7).max(40) as usize;
+    let text =
+        format!("VIOLATION at {}: {}", format_millis(violated.time.since(SimTime::ZERO).as_nanos()), violated.message);
+    let chars: Vec<char> = text.chars().collect();
+    for (index, line) in chars.chunks(per_line).take(3).enumerate() {
+        let line: String = line.iter().collect();
+        let _ = writeln!(
+            out,
+            "<text class=\"violation-text\" x=\"10\" y=\"{}\" fill=\"#e00\" font-size=\"12\">{}</text>",
+            bottom + 34 + index as u64 * 14,
+            escape(&line)
+        );
+    }
 }
 
-fn draw_legend(out: &mut String, layout: &Layout, height: u64) {
-    let y = height - 22;
-    let _ = writeln!(
-        out,
-        "<text class=\"legend\" x=\"10\" y=\"{y}\" fill=\"#555\">lanes: tasks; thin grey arrows: records (a number: \
-         how many in the bundle); bold arrows: barriers, coloured by checkpoint; dots: snapshots; dashed lines: \
-         completed checkpoints' cuts; grey bands: aligning; red X: crash; green squares: restores; \
-         purple lines: job restarts. Width {} px.</text>",
-        layout.width
-    );
+fn draw_legend(out: &mut String, height: u64) {
+    let lines = [
+        "lanes: tasks; thin grey arrows: records (a number: how many in the bundle); bold arrows: barriers, \
+         coloured by checkpoint; dots: snapshots; dashed lines: completed checkpoints' cuts; grey bands: aligning",
+        "red X: crash; green squares: restores; purple lines: job restarts; P, C, A: a transaction \
+         pre-committed, committed, aborted; short ticks: a completion heard",
+    ];
+    for (index, line) in lines.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<text class=\"legend\" x=\"10\" y=\"{}\" fill=\"#555\">{line}</text>",
+            height - 22 + index as u64 * 13
+        );
+    }
 }
 
 /// The diagram inside a standalone HTML page.

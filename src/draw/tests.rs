@@ -93,3 +93,17 @@ fn the_drawing_shows_each_part_and_the_violation_and_is_the_same_bytes_every_tim
     let html = render_html(&timeline, "two tasks", 1000);
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains(&svg));
 }
+
+#[test]
+fn fifty_lanes_stay_legible() {
+    let names: Vec<String> = (0..50).map(|index| format!("task[{index}]")).collect();
+    let timeline = Timeline::of(&facts(), &[(task(0), task(1))], &names, None, &options());
+    let svg = render_svg(&timeline, "fifty tasks", 1600);
+    assert_eq!(svg.matches("class=\"lane\"").count(), 50);
+    let ys: Vec<u64> = svg
+        .lines()
+        .filter(|line| line.starts_with("<line class=\"lane\""))
+        .filter_map(|line| line.split("y1=\"").nth(1)?.split('"').next()?.parse().ok())
+        .collect();
+    assert!(ys.windows(2).all(|pair| pair[1] - pair[0] >= 14), "lanes at least 14 px apart (11 px text)");
+}

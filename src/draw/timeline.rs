@@ -62,6 +62,14 @@ pub enum MarkKind {
     Restore { checkpoint: Option<CheckpointId> },
     /// The task finished.
     Finished,
+    /// The task heard that a checkpoint completed.
+    Notified { checkpoint: CheckpointId },
+    /// A sink pre-committed a transaction for a checkpoint.
+    PreCommitted { checkpoint: CheckpointId, sequence: u64 },
+    /// The external system committed a sink's transaction.
+    Committed { sequence: u64 },
+    /// The external system aborted a sink's transaction.
+    Aborted { sequence: u64 },
 }
 
 /// A mark on a lane.
@@ -237,6 +245,18 @@ impl<'a> Reader<'a> {
                 self.mark(visible, task, time, MarkKind::Restore { checkpoint })
             }
             Fact::TaskFinished { task } => self.mark(visible, task, time, MarkKind::Finished),
+            Fact::CompletionNotified { task, checkpoint } => {
+                self.mark(visible, task, time, MarkKind::Notified { checkpoint })
+            }
+            Fact::TransactionPrepared { txn, checkpoint } => {
+                self.mark(visible, txn.sink, time, MarkKind::PreCommitted { checkpoint, sequence: txn.sequence });
+            }
+            Fact::TransactionCommitted { txn, .. } => {
+                self.mark(visible, txn.sink, time, MarkKind::Committed { sequence: txn.sequence });
+            }
+            Fact::TransactionAborted { txn, .. } => {
+                self.mark(visible, txn.sink, time, MarkKind::Aborted { sequence: txn.sequence })
+            }
             Fact::CheckpointCompleted { checkpoint } if visible => {
                 let points = self.snapshots.get(&checkpoint).cloned().unwrap_or_default();
                 self.timeline.cuts.push(Cut { checkpoint, completed: time, points });

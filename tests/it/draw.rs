@@ -81,7 +81,16 @@ fn a_shrunk_failing_run_draws_its_crash_restore_and_violation() {
     assert_eq!(count(&html, "violation"), 1);
     assert!(html.contains("restore-equivalence") && html.contains("source["), "names the invariant and the task");
     assert!(count(&html, "crash") >= 1 && count(&html, "restore") >= 1);
-    render_to_png(&out, dir.path());
+}
+
+#[test]
+fn a_diagram_renders_to_png_in_headless_chromium() {
+    let dir = TempDir::new().expect("a directory");
+    let page = dir.path().join("failure.html");
+    let (code, stdout, stderr) =
+        draw(&["docs/diagrams/skip-recommit-after-recovery.snaprun", "-o", page.to_str().expect("UTF-8")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    render_to_png(&page, dir.path());
 }
 
 /// Renders `page` to PNG in headless Chromium, as `.ci/run` installs it from Debian's
@@ -211,4 +220,17 @@ fn plots_render_a_run_every_protocol_side_by_side_and_a_sweep_summary() {
     let (code, _, stderr) = snapsim(&["plot", "sims/wordcount.toml", "-o", &path("plot.png")]);
     assert_eq!(code, 2);
     assert!(stderr.contains(".svg"), "{stderr}");
+}
+
+#[test]
+fn the_guide_s_diagram_still_shows_its_failure() {
+    // docs/guide.md draws this shrunk zoo failure: its run file must still fail the same way.
+    let file =
+        RunFile::decode(&std::fs::read("docs/diagrams/skip-recommit-after-recovery.snaprun").expect("checked in"))
+            .expect("a run file this build reads");
+    let replayed = snapsim::explore::run::run_spec(&file.spec, false).expect("a valid spec");
+    assert_eq!(replayed.verdict.failure_class().as_deref(), Some("end-to-end-exactly-once"));
+    let svg = std::fs::read_to_string("docs/diagrams/skip-recommit-after-recovery.svg").expect("checked in");
+    assert_eq!(count(&svg, "violation"), 1);
+    assert!(count(&svg, "aborted") >= 1 && count(&svg, "pre-committed") >= 2);
 }
