@@ -94,10 +94,14 @@ pub enum PlantedBug {
     /// (FLINK-26394): no checkpoint is triggered again, and a finite job, which needs a final
     /// checkpoint to finish (FLIP-147), never does.
     CheckpointTriggerStuckAfterExpiry,
+    /// A coordinator that takes over while storage is unavailable drops the completed
+    /// checkpoints it cannot read from its store (FLINK-7783) instead of retrying: the job
+    /// restarts from scratch though a completed checkpoint is durable.
+    DropCheckpointsUnreadableAtRecovery,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 25] = [
+pub const ALL_PLANTS: [PlantedBug; 26] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -123,6 +127,7 @@ pub const ALL_PLANTS: [PlantedBug; 25] = [
     PlantedBug::SnapshotBeforeAlignmentCompletes,
     PlantedBug::CountStaleCheckpointFailures,
     PlantedBug::CheckpointTriggerStuckAfterExpiry,
+    PlantedBug::DropCheckpointsUnreadableAtRecovery,
 ];
 
 impl PlantedBug {
@@ -154,6 +159,7 @@ impl PlantedBug {
             PlantedBug::SnapshotBeforeAlignmentCompletes => "snapshot-before-alignment-completes",
             PlantedBug::CountStaleCheckpointFailures => "count-stale-checkpoint-failures",
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "checkpoint-trigger-stuck-after-expiry",
+            PlantedBug::DropCheckpointsUnreadableAtRecovery => "drop-checkpoints-unreadable-at-recovery",
         }
     }
 
@@ -212,6 +218,9 @@ impl PlantedBug {
             PlantedBug::CheckpointTriggerStuckAfterExpiry => {
                 "after a checkpoint expires, the coordinator never triggers one again"
             }
+            PlantedBug::DropCheckpointsUnreadableAtRecovery => {
+                "a coordinator taking over during a storage outage drops the completed checkpoints it cannot read"
+            }
         }
     }
 
@@ -249,6 +258,7 @@ impl PlantedBug {
             }
             PlantedBug::CountStaleCheckpointFailures => "FLINK-18336",
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "FLINK-26394 (+FLINK-27148)",
+            PlantedBug::DropCheckpointsUnreadableAtRecovery => "FLINK-7783 / FLINK-8487",
         }
     }
 
@@ -279,6 +289,7 @@ impl PlantedBug {
             PlantedBug::SnapshotBeforeAlignmentCompletes => "sims/wordcount.toml",
             PlantedBug::CountStaleCheckpointFailures => "tests/data/failure-accounting.toml",
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "tests/data/checkpoint-expiry.toml",
+            PlantedBug::DropCheckpointsUnreadableAtRecovery => "tests/data/coordinator-outage.toml",
         }
     }
 
@@ -297,7 +308,8 @@ impl PlantedBug {
             | PlantedBug::RescaleKeyGroupsOffByOne
             | PlantedBug::SavepointNotifiesCompletion
             | PlantedBug::NotifyBeforeMetadataDurable
-            | PlantedBug::ReuseCheckpointIdsAfterFailover => true,
+            | PlantedBug::ReuseCheckpointIdsAfterFailover
+            | PlantedBug::DropCheckpointsUnreadableAtRecovery => true,
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState
