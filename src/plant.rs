@@ -98,10 +98,14 @@ pub enum PlantedBug {
     /// checkpoints it cannot read from its store (FLINK-7783) instead of retrying: the job
     /// restarts from scratch though a completed checkpoint is durable.
     DropCheckpointsUnreadableAtRecovery,
+    /// The at-least-once sink swallows a failed append of its flush at a snapshot
+    /// (FLINK-31305 / FLINK-35749) instead of failing its task: the checkpoint completes and
+    /// the records of that flush are lost.
+    SwallowAsyncSinkError,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 26] = [
+pub const ALL_PLANTS: [PlantedBug; 27] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -128,6 +132,7 @@ pub const ALL_PLANTS: [PlantedBug; 26] = [
     PlantedBug::CountStaleCheckpointFailures,
     PlantedBug::CheckpointTriggerStuckAfterExpiry,
     PlantedBug::DropCheckpointsUnreadableAtRecovery,
+    PlantedBug::SwallowAsyncSinkError,
 ];
 
 impl PlantedBug {
@@ -160,6 +165,7 @@ impl PlantedBug {
             PlantedBug::CountStaleCheckpointFailures => "count-stale-checkpoint-failures",
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "checkpoint-trigger-stuck-after-expiry",
             PlantedBug::DropCheckpointsUnreadableAtRecovery => "drop-checkpoints-unreadable-at-recovery",
+            PlantedBug::SwallowAsyncSinkError => "swallow-async-sink-error",
         }
     }
 
@@ -221,6 +227,9 @@ impl PlantedBug {
             PlantedBug::DropCheckpointsUnreadableAtRecovery => {
                 "a coordinator taking over during a storage outage drops the completed checkpoints it cannot read"
             }
+            PlantedBug::SwallowAsyncSinkError => {
+                "the at-least-once sink swallows a failed flush at a snapshot and acknowledges the checkpoint anyway"
+            }
         }
     }
 
@@ -259,6 +268,7 @@ impl PlantedBug {
             PlantedBug::CountStaleCheckpointFailures => "FLINK-18336",
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "FLINK-26394 (+FLINK-27148)",
             PlantedBug::DropCheckpointsUnreadableAtRecovery => "FLINK-7783 / FLINK-8487",
+            PlantedBug::SwallowAsyncSinkError => "FLINK-31305 / FLINK-35749 (also FLINK-5701)",
         }
     }
 
@@ -290,6 +300,7 @@ impl PlantedBug {
             PlantedBug::CountStaleCheckpointFailures => "tests/data/failure-accounting.toml",
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "tests/data/checkpoint-expiry.toml",
             PlantedBug::DropCheckpointsUnreadableAtRecovery => "tests/data/coordinator-outage.toml",
+            PlantedBug::SwallowAsyncSinkError => "tests/data/at-least-once-outage.toml",
         }
     }
 
@@ -321,7 +332,8 @@ impl PlantedBug {
             | PlantedBug::ForgetOvertakenOutput
             | PlantedBug::SnapshotBeforeAlignmentCompletes
             | PlantedBug::CountStaleCheckpointFailures
-            | PlantedBug::CheckpointTriggerStuckAfterExpiry => false,
+            | PlantedBug::CheckpointTriggerStuckAfterExpiry
+            | PlantedBug::SwallowAsyncSinkError => false,
         }
     }
 
