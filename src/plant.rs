@@ -94,10 +94,18 @@ pub enum PlantedBug {
     /// (FLINK-26394): no checkpoint is triggered again, and a finite job, which needs a final
     /// checkpoint to finish (FLIP-147), never does.
     CheckpointTriggerStuckAfterExpiry,
+    /// A coordinator that takes over while storage is unavailable drops the completed
+    /// checkpoints it cannot read from its store (FLINK-7783) instead of retrying: the job
+    /// restarts from scratch though a completed checkpoint is durable.
+    DropCheckpointsUnreadableAtRecovery,
+    /// The at-least-once sink swallows a failed append of its flush at a snapshot
+    /// (FLINK-31305 / FLINK-35749) instead of failing its task: the checkpoint completes and
+    /// the records of that flush are lost.
+    SwallowAsyncSinkError,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 25] = [
+pub const ALL_PLANTS: [PlantedBug; 27] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -123,6 +131,8 @@ pub const ALL_PLANTS: [PlantedBug; 25] = [
     PlantedBug::SnapshotBeforeAlignmentCompletes,
     PlantedBug::CountStaleCheckpointFailures,
     PlantedBug::CheckpointTriggerStuckAfterExpiry,
+    PlantedBug::DropCheckpointsUnreadableAtRecovery,
+    PlantedBug::SwallowAsyncSinkError,
 ];
 
 impl PlantedBug {
@@ -154,6 +164,8 @@ impl PlantedBug {
             PlantedBug::SnapshotBeforeAlignmentCompletes => "snapshot-before-alignment-completes",
             PlantedBug::CountStaleCheckpointFailures => "count-stale-checkpoint-failures",
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "checkpoint-trigger-stuck-after-expiry",
+            PlantedBug::DropCheckpointsUnreadableAtRecovery => "drop-checkpoints-unreadable-at-recovery",
+            PlantedBug::SwallowAsyncSinkError => "swallow-async-sink-error",
         }
     }
 
@@ -212,6 +224,12 @@ impl PlantedBug {
             PlantedBug::CheckpointTriggerStuckAfterExpiry => {
                 "after a checkpoint expires, the coordinator never triggers one again"
             }
+            PlantedBug::DropCheckpointsUnreadableAtRecovery => {
+                "a coordinator taking over during a storage outage drops the completed checkpoints it cannot read"
+            }
+            PlantedBug::SwallowAsyncSinkError => {
+                "the at-least-once sink swallows a failed flush at a snapshot and acknowledges the checkpoint anyway"
+            }
         }
     }
 
@@ -249,6 +267,8 @@ impl PlantedBug {
             }
             PlantedBug::CountStaleCheckpointFailures => "FLINK-18336",
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "FLINK-26394 (+FLINK-27148)",
+            PlantedBug::DropCheckpointsUnreadableAtRecovery => "FLINK-7783 / FLINK-8487",
+            PlantedBug::SwallowAsyncSinkError => "FLINK-31305 / FLINK-35749 (also FLINK-5701)",
         }
     }
 
@@ -279,6 +299,8 @@ impl PlantedBug {
             PlantedBug::SnapshotBeforeAlignmentCompletes => "sims/wordcount.toml",
             PlantedBug::CountStaleCheckpointFailures => "tests/data/failure-accounting.toml",
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "tests/data/checkpoint-expiry.toml",
+            PlantedBug::DropCheckpointsUnreadableAtRecovery => "tests/data/coordinator-outage.toml",
+            PlantedBug::SwallowAsyncSinkError => "tests/data/at-least-once-outage.toml",
         }
     }
 
@@ -297,7 +319,8 @@ impl PlantedBug {
             | PlantedBug::RescaleKeyGroupsOffByOne
             | PlantedBug::SavepointNotifiesCompletion
             | PlantedBug::NotifyBeforeMetadataDurable
-            | PlantedBug::ReuseCheckpointIdsAfterFailover => true,
+            | PlantedBug::ReuseCheckpointIdsAfterFailover
+            | PlantedBug::DropCheckpointsUnreadableAtRecovery => true,
             PlantedBug::AcknowledgeTwice
             | PlantedBug::ConsumeBlockedInput
             | PlantedBug::SkipChannelState
@@ -309,7 +332,8 @@ impl PlantedBug {
             | PlantedBug::ForgetOvertakenOutput
             | PlantedBug::SnapshotBeforeAlignmentCompletes
             | PlantedBug::CountStaleCheckpointFailures
-            | PlantedBug::CheckpointTriggerStuckAfterExpiry => false,
+            | PlantedBug::CheckpointTriggerStuckAfterExpiry
+            | PlantedBug::SwallowAsyncSinkError => false,
         }
     }
 

@@ -387,8 +387,8 @@ impl EndToEnd {
             format!("{record} is visible {visible} of the {wanted} time(s) the job routes it to the external sink");
         let index = self.numbering.index(record).expect("a lost record is an expected one");
         let Some(incarnation) = self.last_txn[index] else {
-            let hint = "; an at-least-once sink must flush its buffer at every snapshot, or a checkpoint \
-                        completes with records only in its memory";
+            let hint = "; an at-least-once sink must flush its buffer at every snapshot, and fail if the flush \
+                        fails, or a checkpoint completes with records only in its memory";
             let buffered = self.expected.sinks.iter().any(|sink| sink.mode == ExternalSinkMode::AtLeastOnce);
             let hint = if buffered { hint } else { "" };
             return format!("{head}: no sink ever wrote it{hint}{}", self.restart_since(None));

@@ -21,6 +21,7 @@ pub mod no_loss_state;
 pub mod partition_ownership;
 pub mod per_checkpoint;
 pub mod restore_equivalence;
+pub mod restore_latest;
 pub mod shared_state;
 
 #[cfg(test)]
@@ -29,6 +30,8 @@ mod failure_accounting_tests;
 mod key_ownership_tests;
 #[cfg(test)]
 mod partition_ownership_tests;
+#[cfg(test)]
+mod restore_latest_tests;
 #[cfg(test)]
 mod shared_state_tests;
 #[cfg(test)]
@@ -49,6 +52,7 @@ use key_ownership::KeyOwnership;
 use no_loss_state::NoLossState;
 use partition_ownership::PartitionOwnership;
 use restore_equivalence::RestoreEquivalence;
+use restore_latest::RestoreLatest;
 use serde::{Deserialize, Serialize};
 use shared_state::SharedState;
 use std::collections::BTreeMap;
@@ -104,6 +108,9 @@ pub enum Invariant {
     /// Flink's failure manager counts them: each checkpoint once, none older than the last
     /// success).
     FailureAccounting,
+    /// Every job or region restart loads the latest checkpoint whose metadata is durable
+    /// (never an intermediate savepoint; a stopping one, until a checkpoint follows it).
+    RestoreLatest,
 }
 
 impl Invariant {
@@ -125,6 +132,7 @@ impl Invariant {
             Invariant::SharedState => "shared-state",
             Invariant::KeyOwnership => "key-ownership",
             Invariant::FailureAccounting => "failure-accounting",
+            Invariant::RestoreLatest => "restore-latest",
         }
     }
 }
@@ -407,6 +415,7 @@ pub struct Checks {
     final_aggregate: FinalAggregate,
     consistent_cut: ConsistentCut,
     restore_equivalence: RestoreEquivalence,
+    restore_latest: RestoreLatest,
     end_to_end: EndToEnd,
     partition_ownership: PartitionOwnership,
     shared_state: SharedState,
@@ -434,6 +443,7 @@ impl Checks {
             partition_ownership: PartitionOwnership::new(&expected, shape.clone()),
             shared_state: SharedState::new(),
             restore_equivalence: RestoreEquivalence::new(shape),
+            restore_latest: RestoreLatest::new(),
             end_to_end: EndToEnd::new(expected.clone(), guarantee == Guarantee::AtLeastOnce),
             failure_accounting: FailureAccounting::new(None),
             conservation: expected.bank.clone().map(Conservation::new),
@@ -485,6 +495,7 @@ impl Checks {
             self.consistent_cut.observe(fact),
             self.end_to_end.observe(time, fact),
             self.failure_accounting.observe(fact),
+            self.restore_latest.observe(fact),
             state,
             aggregate,
             money,

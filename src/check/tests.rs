@@ -107,7 +107,7 @@ fn judge(facts: &[Fact], stop: Stop) -> Option<Violation> {
         expected(),
         JobShape::default(),
         Guarantee::ExactlyOnce,
-        vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence],
+        vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence, Invariant::RestoreLatest],
     );
     for (index, fact) in facts.iter().enumerate() {
         checks.observe(time_of(index as u64), index as u64, fact);
@@ -301,7 +301,7 @@ fn after_the_first_violation_the_rest_is_ignored() {
         expected(),
         JobShape::default(),
         Guarantee::ExactlyOnce,
-        vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence],
+        vec![Invariant::ConsistentCut, Invariant::RestoreEquivalence, Invariant::RestoreLatest],
     );
     for (index, fact) in facts.iter().enumerate() {
         checks.observe(time_of(index as u64), index as u64, fact);

@@ -17,6 +17,7 @@ use crate::kernel::Scheduler;
 use crate::kernel::ids::{TaskId, TransactionId};
 use crate::kernel::time::SimDuration;
 use crate::kernel::trace::{ExternalCall, ExternalError, Fact, TransactionAbort};
+use crate::plant::PlantedBug;
 
 impl SimWorld {
     /// Runs `step` on the two-phase-commit sink of `task` (if it runs one) and performs
@@ -139,7 +140,7 @@ impl SimWorld {
             TaskLogic::AtLeastOnceSink(sink) => sink.write(record, &mut writes),
             _ => return,
         }
-        self.perform_direct(task, writes, scheduler);
+        self.perform_direct(task, writes, false, scheduler);
     }
 
     /// An at-least-once sink's snapshot: everything buffered is appended first.
@@ -148,11 +149,20 @@ impl SimWorld {
         if let TaskLogic::AtLeastOnceSink(sink) = &mut self.tasks[task.index()].logic {
             sink.on_snapshot(&mut writes);
         }
-        self.perform_direct(task, writes, scheduler);
+        // FLINK-31305 / FLINK-35749: the flush's error is never rethrown before the snapshot.
+        let swallows = self.plants.contains(&PlantedBug::SwallowAsyncSinkError);
+        self.perform_direct(task, writes, swallows, scheduler);
     }
 
-    /// Performs direct writes until one fails (the task then fails).
-    fn perform_direct(&mut self, task: TaskId, writes: Vec<DirectWrite>, scheduler: &mut Scheduler<Event>) {
+    /// Performs direct writes until one fails: the task then fails — or, `swallowing` the
+    /// error (a planted bug), goes on as if the rest had been written.
+    fn perform_direct(
+        &mut self,
+        task: TaskId,
+        writes: Vec<DirectWrite>,
+        swallowing: bool,
+        scheduler: &mut Scheduler<Event>,
+    ) {
         for write in writes {
             let upsert_key = match write {
                 DirectWrite::Upsert(record) => Some((task, record.key)),
@@ -161,6 +171,11 @@ impl SimWorld {
             match self.external.write_direct(upsert_key, self.now) {
                 Ok(true) => {}
                 Ok(false) => continue, // The planted insert-or-ignore table kept the old value.
+                Err(error) if swallowing => {
+                    let call = ExternalCall::DirectWrite;
+                    self.record(Fact::ExternalCallFailed { task, call, txn: None, error });
+                    return;
+                }
                 Err(error) => {
                     self.fail_sink(task, ExternalCall::DirectWrite, None, error, scheduler);
                     return;

@@ -142,6 +142,12 @@ impl SimWorld {
         if self.plants.contains(&PlantedBug::ReuseCheckpointIdsAfterFailover) {
             self.coordinator.rewind_checkpoint_ids();
         }
+        if self.plants.contains(&PlantedBug::DropCheckpointsUnreadableAtRecovery)
+            && self.storage.is_unavailable(self.now)
+        {
+            // FLINK-7783: the completed checkpoints it cannot read now are dropped for good.
+            self.coordinator.forget_completed();
+        }
         self.restarts = Restarts::new(self.config.recovery.strategy);
         scheduler.after(SimDuration::ZERO, Event::Restart { attempt: self.attempt });
     }

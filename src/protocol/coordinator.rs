@@ -218,6 +218,14 @@ impl Coordinator {
         self.next_checkpoint = self.latest_completed.map_or(1, |latest| latest.0 + 1);
     }
 
+    /// Forgets every completed checkpoint, as a coordinator that drops from its store the
+    /// checkpoints whose metadata it cannot read would: only the planted bug
+    /// `drop-checkpoints-unreadable-at-recovery` calls this.
+    pub fn forget_completed(&mut self) {
+        self.latest_completed = None;
+        self.retained.clear();
+    }
+
     /// The newest completed checkpoint.
     pub fn latest_completed(&self) -> Option<CheckpointId> {
         self.latest_completed

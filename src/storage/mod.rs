@@ -65,6 +65,11 @@ impl Storage {
         self.unavailable_until = self.unavailable_until.max(until);
     }
 
+    /// Whether storage is unavailable at `now` (a write begun now would fail).
+    pub fn is_unavailable(&self, now: SimTime) -> bool {
+        now < self.unavailable_until
+    }
+
     /// Makes writes begun before `until` take `factor` times as long (the latest window's
     /// factor applies).
     pub fn make_slow(&mut self, factor: u32, until: SimTime) {

@@ -423,3 +423,32 @@ fn a_trigger_stuck_after_an_expiry_never_checkpoints_again_and_the_job_never_fin
         "none triggered after"
     );
 }
+
+#[test]
+fn a_coordinator_that_drops_unreadable_checkpoints_at_recovery_restarts_from_scratch() {
+    let scenario = load("tests/data/coordinator-outage.toml");
+    assert!(run(&scenario, 1, &[]).passed(), "the honest coordinator restores the latest checkpoint");
+    let plants = [PlantedBug::DropCheckpointsUnreadableAtRecovery];
+    let found = caught(&scenario, plants[0]);
+    assert_eq!(found.invariant, Invariant::RestoreLatest);
+    assert!(matches!(found.fact, Some(Fact::JobRestarted { checkpoint: None, .. })), "{:?}", found.fact);
+    assert!(found.detail.contains("from scratch"), "{}", found.detail);
+    // A restart from scratch is a consistent state of its own: nothing else sees the loss
+    // of what the completed checkpoint held (it is all replayed).
+    assert!(run_judged_without(&scenario, 1, &plants, &[Invariant::RestoreLatest]).passed());
+}
+
+#[test]
+fn an_at_least_once_sink_that_swallows_a_failed_flush_loses_those_records() {
+    let scenario = load("tests/data/at-least-once-outage.toml");
+    assert!(run(&scenario, 1, &[]).passed(), "a failed flush fails the sink's task, and the records are replayed");
+    let outcome = run_planted_keeping_facts(&scenario, 1, &[PlantedBug::SwallowAsyncSinkError]);
+    let found = violation(&outcome);
+    assert_eq!(found.invariant, Invariant::EndToEndExactlyOnce);
+    assert!(found.detail.contains("is visible 0 of the 1 time(s)"), "{}", found.detail);
+    let facts = outcome.facts.as_deref().expect("kept");
+    let swallowed = facts.iter().any(|timed| {
+        matches!(timed.fact, Fact::ExternalCallFailed { call: snapsim::kernel::trace::ExternalCall::DirectWrite, .. })
+    });
+    assert!(swallowed, "an append of a flush failed");
+}
