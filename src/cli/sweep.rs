@@ -221,7 +221,8 @@ impl Collector<'_> {
                 super::run::replay_command(&self.source, report.seed.0, &self.template.plants, extra)
             }
         };
-        FailureEntry { seed: report.seed.0, class, detail: single_line(&detail), run_file, replay }
+        let detail = single_line(&crate::report::with_task_names(&detail, &self.task_names));
+        FailureEntry { seed: report.seed.0, class, detail, run_file, replay }
     }
 
     /// Captures the failing seed (again, with facts) as a run file, within the limit.
@@ -236,7 +237,13 @@ impl Collector<'_> {
         };
         let aim = report.aim.map(|aim| format!(" (guided, aimed at {aim})")).unwrap_or_default();
         let note = format!("found by snapsim sweep {} --seeds {}{aim}", self.source, self.args.seeds);
-        let file = RunFile::record(&spec, &note).ok()?;
+        let file = match RunFile::record(&spec, &note) {
+            Ok(file) => file,
+            Err(error) => {
+                self.display.line(&format!("cannot record seed {} as a run file: {error}", report.seed.0));
+                return None;
+            }
+        };
         let name = format!("{}-seed-{}.{RUN_FILE_EXTENSION}", self.template.scenario.name, report.seed.0);
         match write_new_file(&self.args.failures.join(name), &file.encode(), SameBytes::WriteAnother) {
             Ok(path) => Some(path.display().to_string()),

@@ -54,11 +54,12 @@ impl RunSpec {
         // The plan replaces the scenario's own faults, so those are not validated.
         let mut compiled = Scenario { faults: Vec::new(), ..self.scenario.clone() }.compile()?;
         {
+            // A fault may name any subtask the job ever has, in any stage of its rescales.
+            let widest = crate::scenario::widest(&compiled.world.graph, &compiled.world.rescales);
             for (index, scheduled) in plan.faults.iter().enumerate() {
                 for task in scheduled.clone().tasks_mut() {
-                    if compiled.world.graph.task_id(*task).is_none() {
-                        let message =
-                            format!("names {}, which the job does not have", compiled.world.graph.task_name(*task));
+                    if widest.task_id(*task).is_none() {
+                        let message = format!("names {}, which the job does not have", widest.task_name(*task));
                         return Err(ScenarioError::at(format!("fault_plan[{index}]"), message));
                     }
                 }
@@ -68,7 +69,6 @@ impl RunSpec {
         Ok(compiled)
     }
 
-    /// The fault plan this spec runs: its own, or the scenario's.
     /// This spec with `aim`'s faults added to its materialised plan: a guided sweep's seed.
     /// The plan is stored whole, so the run replays without the aim.
     pub fn aimed(&self, aim: Aim) -> Result<RunSpec, ScenarioError> {
@@ -82,6 +82,7 @@ impl RunSpec {
         Ok(RunSpec { fault_plan: Some(FaultPlan::new(faults)), ..self.clone() })
     }
 
+    /// The fault plan this spec runs: its own, or the scenario's.
     pub fn materialised_plan(&self) -> Result<FaultPlan, ScenarioError> {
         Ok(self.compile()?.world.faults)
     }

@@ -430,7 +430,7 @@ fn task_names(graph: &JobGraph, rescales: &[Rescale]) -> Vec<String> {
 
 /// `graph` with each vertex at the largest parallelism it has in any stage: a fault may
 /// name any subtask the job ever has (it strikes whichever runs under that name then).
-fn widest(graph: &JobGraph, rescales: &[Rescale]) -> JobGraph {
+pub fn widest(graph: &JobGraph, rescales: &[Rescale]) -> JobGraph {
     let mut widest = graph.clone();
     for rescale in rescales {
         let vertex = &mut widest.vertices[rescale.vertex.index()];

@@ -24,7 +24,7 @@ mod rescale_tests;
 #[cfg(test)]
 mod tests;
 
-pub use compile::CompiledScenario;
+pub use compile::{CompiledScenario, widest};
 pub use file::{
     BankSection, BudgetSection, CheckpointSection, ClusterSection, EdgeSection, ExternalSection, FailoverName,
     FaultKindName, FaultSection, KeyDistributionName, LogSection, NetworkSection, PartitionGrowthSection, PhaseName,

@@ -7,7 +7,11 @@
 
 use crate::support::{assert_swarm_passes, load, run, run_keeping_facts};
 use snapsim::dataflow::graph::{Partitioning, VertexKind};
+use snapsim::explore::run::RunSpec;
+use snapsim::explore::run_file::RunFile;
+use snapsim::kernel::rng::Seed;
 use snapsim::kernel::trace::Fact;
+use snapsim::plant::PlantedBug;
 use snapsim::protocol::ProtocolKind;
 use snapsim::scenario::Scenario;
 use snapsim::testing::ScenarioBuilder;
@@ -89,4 +93,16 @@ fn a_window_fed_by_a_classic_source_fires_on_its_watermarks() {
         .build();
     let outcome = run(&scenario, 1, &[]);
     assert!(outcome.passed(), "{:?}", outcome.verdict);
+}
+
+#[test]
+fn a_run_file_keeps_a_fault_on_a_subtask_only_a_rescale_deploys() {
+    // sims/rescale.toml crashes count[3], which exists only after count is rescaled to 4:
+    // the materialised plan must validate against every stage, or no run file is written.
+    let spec = RunSpec { plants: vec![PlantedBug::RescaleKeyGroupsOffByOne], ..RunSpec::new(rescale(), Seed(1)) };
+    let file = RunFile::record(&spec, "a fault on a rescaled subtask").expect("the plan validates");
+    assert_eq!(file.verdict.failure_class().as_deref(), Some("key-ownership"));
+    let decoded = RunFile::decode(&file.encode()).expect("it reads back");
+    let replayed = snapsim::explore::run::run_spec(&decoded.spec, false).expect("a valid spec");
+    assert_eq!(replayed.trace_hash, file.trace_hash.expect("a finished run"));
 }
