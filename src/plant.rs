@@ -102,10 +102,15 @@ pub enum PlantedBug {
     /// (FLINK-31305 / FLINK-35749) instead of failing its task: the checkpoint completes and
     /// the records of that flush are lost.
     SwallowAsyncSinkError,
+    /// Under unaligned checkpoints, a task stops recording an input's channel state on any
+    /// barrier arriving on it, even the obsolete barrier of an older, abandoned checkpoint
+    /// (FLINK-20654 / FLINK-21104): what that input delivers until the barrier of the checkpoint
+    /// being taken is in no channel state.
+    StaleBarrierStopsChannelRecording,
 }
 
 /// Every planted bug, for listings.
-pub const ALL_PLANTS: [PlantedBug; 27] = [
+pub const ALL_PLANTS: [PlantedBug; 28] = [
     PlantedBug::ForgetSourceRewind,
     PlantedBug::SkipKeyedStateRestore,
     PlantedBug::RestoreNeighbourState,
@@ -133,6 +138,7 @@ pub const ALL_PLANTS: [PlantedBug; 27] = [
     PlantedBug::CheckpointTriggerStuckAfterExpiry,
     PlantedBug::DropCheckpointsUnreadableAtRecovery,
     PlantedBug::SwallowAsyncSinkError,
+    PlantedBug::StaleBarrierStopsChannelRecording,
 ];
 
 impl PlantedBug {
@@ -166,6 +172,7 @@ impl PlantedBug {
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "checkpoint-trigger-stuck-after-expiry",
             PlantedBug::DropCheckpointsUnreadableAtRecovery => "drop-checkpoints-unreadable-at-recovery",
             PlantedBug::SwallowAsyncSinkError => "swallow-async-sink-error",
+            PlantedBug::StaleBarrierStopsChannelRecording => "stale-barrier-stops-channel-recording",
         }
     }
 
@@ -230,6 +237,9 @@ impl PlantedBug {
             PlantedBug::SwallowAsyncSinkError => {
                 "the at-least-once sink swallows a failed flush at a snapshot and acknowledges the checkpoint anyway"
             }
+            PlantedBug::StaleBarrierStopsChannelRecording => {
+                "an unaligned task stops recording a channel on an obsolete barrier of an older checkpoint"
+            }
         }
     }
 
@@ -269,6 +279,7 @@ impl PlantedBug {
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "FLINK-26394 (+FLINK-27148)",
             PlantedBug::DropCheckpointsUnreadableAtRecovery => "FLINK-7783 / FLINK-8487",
             PlantedBug::SwallowAsyncSinkError => "FLINK-31305 / FLINK-35749 (also FLINK-5701)",
+            PlantedBug::StaleBarrierStopsChannelRecording => "FLINK-20654 / FLINK-21104",
         }
     }
 
@@ -301,6 +312,7 @@ impl PlantedBug {
             PlantedBug::CheckpointTriggerStuckAfterExpiry => "tests/data/checkpoint-expiry.toml",
             PlantedBug::DropCheckpointsUnreadableAtRecovery => "tests/data/coordinator-outage.toml",
             PlantedBug::SwallowAsyncSinkError => "tests/data/at-least-once-outage.toml",
+            PlantedBug::StaleBarrierStopsChannelRecording => "tests/data/unaligned-stale-barriers.toml",
         }
     }
 
@@ -333,7 +345,8 @@ impl PlantedBug {
             | PlantedBug::SnapshotBeforeAlignmentCompletes
             | PlantedBug::CountStaleCheckpointFailures
             | PlantedBug::CheckpointTriggerStuckAfterExpiry
-            | PlantedBug::SwallowAsyncSinkError => false,
+            | PlantedBug::SwallowAsyncSinkError
+            | PlantedBug::StaleBarrierStopsChannelRecording => false,
         }
     }
 

@@ -284,6 +284,9 @@ fn new_protocol(choice: &ProtocolChoice, input_count: usize, plants: &[PlantedBu
         ProtocolKind::Unaligned if plants.contains(&PlantedBug::SkipChannelState) => {
             Box::new(UnalignedBarriers::without_channel_state(input_count))
         }
+        ProtocolKind::Unaligned if plants.contains(&PlantedBug::StaleBarrierStopsChannelRecording) => {
+            Box::new(UnalignedBarriers::stopping_recording_on_stale_barriers(input_count))
+        }
         ProtocolKind::Unaligned => Box::new(UnalignedBarriers::new(input_count)),
         ProtocolKind::AlignedTimeout => Box::new(AlignedWithTimeout::new(input_count, checkpoint.aligned_timeout)),
     }

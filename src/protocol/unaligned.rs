@@ -24,6 +24,9 @@ pub struct UnalignedBarriers {
     newest_seen: Option<CheckpointId>,
     /// Record channel state (false only in the planted bug `skip-channel-state`).
     records_channels: bool,
+    /// The planted bug `stale-barrier-stops-channel-recording`: an obsolete barrier stops
+    /// the recording of its input for the checkpoint in progress.
+    stale_barrier_stops_recording: bool,
 }
 
 impl UnalignedBarriers {
@@ -34,7 +37,16 @@ impl UnalignedBarriers {
             in_progress: None,
             newest_seen: None,
             records_channels: true,
+            stale_barrier_stops_recording: false,
         }
+    }
+
+    /// The planted bug `stale-barrier-stops-channel-recording` (FLINK-20654 / FLINK-21104):
+    /// the recorder of an input stops on any barrier arriving on it, even the obsolete
+    /// barrier of an older, abandoned checkpoint, not only on the barrier of the checkpoint
+    /// it records for; what that input delivers until its real barrier is recorded nowhere.
+    pub fn stopping_recording_on_stale_barriers(input_count: u32) -> UnalignedBarriers {
+        UnalignedBarriers { stale_barrier_stops_recording: true, ..UnalignedBarriers::new(input_count) }
     }
 
     /// The planted bug `skip-channel-state`: overtaken records are not kept.
@@ -44,7 +56,12 @@ impl UnalignedBarriers {
 
     fn on_barrier(&mut self, input: u32, checkpoint: CheckpointId, out: &mut Vec<TaskCommand>) {
         match &self.in_progress {
-            Some((pending, _)) if checkpoint < *pending => return,
+            Some((pending, _)) if checkpoint < *pending => {
+                if self.stale_barrier_stops_recording && self.records_channels {
+                    out.push(TaskCommand::StopRecording { input, checkpoint: *pending });
+                }
+                return;
+            }
             Some((pending, _)) if checkpoint > *pending => {
                 let pending = *pending;
                 self.abandon(out);

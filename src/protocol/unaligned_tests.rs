@@ -74,3 +74,13 @@ fn the_planted_variant_keeps_no_channel_state() {
         [vec![TaskCommand::SnapshotOvertaking { checkpoint: id(1) }], vec![TaskCommand::Persist { checkpoint: id(1) }]]
     );
 }
+
+#[test]
+fn an_obsolete_barrier_is_ignored_but_the_planted_variant_stops_recording_on_it() {
+    // Checkpoint 2 overtook 1 on input 0; then 1's barrier arrives on input 1, obsolete.
+    let honest = steps(&mut UnalignedBarriers::new(2), &[barrier(0, 1), barrier(0, 2), barrier(1, 1)]);
+    assert_eq!(honest[2], []);
+    let planted = [barrier(0, 1), barrier(0, 2), barrier(1, 1)];
+    let script = steps(&mut UnalignedBarriers::stopping_recording_on_stale_barriers(2), &planted);
+    assert_eq!(script[2], [TaskCommand::StopRecording { input: 1, checkpoint: id(2) }]);
+}

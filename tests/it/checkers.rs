@@ -452,3 +452,12 @@ fn an_at_least_once_sink_that_swallows_a_failed_flush_loses_those_records() {
     });
     assert!(swallowed, "an append of a flush failed");
 }
+
+#[test]
+fn an_obsolete_barrier_that_stops_channel_recording_loses_what_was_in_flight() {
+    let scenario = load("tests/data/unaligned-stale-barriers.toml");
+    assert!(run(&scenario, 1, &[]).passed(), "an obsolete barrier is ignored");
+    let found = caught(&scenario, PlantedBug::StaleBarrierStopsChannelRecording);
+    assert_eq!(found.invariant, Invariant::ConsistentCut);
+    assert!(found.detail.contains("missing from the recorded channel state"), "{}", found.detail);
+}
