@@ -191,3 +191,15 @@ fn a_bank_failure_shrinks_to_fewer_accounts_and_transfers() {
     assert!(result.after.source_records < result.before.source_records / 10, "{:?}", result.after);
     assert_eq!(result.after.faults, 0);
 }
+
+#[test]
+fn a_bug_that_needs_a_checkpoint_while_data_flows_shrinks_to_a_record_count_trigger() {
+    // Consuming a blocked input only shows while records are in flight at a checkpoint: the
+    // clock's first trigger keeps hundreds of records, a trigger every few records does not.
+    let file = failing_file(PlantedBug::SnapshotBeforeAlignmentCompletes);
+    let result = shrink(&file, ShrinkBudget { attempts: 150 }).expect("it fails and reproduces");
+    assert_eq!(result.file.verdict.failure_class().as_deref(), Some("consistent-cut"));
+    let checkpoint = &result.file.spec.scenario.checkpoint;
+    assert!(checkpoint.every_source_records > 0, "a record-count trigger replaced the clock's");
+    assert!(result.after.source_records <= 60, "{:?}", result.after);
+}

@@ -5,7 +5,8 @@
 //! (`Verdict::failure_class`: the invariant's name, or `panic`). Greedy passes, in a fixed
 //! order, propose smaller candidates and keep those that still fail: drop faults, move them
 //! earlier, fewer records and keys (by bisection), drop vertices nothing reads from, fewer
-//! subtasks, fewer checkpoints, simpler settings. Rounds of passes repeat until a whole round keeps nothing or
+//! subtasks, fewer checkpoints, simpler settings, and last a record-count checkpoint trigger
+//! in place of the clock's. Rounds of passes repeat until a whole round keeps nothing or
 //! the budget of candidate runs is spent. There is no randomness and every iteration order
 //! is fixed, so the same input always shrinks to the same output. No file I/O: the command
 //! line (`cli/shrink.rs`) reads and writes the files.

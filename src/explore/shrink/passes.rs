@@ -16,7 +16,7 @@ mod bank;
 type Pass = fn(&mut Shrinker) -> bool;
 
 /// The passes of a round, in the order they run: the cheap, big cuts first.
-const PASSES: [Pass; 11] = [
+const PASSES: [Pass; 12] = [
     Shrinker::drop_faults,
     Shrinker::drop_script_events,
     Shrinker::move_faults_earlier,
@@ -28,6 +28,8 @@ const PASSES: [Pass; 11] = [
     Shrinker::lower_parallelism,
     Shrinker::fewer_checkpoints,
     Shrinker::simpler_settings,
+    // Last: only once the other passes are stuck, so it does not lead them astray.
+    Shrinker::checkpoint_by_record_count,
 ];
 
 /// The state of one shrink: the smallest failing case so far and the budget spent.
@@ -153,6 +155,36 @@ impl Shrinker {
             });
         }
         progress
+    }
+
+    /// (c') A checkpoint triggered by a record count instead of the clock. Where
+    /// `fewer_records` stops because the bug needs a checkpoint while data still flows, the
+    /// clock's first trigger sets how many records that takes; a trigger every N source
+    /// records (then N bisected) lets the records shrink on, to a checkpoint after a few.
+    fn checkpoint_by_record_count(&mut self) -> bool {
+        let scenario = &self.current.scenario;
+        let records = match &scenario.log {
+            Some(log) => log.records_per_partition,
+            None => scenario.workload.records_per_source_subtask,
+        };
+        if scenario.bank.is_some() || records < 2 || self.checkpoints == Some(0) {
+            return false;
+        }
+        let mut progress = false;
+        if scenario.checkpoint.every_source_records == 0 {
+            let mut candidate = self.current.clone();
+            candidate.scenario.checkpoint.every_source_records = (records / 2).max(1);
+            match candidate.scenario.log.as_mut() {
+                Some(log) => log.records_per_partition = records / 2,
+                None => candidate.scenario.workload.records_per_source_subtask = records / 2,
+            }
+            if !self.attempt(candidate) {
+                return false;
+            }
+            progress = true;
+        }
+        let every = self.current.scenario.checkpoint.every_source_records;
+        progress | self.bisect(every, 1, |candidate, value| candidate.scenario.checkpoint.every_source_records = value)
     }
 
     /// (d) Fewer keys; a hot distribution keeps at most as many hot keys as keys.
