@@ -121,7 +121,7 @@ fn tasks_named(names: &str, task_names: &[String]) -> Result<Vec<TaskId>, String
 /// Where the run's violation is, for the diagram.
 fn violated(verdict: &Verdict, facts: &[TimedFact], task_names: &[String]) -> Option<Violated> {
     let Verdict::Fail(violation) = verdict else { return None };
-    let task = violation.fact.as_ref().and_then(task_of);
+    let task = violation.fact.as_ref().and_then(Fact::task);
     let time = if violation.time == SimTime::ZERO {
         facts.last().map_or(SimTime::ZERO, |fact| fact.time)
     } else {
@@ -129,28 +129,6 @@ fn violated(verdict: &Verdict, facts: &[TimedFact], task_names: &[String]) -> Op
     };
     let message = format!("{}: {}", violation.invariant, with_task_names(&violation.detail, task_names));
     Some(Violated { time, message, task })
-}
-
-/// The task a fact is about, if one.
-fn task_of(fact: &Fact) -> Option<TaskId> {
-    match *fact {
-        Fact::RecordApplied { task, .. }
-        | Fact::SourceRead { task, .. }
-        | Fact::TaskFinished { task }
-        | Fact::InputBlocked { task, .. }
-        | Fact::InputsUnblocked { task }
-        | Fact::ChannelStateRecorded { task, .. }
-        | Fact::StateCaptured { task, .. }
-        | Fact::AcknowledgementReceived { task, .. }
-        | Fact::TaskCrashed { task }
-        | Fact::TaskRestored { task, .. }
-        | Fact::KeyTotal { task, .. }
-        | Fact::PartitionRead { task, .. }
-        | Fact::PartitionRestored { task, .. }
-        | Fact::KeyRestored { task, .. }
-        | Fact::CompletionNotified { task, .. } => Some(task),
-        _ => None,
-    }
 }
 
 /// The command that draws what `replay` replays, to `name.svg`.

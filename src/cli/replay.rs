@@ -177,40 +177,7 @@ fn mentions_task(fact: &Fact, tasks: &[usize], channel_ends: &[[usize; 2]]) -> b
         Fact::MessageSent { channel, .. }
         | Fact::MessageArrived { channel, .. }
         | Fact::MessageConsumed { channel, .. } => channel_ends[channel.index()].to_vec(),
-        Fact::RecordApplied { task, .. }
-        | Fact::SourceRead { task, .. }
-        | Fact::TaskFinished { task }
-        | Fact::DataEnded { task }
-        | Fact::CompletionNotified { task, .. }
-        | Fact::InputBlocked { task, .. }
-        | Fact::InputsUnblocked { task }
-        | Fact::StateCaptured { task, .. }
-        | Fact::AcknowledgementReceived { task, .. }
-        | Fact::TaskCrashed { task }
-        | Fact::TaskRestored { task, .. }
-        | Fact::ChannelStateRecorded { task, .. }
-        | Fact::KeyTotal { task, .. }
-        | Fact::ExternalCallFailed { task, .. }
-        | Fact::ExternalUpsert { task, .. }
-        | Fact::ExternalAppend { task, .. }
-        | Fact::PartitionAssigned { task, .. }
-        | Fact::PartitionRead { task, .. }
-        | Fact::PartitionRestored { task, .. }
-        | Fact::StateFileReferenced { task, .. }
-        | Fact::StateFileMissing { task, .. }
-        | Fact::KeyGroupsRestored { task, .. }
-        | Fact::KeyRestored { task, .. }
-        | Fact::SplitsRedistributed { task, .. } => vec![task.index()],
-        Fact::TransactionBegun { txn, .. }
-        | Fact::TransactionWrite { txn, .. }
-        | Fact::TransactionPrepared { txn, .. }
-        | Fact::TransactionCommitted { txn, .. }
-        | Fact::TransactionAborted { txn, .. } => vec![txn.sink.index()],
-        Fact::ObjectDurable { object: ObjectName::TaskState { task, .. }, .. }
-        | Fact::ObjectDeleted { object: ObjectName::TaskState { task, .. } }
-        | Fact::ObjectDurable { object: ObjectName::SharedFile { task, .. }, .. }
-        | Fact::ObjectDeleted { object: ObjectName::SharedFile { task, .. } } => vec![task.index()],
-        _ => Vec::new(),
+        _ => fact.task().map(|task| vec![task.index()]).unwrap_or_default(),
     };
     involved.iter().any(|task| tasks.contains(task))
 }

@@ -364,6 +364,50 @@ fn push_optional_checkpoint(out: &mut Vec<u8>, checkpoint: Option<CheckpointId>)
 }
 
 impl Fact {
+    /// The one task the fact is about, if it names one (a sink's transactions and a task's
+    /// state objects included; a message's channel joins two and is left to the caller).
+    pub fn task(&self) -> Option<TaskId> {
+        match *self {
+            Fact::RecordApplied { task, .. }
+            | Fact::SourceRead { task, .. }
+            | Fact::TaskFinished { task }
+            | Fact::DataEnded { task }
+            | Fact::CompletionNotified { task, .. }
+            | Fact::InputBlocked { task, .. }
+            | Fact::InputsUnblocked { task }
+            | Fact::StateCaptured { task, .. }
+            | Fact::AcknowledgementReceived { task, .. }
+            | Fact::TaskCrashed { task }
+            | Fact::TaskRestored { task, .. }
+            | Fact::ChannelStateRecorded { task, .. }
+            | Fact::KeyTotal { task, .. }
+            | Fact::ExternalCallFailed { task, .. }
+            | Fact::ExternalUpsert { task, .. }
+            | Fact::ExternalAppend { task, .. }
+            | Fact::PartitionAssigned { task, .. }
+            | Fact::PartitionRead { task, .. }
+            | Fact::PartitionRestored { task, .. }
+            | Fact::StateFileReferenced { task, .. }
+            | Fact::StateFileMissing { task, .. }
+            | Fact::KeyGroupsRestored { task, .. }
+            | Fact::KeyRestored { task, .. }
+            | Fact::SplitsRedistributed { task, .. } => Some(task),
+            Fact::TransactionBegun { txn, .. }
+            | Fact::TransactionWrite { txn, .. }
+            | Fact::TransactionPrepared { txn, .. }
+            | Fact::TransactionCommitted { txn, .. }
+            | Fact::TransactionAborted { txn, .. } => Some(txn.sink),
+            Fact::ObjectDurable {
+                object: ObjectName::TaskState { task, .. } | ObjectName::SharedFile { task, .. },
+                ..
+            }
+            | Fact::ObjectDeleted {
+                object: ObjectName::TaskState { task, .. } | ObjectName::SharedFile { task, .. },
+            } => Some(task),
+            _ => None,
+        }
+    }
+
     /// The canonical encoding that the trace hash covers: a tag byte, then each field in
     /// declaration order as little-endian integers. Changing it changes every golden hash,
     /// which is a reviewed event.
