@@ -1,5 +1,6 @@
 //! Benchmark workloads: the token ring that measures the kernel's event throughput against a
-//! bare priority-queue loop doing the same work.
+//! bare priority-queue loop doing the same work, and scaled copies of a job scenario
+//! (`scaling.rs`) for the protocol and scale figures.
 //!
 //! Everything here is deterministic and untimed: each workload runs to an exact event count
 //! and returns a checksum of what it did. Timing is the caller's job (`benches/kernel.rs`
@@ -7,6 +8,7 @@
 //! thread. The ring itself is in `ring.rs`; unit tests in `bench/tests.rs`.
 
 pub mod ring;
+pub mod scaling;
 
 #[cfg(test)]
 mod tests;

@@ -71,3 +71,26 @@ fn kernel_ring_refuses_zero_nodes() {
 fn bare_ring_refuses_zero_nodes() {
     ring_bare(0, 1, Seed(0));
 }
+
+/// The shipped word count, parsed.
+fn wordcount() -> crate::scenario::Scenario {
+    let text = include_str!("../../sims/wordcount.toml");
+    crate::scenario::Scenario::from_toml(text).expect("the shipped scenario parses")
+}
+
+#[test]
+fn a_scaled_scenario_spreads_its_records_multiplies_its_tasks_and_stretches_its_faults() {
+    use super::scaling::{Scale, scaled};
+    let base = wordcount();
+    let scale = Scale { records_total: 100_000, task_factor: 10, interval_ms: Some(100) };
+    let big = scaled(&base, scale).expect("wordcount has plain sources");
+    let parallelism: Vec<u32> = big.vertices.iter().map(|vertex| vertex.parallelism).collect();
+    assert_eq!(parallelism, vec![20, 30, 30]);
+    assert_eq!(big.workload.records_per_source_subtask, 5_000, "100,000 over 20 source subtasks");
+    assert_eq!(big.checkpoint.interval_ms, 100);
+    assert_eq!(big.faults[0].at_ms, base.faults[0].at_ms * 10, "10x the records, 10x later");
+    assert!(big.compile().is_ok(), "still a valid job");
+    let mut bank = base.clone();
+    bank.vertices.retain(|vertex| vertex.kind != crate::dataflow::graph::VertexKind::Source);
+    assert_eq!(scaled(&bank, scale), None, "nothing to scale without a plain source");
+}

@@ -34,6 +34,15 @@ pub struct BenchArgs {
     /// The seed of the scenario runs.
     #[arg(long, env = "SNAPSIM_SEED", default_value_t = 1)]
     seed: u64,
+    /// The scenario scaled to this many records under every protocol (0 skips).
+    #[arg(long, default_value_t = 1_000_000)]
+    protocol_records: u64,
+    /// Seeds of the scenario swept at 1 and at 2 jobs (0 skips).
+    #[arg(long, default_value_t = 2_000)]
+    sweep_seeds: u64,
+    /// Records of the scale figures' base run: then 10x records, and 10x tasks (0 skips).
+    #[arg(long, default_value_t = 100_000)]
+    scale_records: u64,
 }
 
 /// Runs the benchmarks and prints the figures.
@@ -59,7 +68,27 @@ pub fn bench(args: &BenchArgs) -> u8 {
             100.0 * bare.as_secs_f64() / kernel.as_secs_f64()
         );
     }
-    scenario_figures(args)
+    let code = scenario_figures(args);
+    if code != EXIT_PASS {
+        return code;
+    }
+    let Ok(scenario) = Scenario::from_path(&args.scenario) else { return code };
+    if args.protocol_records > 0 {
+        super::bench_work::protocol_figures(&scenario, args.protocol_records, args.seed);
+    }
+    if args.sweep_seeds > 0 {
+        super::bench_work::sweep_figures(&scenario, args.sweep_seeds);
+    }
+    if args.scale_records > 0 {
+        super::bench_work::scale_figures(&scenario, args.scale_records, args.seed);
+    }
+    if let Some(peak) = super::bench_work::peak_memory() {
+        println!(
+            "
+peak memory (VmHWM) of this process: {peak}"
+        );
+    }
+    code
 }
 
 fn ring_medians(nodes: u32, args: &BenchArgs) -> (Duration, Duration) {

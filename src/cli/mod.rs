@@ -6,6 +6,7 @@
 //! the wall clock.
 
 mod bench;
+mod bench_work;
 mod compare;
 mod draw;
 mod loaded;
