@@ -8,7 +8,7 @@ use crate::explore::run::Verdict;
 use crate::files::{SameBytes, write_new_file};
 use crate::kernel::ids::TaskId;
 use crate::kernel::time::SimTime;
-use crate::kernel::trace::{Fact, TimedFact};
+use crate::kernel::trace::Fact;
 use crate::report::with_task_names;
 use clap::Args;
 use std::path::PathBuf;
@@ -50,7 +50,7 @@ pub fn draw(args: &DrawArgs) -> u8 {
         Ok(options) => options,
         Err(message) => return bad_input(&message),
     };
-    let violation = violated(&run.verdict, &run.facts, &run.compiled.task_names);
+    let violation = violated(&run.verdict, &run.compiled.task_names);
     let timeline = Timeline::of(&run.facts, &run.channel_ends(), &run.compiled.task_names, violation, &options);
     let title = run.title();
     let page =
@@ -119,16 +119,11 @@ fn tasks_named(names: &str, task_names: &[String]) -> Result<Vec<TaskId>, String
 }
 
 /// Where the run's violation is, for the diagram.
-fn violated(verdict: &Verdict, facts: &[TimedFact], task_names: &[String]) -> Option<Violated> {
+fn violated(verdict: &Verdict, task_names: &[String]) -> Option<Violated> {
     let Verdict::Fail(violation) = verdict else { return None };
     let task = violation.fact.as_ref().and_then(Fact::task);
-    let time = if violation.time == SimTime::ZERO {
-        facts.last().map_or(SimTime::ZERO, |fact| fact.time)
-    } else {
-        violation.time
-    };
     let message = format!("{}: {}", violation.invariant, with_task_names(&violation.detail, task_names));
-    Some(Violated { time, message, task })
+    Some(Violated { time: violation.time, message, task })
 }
 
 /// The command that draws what `replay` replays, to `name.svg`.

@@ -41,10 +41,9 @@ pub fn run(args: &RunArgs) -> u8 {
         Some(Ok(aim)) => Some(aim),
         Some(Err(message)) => return bad_input(&format!("--aim: {message}")),
     };
-    let spec = match aim.map(|aim| spec.aimed(aim)) {
-        None => spec,
-        Some(Ok(aimed)) => aimed,
-        Some(Err(error)) => return bad_input(&error.one_line(&source)),
+    let spec = match spec.for_seed(spec.seed, aim) {
+        Ok(spec) => spec,
+        Err(error) => return bad_input(&error.one_line(&source)),
     };
     install_quiet_panic_hook();
     let guarded = match run_guarded(&spec, false) {

@@ -230,11 +230,7 @@ impl Collector<'_> {
         if self.run_files_written.fetch_add(1, Ordering::Relaxed) >= self.args.max_run_files {
             return None;
         }
-        let spec = RunSpec { seed: report.seed, ..self.template.clone() };
-        let spec = match report.aim {
-            Some(aim) => spec.aimed(aim).ok()?,
-            None => spec,
-        };
+        let spec = self.template.for_seed(report.seed, report.aim).ok()?;
         let aim = report.aim.map(|aim| format!(" (guided, aimed at {aim})")).unwrap_or_default();
         let note = format!("found by snapsim sweep {} --seeds {}{aim}", self.source, self.args.seeds);
         let file = match RunFile::record(&spec, &note) {

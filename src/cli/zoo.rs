@@ -169,10 +169,9 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
-    /// The spec every seed runs: the scenario with swarm faults and the plant.
+    /// The spec every seed runs: the scenario (its `[swarm]` set by `zoo`) and the plant.
     fn template(&self) -> RunSpec {
-        let scenario = super::with_swarm(self.scenario.clone(), true);
-        RunSpec { plants: vec![self.plant], ..RunSpec::new(scenario, Seed(0)) }
+        RunSpec { plants: vec![self.plant], ..RunSpec::new(self.scenario.clone(), Seed(0)) }
     }
 
     /// The lowest seed of `first .. first + budget` that fails, and how. Unguided, in
@@ -214,12 +213,7 @@ impl Search<'_> {
     /// `found` shrunk: `faults/records/events` of the minimal case, or why it could not
     /// be shrunk (a determinism finding has no verdict to keep).
     fn shrunk_size(&self, found: &Detection, attempts: u32) -> String {
-        let spec = RunSpec { seed: Seed(found.seed), ..self.template() };
-        let spec = match found.aim.map(|aim| spec.aimed(aim)) {
-            None => spec,
-            Some(Ok(aimed)) => aimed,
-            Some(Err(_)) => return "invalid".to_string(),
-        };
+        let Ok(spec) = self.template().for_seed(Seed(found.seed), found.aim) else { return "invalid".to_string() };
         let Ok(file) = RunFile::record(&spec, "snapsim zoo") else { return "invalid".to_string() };
         match shrink(&file, ShrinkBudget { attempts }) {
             Ok(result) => {

@@ -87,6 +87,20 @@ impl Aim {
         kind_allowed && has_targets
     }
 
+    /// Why this job cannot take the aim, if it cannot: its phase is not opened by a step,
+    /// no run can hit the cell, or the job has nothing for the strike to hit.
+    pub fn refusal(&self, targets: &SwarmTargets) -> Option<String> {
+        if !Aim::phase_is_aimable(self.phase) {
+            return Some(format!("no protocol step opens {}, so nothing can wait for it", self.phase.name()));
+        }
+        if super::impossible(self.phase, self.strike) {
+            return Some("no run can hit this cell".to_string());
+        }
+        let every_kind = SwarmConfig::default();
+        (!Aim::strike_is_available(self.strike, &every_kind, targets))
+            .then(|| format!("the job has nothing for {} to strike", self.strike.name()))
+    }
+
     /// Every cell a guided sweep may aim at, in matrix order (strike-major).
     pub fn candidates(config: &SwarmConfig, targets: &SwarmTargets) -> Vec<Aim> {
         Strike::ALL

@@ -3,24 +3,15 @@
 //! one), pad every stage's topology to the whole run, and give each stage regions over
 //! exactly its running subtasks.
 
-use super::graph::{EdgeSpec, JobGraph, Partitioning, Topology, VertexKind, VertexSpec};
+use super::graph::{JobGraph, Partitioning, Topology, VertexKind, VertexSpec};
 use super::staging::{Incarnation, Rescale, Staging};
+use super::tests::edge;
 use crate::kernel::ids::{ChannelId, TaskId, VertexId};
 use crate::kernel::time::{SimDuration, SimTime};
 
+/// The shared test vertex, with room for 8 subtasks (rescales here stay within it).
 fn vertex(name: &str, kind: VertexKind, parallelism: u32) -> VertexSpec {
-    VertexSpec {
-        name: name.to_string(),
-        kind,
-        parallelism,
-        max_parallelism: 8,
-        processing: SimDuration::from_micros(1),
-        window_us: 0,
-    }
-}
-
-fn edge(from: usize, to: usize, partitioning: Partitioning) -> EdgeSpec {
-    EdgeSpec { from: VertexId::from_index(from), to: VertexId::from_index(to), partitioning }
+    VertexSpec { max_parallelism: 8, ..super::tests::vertex(name, kind, parallelism) }
 }
 
 fn tasks(ids: &[u32]) -> Vec<TaskId> {

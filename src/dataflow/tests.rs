@@ -130,7 +130,7 @@ fn key_groups_follow_flinks_rules() {
     assert_eq!(subtask_of_key_group(127, 128, 3), 2);
 }
 
-fn vertex(name: &str, kind: VertexKind, parallelism: u32) -> VertexSpec {
+pub(super) fn vertex(name: &str, kind: VertexKind, parallelism: u32) -> VertexSpec {
     VertexSpec {
         name: name.to_string(),
         kind,
@@ -141,7 +141,7 @@ fn vertex(name: &str, kind: VertexKind, parallelism: u32) -> VertexSpec {
     }
 }
 
-fn edge(from: usize, to: usize, partitioning: Partitioning) -> EdgeSpec {
+pub(super) fn edge(from: usize, to: usize, partitioning: Partitioning) -> EdgeSpec {
     EdgeSpec { from: VertexId::from_index(from), to: VertexId::from_index(to), partitioning }
 }
 

@@ -11,9 +11,8 @@
 use super::sweep::{SeedReport, SweepPlan, run_seed};
 use crate::coverage::CoverageCounts;
 use crate::coverage::aim::{Aim, choose_aims};
-use crate::faults::swarm::{FaultKind, SwarmConfig, SwarmTargets};
+use crate::faults::swarm::SwarmTargets;
 use crate::kernel::rng::Seed;
-use crate::kernel::time::SimDuration;
 use crate::scenario::CompiledScenario;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -62,10 +61,6 @@ pub fn sweep_guided(
 /// the scenario has no swarm) on the job's targets.
 fn aim_candidates(compiled: &CompiledScenario) -> Vec<Aim> {
     let world = &compiled.world;
-    let config = world.swarm.clone().unwrap_or_else(|| SwarmConfig {
-        faults_max: 0,
-        fault_phase: SimDuration::from_millis(60),
-        kinds: FaultKind::ALL.to_vec(),
-    });
+    let config = world.swarm.clone().unwrap_or_default();
     Aim::candidates(&config, &SwarmTargets::of(&world.graph, world.workers))
 }

@@ -10,7 +10,6 @@ use crate::faults::FaultPlan;
 use crate::faults::swarm::{SwarmTargets, draw_plan};
 use crate::harness::{Event, RunOptions, RunStats, SimWorld};
 use crate::kernel::rng::Seed;
-use crate::kernel::time::SimDuration;
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::{TimedFact, TraceHash};
 use crate::kernel::{Scheduler, Stop, run};
@@ -69,13 +68,26 @@ impl RunSpec {
         Ok(compiled)
     }
 
+    /// This spec with `seed`, and `aim`'s faults in its plan if it has one: how a sweep, a
+    /// run, the zoo and a run file rebuild one (possibly guided) seed.
+    pub fn for_seed(&self, seed: Seed, aim: Option<Aim>) -> Result<RunSpec, ScenarioError> {
+        let spec = RunSpec { seed, ..self.clone() };
+        match aim {
+            Some(aim) => spec.aimed(aim),
+            None => Ok(spec),
+        }
+    }
+
     /// This spec with `aim`'s faults added to its materialised plan: a guided sweep's seed.
     /// The plan is stored whole, so the run replays without the aim.
     pub fn aimed(&self, aim: Aim) -> Result<RunSpec, ScenarioError> {
         let compiled = self.compile()?;
         let world = &compiled.world;
         let targets = SwarmTargets::of(&world.graph, world.workers);
-        let fault_phase = world.swarm.as_ref().map_or(SimDuration::from_millis(60), |swarm| swarm.fault_phase);
+        if let Some(refusal) = aim.refusal(&targets) {
+            return Err(ScenarioError::at("aim", format!("{aim}: {refusal}")));
+        }
+        let fault_phase = world.swarm.clone().unwrap_or_default().fault_phase;
         let timing = AimTiming { interval: world.checkpoint.interval, timeout: world.checkpoint.timeout, fault_phase };
         let mut faults = world.faults.faults.clone();
         faults.extend(aimed_faults(self.seed, aim, &targets, timing));

@@ -98,11 +98,7 @@ impl SweepPlan {
 
     /// The spec `seed` runs: the template's, with `aim`'s faults in its plan if aimed.
     pub fn spec_for(&self, seed: Seed, aim: Option<Aim>) -> Result<RunSpec, ScenarioError> {
-        let spec = RunSpec { seed, ..self.template.clone() };
-        match aim {
-            Some(aim) => spec.aimed(aim),
-            None => Ok(spec),
-        }
+        self.template.for_seed(seed, aim)
     }
 }
 

@@ -112,6 +112,13 @@ pub struct SwarmConfig {
     pub kinds: Vec<FaultKind>,
 }
 
+impl Default for SwarmConfig {
+    /// `[swarm]` with its defaults: up to 6 faults in the first 60 ms, every kind.
+    fn default() -> SwarmConfig {
+        SwarmConfig { faults_max: 6, fault_phase: SimDuration::from_millis(60), kinds: FaultKind::ALL.to_vec() }
+    }
+}
+
 /// What faults may name: the job's tasks, its links (sender, receiver) with a channel, and
 /// how many workers run them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

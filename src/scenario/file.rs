@@ -528,7 +528,12 @@ pub struct SwarmSection {
 
 impl Default for SwarmSection {
     fn default() -> Self {
-        SwarmSection { faults_max: 6, fault_phase_ms: 60, kinds: FaultKindName::ALL.to_vec() }
+        let defaults = crate::faults::swarm::SwarmConfig::default();
+        SwarmSection {
+            faults_max: defaults.faults_max,
+            fault_phase_ms: defaults.fault_phase.as_nanos() / 1_000_000,
+            kinds: FaultKindName::ALL.to_vec(),
+        }
     }
 }
 

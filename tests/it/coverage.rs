@@ -1,12 +1,16 @@
-//! Coverage of protocol phases by faults: aimed faults land in their cell, a run without
-//! faults hits none, and a guided sweep is the same whatever the thread count.
+//! Coverage of protocol phases by faults: aimed faults land in their cell (and an aim the
+//! job cannot take is refused), a run without faults hits none, a guided sweep is the same
+//! whatever the thread count, and crashes wait for the steps aims use.
 
-use crate::support::load;
+use crate::support::{load, run_keeping_facts};
 use snapsim::coverage::aim::Aim;
 use snapsim::coverage::{ProtocolPhase, Strike};
 use snapsim::explore::run::{RunSpec, run_spec};
 use snapsim::explore::sweep::{SeedRange, SeedReport, SweepPlan, sweep};
+use snapsim::kernel::ids::CheckpointId;
 use snapsim::kernel::rng::Seed;
+use snapsim::kernel::trace::Fact;
+use snapsim::scenario::{FaultSection, PhaseName};
 
 /// How many of seeds `0..seeds` of `scenario` with `aim`'s fault hit the aimed cell.
 fn seeds_hitting(scenario: &str, aim: Aim, seeds: u64) -> u64 {
@@ -70,4 +74,48 @@ fn a_guided_sweep_aims_the_same_seeds_alike_on_one_thread_and_two() {
     assert_eq!(one, two);
     assert!(one.iter().all(|report| report.aim.is_some()), "every seed of the first chunks is aimed");
     assert!(one.iter().all(|report| report.failure_class().is_none()));
+}
+
+/// Where in `facts` the first fact matching `wanted` stands.
+fn position(facts: &[snapsim::kernel::trace::TimedFact], wanted: impl Fn(&Fact) -> bool) -> usize {
+    facts.iter().position(|timed| wanted(&timed.fact)).expect("the fact happens")
+}
+
+#[test]
+fn crashes_wait_for_the_input_blocked_and_restarted_steps() {
+    let mut scenario = load("sims/wordcount.toml");
+    scenario.faults.clear();
+    let mut after_block = FaultSection::crash_task("sink[2]", 0);
+    (after_block.after, after_block.checkpoint, after_block.phase_task) =
+        (Some(PhaseName::InputBlocked), Some(1), Some("count[0]".to_string()));
+    let mut after_restart = FaultSection::crash_task("count[1]", 0);
+    after_restart.after = Some(PhaseName::Restarted);
+    scenario.faults = vec![after_block, after_restart];
+    let outcome = run_keeping_facts(&scenario, 1);
+    assert!(outcome.passed(), "{:?}", outcome.verdict);
+    let facts = outcome.facts.expect("kept");
+    let blocked = position(&facts, |fact| matches!(fact, Fact::InputBlocked { checkpoint: CheckpointId(1), .. }));
+    let restarted = position(&facts, |fact| matches!(fact, Fact::JobRestarted { .. }));
+    let crashes: Vec<usize> =
+        (0..facts.len()).filter(|&index| matches!(facts[index].fact, Fact::TaskCrashed { .. })).collect();
+    assert_eq!(crashes.len(), 2, "one crash each");
+    assert!(
+        crashes[0] > blocked && facts[crashes[0]].time == facts[blocked].time,
+        "the first strikes as the input blocks"
+    );
+    assert!(crashes[1] > restarted, "the second strikes after the restart the first caused");
+}
+
+#[test]
+fn an_aim_the_job_cannot_take_is_refused_naming_why() {
+    let spec = RunSpec::new(load("tests/data/minimal.toml"), Seed(1));
+    for (aim, why) in [
+        ("ending/crash-task", "no protocol step opens ending"),
+        ("no-checkpoint-pending/trigger-lost", "no run can hit this cell"),
+        ("aligning/external-call-failed", "nothing for external-call-failed to strike"),
+    ] {
+        let error = spec.aimed(aim.parse().expect("an aim")).expect_err(aim);
+        assert_eq!(error.field.as_deref(), Some("aim"));
+        assert!(error.message.contains(why), "{aim}: {}", error.message);
+    }
 }
