@@ -44,18 +44,30 @@ impl HealedProgress {
             Fact::TaskFinished { .. } => self.progressed = true,
             _ => {}
         }
-        let healed_at = self.healed_at?;
-        (!self.progressed && time > healed_at.after(self.within)).then(|| {
-            let last = match self.last_completed {
-                Some((checkpoint, at)) => format!("the last to complete was {checkpoint}, at {at}"),
-                None => "none has completed yet".to_string(),
-            };
-            let detail = format!(
-                "every fault was over at {healed_at}, but no checkpoint completed within {} ms after ({last}), and the \
-                 job is not finishing",
-                self.within.as_millis()
-            );
-            (Invariant::Liveness, detail)
-        })
+        self.observe_time(time)
+    }
+
+    /// Judges only the time of a fact that cannot mark progress (the data path): is it past
+    /// the deadline? One comparison, as a run's every record passes here.
+    #[inline]
+    pub fn observe_time(&mut self, time: SimTime) -> Option<(Invariant, String)> {
+        match self.healed_at {
+            Some(healed_at) if !self.progressed && time > healed_at.after(self.within) => {
+                Some((Invariant::Liveness, self.overdue_detail(healed_at)))
+            }
+            _ => None,
+        }
+    }
+
+    fn overdue_detail(&self, healed_at: SimTime) -> String {
+        let last = match self.last_completed {
+            Some((checkpoint, at)) => format!("the last to complete was {checkpoint}, at {at}"),
+            None => "none has completed yet".to_string(),
+        };
+        format!(
+            "every fault was over at {healed_at}, but no checkpoint completed within {} ms after ({last}), and the \
+             job is not finishing",
+            self.within.as_millis()
+        )
     }
 }

@@ -140,6 +140,10 @@ pub struct RunOptions {
     pub custom_protocol: Option<CustomProtocol>,
     /// A user's own transactional sink, run in place of the built-in two-phase-commit sink.
     pub custom_sink: Option<CustomSink>,
+    /// Every checker sees every fact (`Checks::without_routing`): for the test that routing
+    /// data-path facts changes no verdict.
+    #[doc(hidden)]
+    pub unrouted_checks: bool,
 }
 
 /// Figures about a run.
@@ -396,7 +400,7 @@ impl SimWorld {
             network_stream: network_stream(seed, &options.plants),
             storage_stream: SimRng::open(seed, Stream::Storage),
             trace: Trace::new(options.keep_facts),
-            checks: checks(&config, expected, job_shape(&staging), guarantee, options.disabled_checks),
+            checks: checks(&config, expected, job_shape(&staging), guarantee, &options),
             coverage: CoverageTracker::new(&config.faults.faults, staging.stage_sizes()),
             protocol_choice: choice,
             now: SimTime::ZERO,
@@ -641,10 +645,13 @@ fn checks(
     expected: ExpectedTotals,
     shape: JobShape,
     guarantee: Guarantee,
-    disabled: Vec<Invariant>,
+    options: &RunOptions,
 ) -> Checks {
-    let checks =
-        Checks::new(expected, shape, guarantee, disabled).with_tolerable_failures(config.checkpoint.tolerable_failures);
+    let mut checks = Checks::new(expected, shape, guarantee, options.disabled_checks.clone())
+        .with_tolerable_failures(config.checkpoint.tolerable_failures);
+    if options.unrouted_checks {
+        checks = checks.without_routing();
+    }
     if config.heal_checkpoint_within == SimDuration::ZERO {
         return checks;
     }

@@ -66,6 +66,12 @@ pub fn run_judged_without(scenario: &Scenario, seed: u64, plants: &[PlantedBug],
     run_compiled(&compile_for(scenario, seed), Seed(seed), &options)
 }
 
+/// Runs `scenario` with `seed` and `plants`, every checker shown every fact (no routing).
+pub fn run_unrouted(scenario: &Scenario, seed: u64, plants: &[PlantedBug]) -> Outcome {
+    let options = RunOptions { plants: plants.to_vec(), unrouted_checks: true, ..RunOptions::default() };
+    run_compiled(&compile_for(scenario, seed), Seed(seed), &options)
+}
+
 /// Asserts `scenario` passes under each of `protocols` with swarm fault plans, for `seeds`.
 pub fn assert_swarm_passes(
     scenario: &Scenario,
