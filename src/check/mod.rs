@@ -550,8 +550,11 @@ impl Checks {
             self.failure_accounting.observe(fact),
             self.restore_latest.observe(fact),
         ];
-        let verdicts = [restored, partitions, shared, owned, cut, end_to_end, accounted, latest];
-        first_judged(&self.disabled, verdicts.into_iter().chain([state, aggregate, money, healed, gave_up]))
+        let verdicts = [
+            restored, partitions, shared, owned, cut, end_to_end, accounted, latest, state, aggregate, money, healed,
+            gave_up,
+        ];
+        first_judged(&self.disabled, verdicts)
     }
 
     /// Runs the end-of-run checks (unless a violation was already found).
@@ -602,12 +605,15 @@ impl Checks {
 }
 
 /// The first of `verdicts` whose invariant is judged. Almost every fact yields none: that
-/// case is tested first, without building an iterator.
+/// case is tested first, without iterating.
 #[inline]
-fn first_judged(
+fn first_judged<const N: usize>(
     disabled: &[Invariant],
-    verdicts: impl IntoIterator<Item = Option<(Invariant, String)>>,
+    verdicts: [Option<(Invariant, String)>; N],
 ) -> Option<(Invariant, String)> {
+    if verdicts.iter().all(Option::is_none) {
+        return None;
+    }
     verdicts.into_iter().flatten().find(|(invariant, _)| !disabled.contains(invariant))
 }
 
