@@ -18,14 +18,15 @@ use super::per_checkpoint::PerCheckpoint;
 use super::{Invariant, JobShape};
 use crate::kernel::ids::{ChannelId, CheckpointId, TaskId};
 use crate::kernel::trace::Fact;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 /// Per channel: what has been sent and consumed so far.
 #[derive(Clone, Debug, Default)]
 struct ChannelLedger {
-    /// Whether the message with each sequence number is data (not a barrier or end marker).
-    is_data: Vec<bool>,
+    /// Whether each message sent is data (not a barrier or end marker), from the oldest one
+    /// a cut may still need on.
+    is_data: DataFlags,
     /// Every sequence number below this one has been consumed (or discarded at a reset).
     consumed_below: u64,
     /// Consumed sequence numbers at or above `consumed_below` (only when out of order).
@@ -101,12 +102,7 @@ impl ConsistentCut {
                 Some((Invariant::ConsistentCut, detail))
             }
             Fact::MessageSent { channel, sequence, message } => {
-                let ledger = &mut self.channels[channel.index()];
-                let index = usize::try_from(sequence).expect("sequence fits usize");
-                if index >= ledger.is_data.len() {
-                    ledger.is_data.resize(index + 1, false);
-                }
-                ledger.is_data[index] = message.is_data();
+                self.channels[channel.index()].is_data.set(sequence, message.is_data());
                 None
             }
             Fact::MessageConsumed { channel, sequence } => {
@@ -139,8 +135,24 @@ impl ConsistentCut {
             }
             _ => {
                 let (checkpoint, capture) = self.pending.settle(fact)?;
-                self.judge(checkpoint, &capture).map(|detail| (Invariant::ConsistentCut, detail))
+                let found = self.judge(checkpoint, &capture).map(|detail| (Invariant::ConsistentCut, detail));
+                self.forget_settled_messages();
+                found
             }
+        }
+    }
+
+    /// Drops the flags of messages no cut can ask about any more: below what each channel's
+    /// receiver had consumed, at the oldest pending snapshot and now. Without this the checker
+    /// would hold a byte per message sent, growing with the run.
+    fn forget_settled_messages(&mut self) {
+        for (index, ledger) in self.channels.iter_mut().enumerate() {
+            let channel = ChannelId::from_index(index);
+            let pending_low =
+                self.pending.values().filter_map(|capture| capture.consumed_at.get(&channel)).map(|at| at.0).min();
+            ledger
+                .is_data
+                .forget_below(pending_low.map_or(ledger.consumed_below, |low| low.min(ledger.consumed_below)));
         }
     }
 
@@ -149,7 +161,7 @@ impl ConsistentCut {
         capture.captured.insert(task);
         let no_channels = Vec::new();
         for &channel in self.outputs_of.get(task.index()).unwrap_or(&no_channels) {
-            capture.sent_before.insert(channel, self.channels[channel.index()].is_data.len() as u64);
+            capture.sent_before.insert(channel, self.channels[channel.index()].is_data.sent());
         }
         for &channel in self.inputs_of.get(task.index()).unwrap_or(&no_channels) {
             let ledger = &self.channels[channel.index()];
@@ -178,7 +190,7 @@ impl ConsistentCut {
             }
             let is_data = &self.channels[index].is_data;
             let expected: BTreeSet<u64> =
-                (consumed_below..sent_before).filter(|&sequence| is_data[sequence as usize]).collect();
+                (consumed_below..sent_before).filter(|&sequence| is_data.get(sequence) == Some(true)).collect();
             let recorded = capture.recorded.get(&channel).cloned().unwrap_or_default();
             if let Some(&lost) = expected.difference(&recorded).next() {
                 return Some(format!(
@@ -199,7 +211,7 @@ impl ConsistentCut {
 
 impl ChannelLedger {
     fn consume(&mut self, sequence: u64) {
-        if self.is_data.get(sequence as usize).copied().unwrap_or(false) {
+        if self.is_data.get(sequence) == Some(true) {
             self.highest_data_consumed = self.highest_data_consumed.max(Some(sequence));
         }
         if sequence == self.consumed_below && self.consumed_ahead.is_empty() {
@@ -214,7 +226,71 @@ impl ChannelLedger {
 
     /// A restart discarded everything in flight: nothing older will ever be consumed.
     fn reset(&mut self) {
-        self.consumed_below = self.is_data.len() as u64;
+        self.consumed_below = self.is_data.sent();
         self.consumed_ahead.clear();
+    }
+}
+
+/// Per channel, whether each message sent is data, by sequence number, from `first` on:
+/// older flags are dropped once no cut can need them (`forget_below`).
+#[derive(Clone, Debug, Default)]
+struct DataFlags {
+    /// The sequence number of `flags[0]`.
+    first: u64,
+    flags: VecDeque<bool>,
+}
+
+impl DataFlags {
+    /// Records message `sequence`'s kind (sequence numbers rise; a gap counts as not data).
+    fn set(&mut self, sequence: u64, is_data: bool) {
+        let Some(index) = sequence.checked_sub(self.first) else { return };
+        let index = usize::try_from(index).expect("sequence fits usize");
+        if index >= self.flags.len() {
+            self.flags.resize(index + 1, false);
+        }
+        self.flags[index] = is_data;
+    }
+
+    /// How many messages have been sent: the next sequence number.
+    fn sent(&self) -> u64 {
+        self.first + self.flags.len() as u64
+    }
+
+    /// Whether message `sequence` was data; `None` if it was not sent or is forgotten.
+    fn get(&self, sequence: u64) -> Option<bool> {
+        let index = usize::try_from(sequence.checked_sub(self.first)?).ok()?;
+        self.flags.get(index).copied()
+    }
+
+    /// Forgets the flags of messages below `sequence`.
+    fn forget_below(&mut self, sequence: u64) {
+        let drop = usize::try_from(sequence.saturating_sub(self.first)).unwrap_or(usize::MAX).min(self.flags.len());
+        self.flags.drain(..drop);
+        self.first += drop as u64;
+    }
+}
+
+#[cfg(test)]
+mod data_flags_tests {
+    use super::DataFlags;
+
+    #[test]
+    fn forgotten_flags_are_gone_and_the_sent_count_stays() {
+        let mut flags = DataFlags::default();
+        for sequence in 0..10 {
+            flags.set(sequence, sequence % 3 != 0);
+        }
+        assert_eq!(flags.sent(), 10);
+        flags.forget_below(6);
+        assert_eq!((flags.sent(), flags.flags.len()), (10, 4), "only #6..#10 are held");
+        assert_eq!(flags.get(5), None);
+        assert_eq!(flags.get(6), Some(false));
+        assert_eq!(flags.get(7), Some(true));
+        assert_eq!(flags.get(10), None, "not sent yet");
+        flags.set(3, true); // Below what is held: ignored, nothing panics.
+        flags.set(12, true); // A gap counts as not data.
+        assert_eq!((flags.sent(), flags.get(11), flags.get(12)), (13, Some(false), Some(true)));
+        flags.forget_below(100);
+        assert_eq!((flags.sent(), flags.flags.len()), (13, 0));
     }
 }

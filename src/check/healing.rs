@@ -50,7 +50,7 @@ impl HealedProgress {
     /// Judges only the time of a fact that cannot mark progress (the data path): is it past
     /// the deadline? One comparison, as a run's every record passes here.
     #[inline]
-    pub fn observe_time(&mut self, time: SimTime) -> Option<(Invariant, String)> {
+    pub fn observe_time(&self, time: SimTime) -> Option<(Invariant, String)> {
         match self.healed_at {
             Some(healed_at) if !self.progressed && time > healed_at.after(self.within) => {
                 Some((Invariant::Liveness, self.overdue_detail(healed_at)))

@@ -498,11 +498,17 @@ impl Checks {
     /// matches per fact. A checker that starts reading a data-path fact is added here.
     #[inline]
     fn observe_routed(&mut self, time: SimTime, fact: &Fact) -> Option<(Invariant, String)> {
-        let overdue = |checks: &mut Checks| checks.healing.as_mut().and_then(|healing| healing.observe_time(time));
+        let overdue = |checks: &Checks| checks.healing.as_ref().and_then(|healing| healing.observe_time(time));
         match *fact {
             Fact::MessageArrived { .. } => overdue(self),
-            Fact::MessageConsumed { .. } => self.consistent_cut.observe(fact).or_else(|| overdue(self)),
-            Fact::SourceRead { .. } => self.restore_equivalence.observe(fact).or_else(|| overdue(self)),
+            Fact::MessageConsumed { .. } => {
+                let cut = self.consistent_cut.observe(fact);
+                first_judged(&self.disabled, [cut, overdue(self)])
+            }
+            Fact::SourceRead { .. } => {
+                let restored = self.restore_equivalence.observe(fact);
+                first_judged(&self.disabled, [restored, overdue(self)])
+            }
             Fact::MessageSent { .. } => {
                 let (restored, cut) = (self.restore_equivalence.observe(fact), self.consistent_cut.observe(fact));
                 let money = self.conservation.as_mut().and_then(|conservation| conservation.observe(fact));

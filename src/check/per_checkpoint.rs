@@ -23,6 +23,11 @@ impl<T: Default> PerCheckpoint<T> {
         self.pending.entry(checkpoint).or_default()
     }
 
+    /// Everything gathered for the pending checkpoints.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.pending.values()
+    }
+
     /// Follows the lifecycle facts; returns a completed checkpoint and what was gathered
     /// for it (the default if nothing was).
     pub fn settle(&mut self, fact: &Fact) -> Option<(CheckpointId, T)> {

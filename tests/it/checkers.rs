@@ -464,25 +464,33 @@ fn an_obsolete_barrier_that_stops_channel_recording_loses_what_was_in_flight() {
 
 /// Routing data-path facts to the checkers that read them (`Checks::observe`) must change no
 /// verdict: every planted bug, on its own scenario, is judged alike with and without routing
-/// — the same invariant at the same fact, or the same pass.
+/// — the same invariant at the same fact, or the same pass — and again with the invariant
+/// that caught it disabled, so routed facts honour disabled checks too.
 #[test]
 fn routing_data_path_facts_changes_no_verdict() {
     let mut failures = 0;
     for plant in snapsim::plant::ALL_PLANTS {
         let scenario = load(plant.scenario());
         for seed in 0..2 {
-            let routed = std::panic::catch_unwind(|| run(&scenario, seed, &[plant]).verdict);
-            let everywhere =
-                std::panic::catch_unwind(|| crate::support::run_unrouted(&scenario, seed, &[plant]).verdict);
-            match (routed, everywhere) {
-                (Ok(routed), Ok(everywhere)) => {
-                    failures += usize::from(matches!(routed, Verdict::Fail(_)));
-                    assert_eq!(routed, everywhere, "{plant}, seed {seed}");
+            let mut disabled = Vec::new();
+            while disabled.len() < 3 {
+                let routed =
+                    std::panic::catch_unwind(|| run_judged_without(&scenario, seed, &[plant], &disabled).verdict);
+                let everywhere = std::panic::catch_unwind(|| {
+                    crate::support::run_unrouted(&scenario, seed, &[plant], &disabled).verdict
+                });
+                match (routed, everywhere) {
+                    (Ok(routed), Ok(everywhere)) => {
+                        assert_eq!(routed, everywhere, "{plant}, seed {seed}, {disabled:?} not judged");
+                        let Verdict::Fail(violation) = routed else { break };
+                        failures += 1;
+                        disabled.push(violation.invariant);
+                    }
+                    (Err(_), Err(_)) => break, // The bug trips an assertion of the harness either way.
+                    (routed, everywhere) => panic!("{plant}, seed {seed}: {routed:?} against {everywhere:?}"),
                 }
-                (Err(_), Err(_)) => {} // The bug trips an assertion of the harness either way.
-                (routed, everywhere) => panic!("{plant}, seed {seed}: {routed:?} against {everywhere:?}"),
             }
         }
     }
-    assert!(failures >= 30, "only {failures} planted runs failed: the comparison saw too few verdicts");
+    assert!(failures >= 40, "only {failures} planted runs failed: the comparison saw too few verdicts");
 }

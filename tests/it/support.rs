@@ -66,9 +66,15 @@ pub fn run_judged_without(scenario: &Scenario, seed: u64, plants: &[PlantedBug],
     run_compiled(&compile_for(scenario, seed), Seed(seed), &options)
 }
 
-/// Runs `scenario` with `seed` and `plants`, every checker shown every fact (no routing).
-pub fn run_unrouted(scenario: &Scenario, seed: u64, plants: &[PlantedBug]) -> Outcome {
-    let options = RunOptions { plants: plants.to_vec(), unrouted_checks: true, ..RunOptions::default() };
+/// Runs `scenario` with `seed` and `plants`, every checker shown every fact (no routing),
+/// the `disabled` invariants not judged.
+pub fn run_unrouted(scenario: &Scenario, seed: u64, plants: &[PlantedBug], disabled: &[Invariant]) -> Outcome {
+    let options = RunOptions {
+        plants: plants.to_vec(),
+        disabled_checks: disabled.to_vec(),
+        unrouted_checks: true,
+        ..RunOptions::default()
+    };
     run_compiled(&compile_for(scenario, seed), Seed(seed), &options)
 }
 
