@@ -43,6 +43,10 @@ pub struct BenchArgs {
     /// Records of the scale figures' base run: then 10x records, and 10x tasks (0 skips).
     #[arg(long, default_value_t = 100_000)]
     scale_records: u64,
+    /// Records of the memory figures' base run: its peak heap, then at 10x the records, then
+    /// with facts kept (0 skips).
+    #[arg(long, default_value_t = 1_000_000)]
+    memory_records: u64,
 }
 
 /// Runs the benchmarks and prints the figures.
@@ -81,6 +85,9 @@ pub fn bench(args: &BenchArgs) -> u8 {
     }
     if args.scale_records > 0 {
         super::bench_work::scale_figures(&scenario, args.scale_records, args.seed);
+    }
+    if args.memory_records > 0 {
+        super::bench_work::memory_figures(&scenario, args.memory_records, args.seed);
     }
     if let Some(peak) = super::bench_work::peak_memory() {
         println!(

@@ -1,8 +1,10 @@
 //! `snapsim bench`'s job figures: a scenario scaled to many records under each protocol,
 //! a sweep's seeds per second at 1 and 2 jobs, how cost grows with 10× records and 10×
-//! tasks, and the process's peak memory.
+//! tasks, a run's peak heap at 1× and 10× the records (facts off, then kept), and the
+//! process's peak memory.
 #![allow(clippy::disallowed_methods, reason = "bench measures wall time; no simulation reads it")]
 
+use crate::bench::heap_peak;
 use crate::bench::scaling::{Scale, scaled};
 use crate::explore::run::{RunSpec, run_compiled};
 use crate::explore::sweep::{SeedRange, SweepPlan, sweep};
@@ -89,6 +91,38 @@ pub fn scale_figures(scenario: &Scenario, records: u64, seed: u64) {
         more_records.0 / base.0
     );
     println!("  {records} records, 10x the tasks:   {:>8.3} s  ({:.2}x the time)", more_tasks.0, more_tasks.0 / base.0);
+}
+
+/// A run's peak heap bytes at `records` and at 10× (facts off: they must be about equal),
+/// and at `records` with every fact kept in memory (the bytes each fact costs).
+pub fn memory_figures(scenario: &Scenario, records: u64, seed: u64) {
+    let peak_of = |records_total: u64, keep_facts: bool| {
+        let scale = Scale { records_total, task_factor: 1, interval_ms: Some(100) };
+        let compiled = scaled(scenario, scale)?.compile().ok()?;
+        let options = RunOptions { keep_facts, ..RunOptions::default() };
+        let (outcome, peak) = heap_peak::measure(|| run_compiled(&compiled, Seed(seed), &options));
+        Some((peak?, outcome.fact_count))
+    };
+    println!("\npeak heap of one run of {} (checkpoints every 100 ms):", scenario.name);
+    let (Some(base), Some(longer)) = (peak_of(records, false), peak_of(records * 10, false)) else {
+        println!("  not measured: the scenario has no plain source, or the counting allocator is not installed");
+        return;
+    };
+    let mb = |bytes: usize| bytes as f64 / 1e6;
+    println!("  {records} records, facts off:      {:>9.2} MB", mb(base.0));
+    println!(
+        "  {} records (10x), facts off: {:>9.2} MB  ({:+.1}%)",
+        records * 10,
+        mb(longer.0),
+        100.0 * (longer.0 as f64 / base.0 as f64 - 1.0)
+    );
+    if let Some((kept, facts)) = peak_of(records, true) {
+        let per_fact = kept.saturating_sub(base.0) as f64 / facts.max(1) as f64;
+        println!(
+            "  {records} records, facts kept:     {:>9.2} MB  ({facts} facts, {per_fact:.1} bytes each)",
+            mb(kept)
+        );
+    }
 }
 
 /// The process's peak resident memory, from `/proc/self/status` (Linux).

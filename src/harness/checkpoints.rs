@@ -327,7 +327,7 @@ impl SimWorld {
                 scheduler.at(at, Event::TriggerTimer { generation })
             }
             CoordinatorCommand::TriggerSources { checkpoint } if self.config.bank.is_some() => {
-                self.checkpoint_stages.insert(checkpoint, self.stage);
+                self.note_checkpoint_stage(checkpoint);
                 self.record(Fact::CheckpointTriggered { checkpoint });
                 // A bank's snapshot starts at one account: a scripted one at once, a drawn
                 // one after a control-message latency.
@@ -397,7 +397,7 @@ impl SimWorld {
 
     /// Sends the trigger of `checkpoint` (or a savepoint) to every running source.
     fn trigger_sources(&mut self, checkpoint: CheckpointId, scheduler: &mut Scheduler<Event>) {
-        self.checkpoint_stages.insert(checkpoint, self.stage);
+        self.note_checkpoint_stage(checkpoint);
         self.record(Fact::CheckpointTriggered { checkpoint });
         self.log_checkpoint_triggered(checkpoint, scheduler);
         for task in self.running_tasks() {

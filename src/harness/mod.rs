@@ -309,8 +309,8 @@ pub struct SimWorld {
     /// The stage running now, and the one the next restart deploys (a rescale asks for it).
     stage: usize,
     stage_wanted: usize,
-    /// The stage each checkpoint was triggered in: a restore into another stage
-    /// redistributes its state (`rescale.rs`).
+    /// The first checkpoint triggered in each stage (`note_checkpoint_stage`): a restore
+    /// into another stage redistributes its state (`rescale.rs`).
     checkpoint_stages: std::collections::BTreeMap<CheckpointId, usize>,
     /// Every savepoint triggered, and whether the job stops with it.
     savepoints: std::collections::BTreeMap<CheckpointId, bool>,

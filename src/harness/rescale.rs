@@ -108,7 +108,16 @@ impl SimWorld {
 
     /// The stage `checkpoint` was taken in.
     pub(super) fn stage_of(&self, checkpoint: CheckpointId) -> usize {
-        self.checkpoint_stages.get(&checkpoint).copied().unwrap_or(0)
+        self.checkpoint_stages.range(..=checkpoint).next_back().map_or(0, |(_, &stage)| stage)
+    }
+
+    /// Notes that `checkpoint` is taken in the running stage. Only the first checkpoint of
+    /// each stage is kept (ids rise, so the stage of any other is that of the nearest one
+    /// below it): an entry per checkpoint would grow with the run.
+    pub(super) fn note_checkpoint_stage(&mut self, checkpoint: CheckpointId) {
+        if self.stage_of(checkpoint) != self.stage {
+            self.checkpoint_stages.insert(checkpoint, self.stage);
+        }
     }
 
     /// Restores `task`, which a rescale deployed after `metadata`'s checkpoint: its key

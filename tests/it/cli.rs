@@ -354,3 +354,36 @@ fn a_guided_sweep_reports_its_coverage_matrix_and_the_cells_never_hit() {
     let count = |run: &Run| faults(run).parse::<u32>().expect("a fault count");
     assert_eq!(count(&aimed), count(&plain) + 2, "the aim adds a crash and the strike after its restart");
 }
+
+/// `snapsim bench` states a run's peak heap, from the counting allocator the binary installs:
+/// at 1× and 10× the records with facts off, and the bytes each kept fact costs.
+#[test]
+fn bench_states_peak_heap_and_bytes_per_fact() {
+    let run = snapsim(&[
+        "bench",
+        "--deliveries",
+        "1000",
+        "--repeats",
+        "1",
+        "--rings",
+        "8",
+        "--scenario",
+        WORDCOUNT,
+        "--protocol-records",
+        "0",
+        "--sweep-seeds",
+        "0",
+        "--scale-records",
+        "0",
+        "--memory-records",
+        "2000",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = |label: &str| run.stdout.lines().find(|line| line.contains(label)).map(str::to_string);
+    let off = line("2000 records, facts off").unwrap_or_else(|| panic!("{}", run.stdout));
+    let megabytes: f64 = off.split_whitespace().rev().nth(1).and_then(|value| value.parse().ok()).expect("a figure");
+    assert!(megabytes > 0.0, "{off}");
+    assert!(line("20000 records (10x), facts off").is_some(), "{}", run.stdout);
+    let kept = line("facts kept").unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(kept.contains("bytes each"), "{kept}");
+}
