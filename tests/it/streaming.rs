@@ -219,3 +219,21 @@ fn a_run_file_appears_at_its_path_only_when_whole() {
     assert_eq!(facts[999], TimedFact { time: SimTime::from_nanos(999), fact: crash });
     assert_eq!((file.spec, file.note.as_str()), (spec, "a note"));
 }
+
+#[test]
+fn a_run_that_panics_is_saved_streamed_with_its_facts_so_far_or_kept_without() {
+    use snapsim::explore::run::Verdict;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let spec = RunSpec { plants: vec![PlantedBug::AcknowledgeTwice], ..specs()[0].clone() };
+    let streamed = record_to(&spec, &dir.path().join("streamed.snaprun"), "n", FactsHeld::Streamed).expect("saved");
+    let kept = record_to(&spec, &dir.path().join("kept.snaprun"), "n", FactsHeld::InMemory).expect("saved");
+    for recorded in [&streamed, &kept] {
+        assert!(matches!(recorded.run.verdict, Verdict::Panicked { .. }), "{:?}", recorded.run.verdict);
+        let file = RunFile::decode(&std::fs::read(&recorded.path).expect("written")).expect("reads");
+        assert_eq!((&file.verdict, file.trace_hash), (&recorded.run.verdict, None));
+        assert_eq!(file.facts.as_ref().map_or(0, Vec::len) as u64, recorded.facts);
+    }
+    assert!(streamed.facts > 0, "the facts recorded before the panic are in the streamed file");
+    let kept_file = RunFile::decode(&std::fs::read(&kept.path).expect("written")).expect("reads");
+    assert_eq!(kept_file.facts, None, "kept in memory, they went down with the run");
+}
