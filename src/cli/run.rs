@@ -1,10 +1,13 @@
-//! `snapsim run <scenario> --seed N`: one run and its report.
+//! `snapsim run <scenario> --seed N`: one run and its report; with `--save FILE`, its run
+//! file too (facts kept in memory, or streamed to the file as they are recorded with
+//! `--stream-facts`).
 
 use super::{EXIT_FAIL, EXIT_PASS, bad_input};
 use crate::coverage::aim::Aim;
 use crate::explore::determinism::check_determinism;
-use crate::explore::guarded::{install_quiet_panic_hook, run_guarded};
+use crate::explore::guarded::{GuardedRun, install_quiet_panic_hook, run_guarded};
 use crate::explore::run::RunSpec;
+use crate::explore::run_file_stream::{FactsHeld, RecordError, Recorded, record_to};
 use crate::kernel::rng::Seed;
 use crate::plant::PlantedBug;
 use crate::report::{ReportContext, describe_divergence, render_panic_report, render_report};
@@ -25,10 +28,21 @@ pub struct RunArgs {
     /// guided sweep's replay command names it).
     #[arg(long, value_name = "PHASE/STRIKE")]
     aim: Option<String>,
+    /// Also write the run's run file (with its facts) to FILE, for replay, shrink, draw and
+    /// trace; a taken name gets `-2`.
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// With --save: write each fact to the file as it is recorded instead of holding every
+    /// fact in memory until the run ends (same file; for long runs).
+    #[arg(long)]
+    stream_facts: bool,
 }
 
 /// Runs the scenario once and prints the report; returns the exit code.
 pub fn run(args: &RunArgs) -> u8 {
+    if args.stream_facts && args.save.is_none() {
+        return bad_input("--stream-facts: needs --save FILE, the run file to stream the facts to");
+    }
     let source = args.scenario.display().to_string();
     let (scenario, compiled, plants) = match super::load_spec(&args.scenario, &args.choices.plants) {
         Ok(loaded) => loaded,
@@ -46,9 +60,9 @@ pub fn run(args: &RunArgs) -> u8 {
         Err(error) => return bad_input(&error.one_line(&source)),
     };
     install_quiet_panic_hook();
-    let guarded = match run_guarded(&spec, false) {
-        Ok(guarded) => guarded,
-        Err(error) => return bad_input(&error.one_line(&source)),
+    let (guarded, saved) = match run_and_save(args, &spec, &source) {
+        Ok(done) => done,
+        Err(code) => return code,
     };
     let context = ReportContext {
         scenario_name: &spec.scenario.name,
@@ -63,6 +77,10 @@ pub fn run(args: &RunArgs) -> u8 {
     match &guarded.outcome {
         Some(outcome) => print!("{}", render_report(outcome, &context)),
         None => print!("{}", render_panic_report(spec.seed, &guarded.verdict, &context)),
+    }
+    if let Some((path, facts)) = saved {
+        let how = if args.stream_facts { "streamed as recorded" } else { "kept in memory" };
+        println!("{:<13}{} ({facts} facts, {how}): snapsim replay {}", "saved", path.display(), path.display());
     }
     let mut passed = guarded.verdict.failure_class().is_none();
     if args.choices.check_determinism {
@@ -80,6 +98,27 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     }
     if passed { EXIT_PASS } else { EXIT_FAIL }
+}
+
+/// Runs `spec`, and with `--save` records its run file (exit code in `Err`): the run, and
+/// where the file went with how many facts it holds.
+fn run_and_save(args: &RunArgs, spec: &RunSpec, source: &str) -> Result<(GuardedRun, Option<(PathBuf, u64)>), u8> {
+    let Some(path) = &args.save else {
+        let guarded = run_guarded(spec, false).map_err(|error| bad_input(&error.one_line(source)))?;
+        return Ok((guarded, None));
+    };
+    if path.is_dir() {
+        return Err(bad_input(&format!("--save {}: is a folder; name the run file to write", path.display())));
+    }
+    let held = if args.stream_facts { FactsHeld::Streamed } else { FactsHeld::InMemory };
+    let note = format!("recorded by snapsim run {source} --seed {}", args.seed);
+    match record_to(spec, path, &note, held) {
+        Ok(Recorded { run, path, facts }) => Ok((run, Some((path, facts)))),
+        Err(RecordError::Scenario(error)) => Err(bad_input(&error.one_line(source))),
+        Err(RecordError::Io(error)) => {
+            Err(bad_input(&format!("--save {}: cannot write the run file: {error}", path.display())))
+        }
+    }
 }
 
 /// How the determinism check names its two runs.

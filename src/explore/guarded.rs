@@ -38,8 +38,14 @@ pub fn install_quiet_panic_hook() {
 /// Runs `spec`, turning a panic into `Verdict::Panicked`. A spec that does not validate is
 /// an error, not a finding.
 pub fn run_guarded(spec: &RunSpec, keep_facts: bool) -> Result<GuardedRun, ScenarioError> {
+    run_guarded_with(spec, RunOptions { keep_facts, ..RunOptions::default() })
+}
+
+/// Like `run_guarded`, under `options` (facts kept or streamed to a sink); the plants are
+/// always the spec's.
+pub fn run_guarded_with(spec: &RunSpec, options: RunOptions) -> Result<GuardedRun, ScenarioError> {
     let compiled = spec.compile()?;
-    let options = RunOptions { keep_facts, plants: spec.plants.clone(), ..RunOptions::default() };
+    let options = RunOptions { plants: spec.plants.clone(), ..options };
     LAST_PANIC.with(|last| last.borrow_mut().take());
     match catch_unwind(AssertUnwindSafe(|| run_compiled(&compiled, spec.seed, &options))) {
         Ok(outcome) => Ok(GuardedRun { verdict: outcome.verdict.clone(), outcome: Some(outcome) }),

@@ -7,6 +7,7 @@ pub mod guided;
 pub mod oracle;
 pub mod run;
 pub mod run_file;
+pub mod run_file_stream;
 pub mod shrink;
 pub mod summary;
 pub mod sweep;

@@ -127,11 +127,33 @@ impl PartialEq for CustomSink {
 
 impl Eq for CustomSink {}
 
+/// Where a run streams its facts as they are recorded (see `kernel::trace::FactSink`): the
+/// caller keeps its own handle on the sink to finish it after the run.
+#[derive(Clone)]
+pub struct FactStream(pub crate::kernel::trace::SharedFactSink);
+
+impl std::fmt::Debug for FactStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FactStream")
+    }
+}
+
+impl PartialEq for FactStream {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for FactStream {}
+
 /// Switches that change what a run records or breaks.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
     /// Keep every fact in memory (for replay and reports), not only their hash.
     pub keep_facts: bool,
+    /// Hand every fact to this sink as it is recorded (kept in memory as well only if
+    /// `keep_facts` says so). The trace hash is the same with or without it.
+    pub fact_stream: Option<FactStream>,
     /// Deliberate bugs to plant (tests and `--plant` only).
     pub plants: Vec<PlantedBug>,
     /// Invariants not judged (tests use it to show what each checker catches on its own).
@@ -399,7 +421,10 @@ impl SimWorld {
             coordinator: coordinator(&config, &staging, &options.plants),
             network_stream: network_stream(seed, &options.plants),
             storage_stream: SimRng::open(seed, Stream::Storage),
-            trace: Trace::new(options.keep_facts),
+            trace: match &options.fact_stream {
+                Some(stream) => Trace::new(options.keep_facts).streaming_to(stream.0.clone()),
+                None => Trace::new(options.keep_facts),
+            },
             checks: checks(&config, expected, job_shape(&staging), guarantee, &options),
             coverage: CoverageTracker::new(&config.faults.faults, staging.stage_sizes()),
             protocol_choice: choice,

@@ -6,7 +6,9 @@
 //! XXH3-64 (seed 0) over the canonical encoding of every `(time, fact)` in order: each field
 //! as little-endian bytes behind a one-byte tag (see `Fact::encode`). It never uses
 //! `derive(Hash)` or std's hashers, so it is the same in debug and release, on every machine,
-//! and across Rust releases. Facts can also be kept in memory for replay and reports.
+//! and across Rust releases. Facts can also be kept in memory for replay and reports, or
+//! handed one by one to a `FactSink` as they are recorded (a run file streamed to disk),
+//! which keeps none of them; the hash is the same either way.
 
 use super::ids::{Attempt, ChannelId, CheckpointId, RecordId, TaskId, TransactionId};
 use super::time::SimTime;
@@ -270,6 +272,17 @@ impl fmt::Display for TraceHash {
     }
 }
 
+/// Where a trace hands each fact as it is recorded, instead of (or as well as) keeping it:
+/// the streaming run-file writer is one. It cannot fail the run; a sink that can fail (a
+/// full disk) remembers its first error and reports it when it is finished.
+pub trait FactSink {
+    /// Takes the fact recorded at `time`.
+    fn fact(&mut self, time: SimTime, fact: &Fact);
+}
+
+/// A fact sink shared between a trace and whoever finishes it after the run.
+pub type SharedFactSink = std::rc::Rc<std::cell::RefCell<dyn FactSink>>;
+
 /// The running trace of one simulation.
 pub struct Trace {
     hasher: Xxh3,
@@ -278,6 +291,7 @@ pub struct Trace {
     pending: Vec<u8>,
     fact_count: u64,
     kept: Option<Vec<TimedFact>>,
+    sink: Option<SharedFactSink>,
 }
 
 const PENDING_FLUSH_BYTES: usize = 4096;
@@ -290,7 +304,13 @@ impl Trace {
             pending: Vec::with_capacity(PENDING_FLUSH_BYTES + 128),
             fact_count: 0,
             kept: keep_facts.then(Vec::new),
+            sink: None,
         }
+    }
+
+    /// This trace, also handing every fact to `sink` as it is recorded.
+    pub fn streaming_to(self, sink: SharedFactSink) -> Trace {
+        Trace { sink: Some(sink), ..self }
     }
 
     /// Appends a fact; returns its index in the trace (from 0).
@@ -304,6 +324,9 @@ impl Trace {
         }
         if let Some(kept) = &mut self.kept {
             kept.push(TimedFact { time, fact: fact.clone() });
+        }
+        if let Some(sink) = &self.sink {
+            sink.borrow_mut().fact(time, fact);
         }
         let index = self.fact_count;
         self.fact_count += 1;

@@ -49,6 +49,8 @@ mod savepoint;
 mod shrink;
 /// insta snapshots of rendered reports.
 mod snapshots;
+/// Facts streamed to a run file as recorded: same trace and file as facts kept; `run --save`.
+mod streaming;
 /// Shared helpers: loading the shipped scenarios.
 mod support;
 /// The house rules as tests: banned tokens, module docs, no ignored tests.
