@@ -301,11 +301,11 @@ impl SimWorld {
     }
 
     pub(super) fn on_arrival(&mut self, channel: ChannelId, sequence: u64, scheduler: &mut Scheduler<Event>) {
-        self.network.arrive(channel.index(), sequence);
+        let message = self.network.arrive(channel.index(), sequence);
         self.record(Fact::MessageArrived { channel, sequence });
         let spec = self.topology.channels[channel.index()];
         let receiver = spec.receiver;
-        if let Some(Message::Barrier(checkpoint)) = self.network.peek_arrived(channel.index(), sequence)
+        if let Message::Barrier(checkpoint) = message
             && !self.is_savepoint(checkpoint)
             && self.tasks[receiver.index()].protocol.barrier_overtakes(checkpoint)
         {

@@ -163,22 +163,24 @@ impl<M: Copy> Network<M> {
         self.channels[channel].arrived.iter()
     }
 
-    /// The message `sequence`, which has just arrived.
-    pub fn peek_arrived(&self, channel: usize, sequence: u64) -> Option<M> {
-        self.channels[channel].arrived.iter().rev().find(|&&(id, _)| id == sequence).map(|&(_, message)| message)
-    }
-
-    /// The in-flight message `sequence` reaches the receiver's input buffer.
+    /// The in-flight message `sequence` reaches the receiver's input buffer; returns it.
     #[inline]
-    pub fn arrive(&mut self, channel: usize, sequence: u64) {
+    pub fn arrive(&mut self, channel: usize, sequence: u64) -> M {
         let state = &mut self.channels[channel];
-        let position = if state.in_flight.front().is_some_and(|&(head, _)| head == sequence) {
-            0
+        // In order (the FIFO case, nearly every arrival): the head of the flight queue.
+        let entry = if state.in_flight.front().is_some_and(|&(head, _)| head == sequence) {
+            state.in_flight.pop_front()
         } else {
-            state.in_flight.iter().position(|&(id, _)| id == sequence).expect("an arrival needs its message in flight")
+            let position = state
+                .in_flight
+                .iter()
+                .position(|&(id, _)| id == sequence)
+                .expect("an arrival needs its message in flight");
+            state.in_flight.remove(position)
         };
-        let message = state.in_flight.remove(position).expect("position is in range");
-        state.arrived.push_back(message);
+        let entry = entry.expect("the message is in flight");
+        state.arrived.push_back(entry);
+        entry.1
     }
 
     /// The receiver takes the oldest arrived message, returning its credit to the sender.
