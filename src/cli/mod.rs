@@ -113,6 +113,11 @@ pub struct RunChoices {
     /// would, unless the scenario has one).
     #[arg(long, env = "SNAPSIM_SWARM")]
     pub swarm: bool,
+    /// Judge safety only: skip the liveness phase (no progress demanded after the faults
+    /// heal, and a run that does not finish within its budget is not a failure) — for
+    /// protocols under development. The report says liveness was not judged.
+    #[arg(long, env = "SNAPSIM_SAFETY_ONLY")]
+    pub safety_only: bool,
 }
 
 /// The scenario with a default `[swarm]` section if `swarm` is asked for and it has none.

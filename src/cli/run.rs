@@ -49,7 +49,11 @@ pub fn run(args: &RunArgs) -> u8 {
         Err(code) => return code,
     };
     let scenario = super::with_swarm(scenario, args.choices.swarm);
-    let spec = RunSpec { plants: plants.clone(), ..RunSpec::new(scenario, Seed(args.seed)) };
+    let spec = RunSpec {
+        plants: plants.clone(),
+        safety_only: args.choices.safety_only,
+        ..RunSpec::new(scenario, Seed(args.seed))
+    };
     let aim = match args.aim.as_deref().map(str::parse::<Aim>) {
         None => None,
         Some(Ok(aim)) => Some(aim),
@@ -64,15 +68,14 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(done) => done,
         Err(code) => return code,
     };
+    let extras = ReplayExtras { swarm: args.choices.swarm, aim, safety_only: args.choices.safety_only };
+    let replay = replay_command(&source, args.seed, &plants, extras);
     let context = ReportContext {
         scenario_name: &spec.scenario.name,
         scenario_source: &source,
         task_names: &compiled.task_names,
-        replay_command: replay_command(&source, args.seed, &plants, ReplayExtras { swarm: args.choices.swarm, aim }),
-        draw_command: super::draw::draw_command(
-            &replay_command(&source, args.seed, &plants, ReplayExtras { swarm: args.choices.swarm, aim }),
-            &format!("{}-seed-{}", spec.scenario.name, args.seed),
-        ),
+        draw_command: super::draw::draw_command(&replay, &format!("{}-seed-{}", spec.scenario.name, args.seed)),
+        replay_command: replay,
     };
     match &guarded.outcome {
         Some(outcome) => print!("{}", render_report(outcome, &context)),
@@ -131,6 +134,8 @@ pub struct ReplayExtras {
     pub swarm: bool,
     /// A guided sweep's aim.
     pub aim: Option<Aim>,
+    /// `--safety-only` was given.
+    pub safety_only: bool,
 }
 
 /// The one command that reproduces a run exactly.
@@ -144,6 +149,9 @@ pub fn replay_command(source: &str, seed: u64, plants: &[PlantedBug], extras: Re
     }
     if let Some(aim) = extras.aim {
         command.push_str(&format!(" --aim {aim}"));
+    }
+    if extras.safety_only {
+        command.push_str(" --safety-only");
     }
     command
 }

@@ -100,7 +100,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         return bad_input("--jobs: must be at least 1");
     }
     let scenario = super::with_swarm(scenario, args.choices.swarm);
-    let template = RunSpec { plants, ..RunSpec::new(scenario, Seed(0)) };
+    let template = RunSpec { plants, safety_only: args.choices.safety_only, ..RunSpec::new(scenario, Seed(0)) };
     let plan = SweepPlan {
         template: template.clone(),
         seeds: args.seeds,
@@ -146,6 +146,9 @@ fn finish(collector: &Collector<'_>, plan: &SweepPlan, reports: &[SeedReport], t
     };
     let summary = SweepSummary::new(&identity, reports, failures, timing);
     print!("{}", render_summary(&summary, &collector.source));
+    if plan.template.safety_only {
+        println!("{:<13}not judged (--safety-only): a seed that does not finish is not a failure", "liveness");
+    }
     if collector.args.coverage {
         print!("{}", render_coverage(&summary.coverage));
     }
@@ -217,7 +220,11 @@ impl Collector<'_> {
         let replay = match &run_file {
             Some(path) => format!("snapsim replay {path}"),
             None => {
-                let extra = ReplayExtras { swarm: self.args.choices.swarm, aim: report.aim };
+                let extra = ReplayExtras {
+                    swarm: self.args.choices.swarm,
+                    aim: report.aim,
+                    safety_only: self.args.choices.safety_only,
+                };
                 super::run::replay_command(&self.source, report.seed.0, &self.template.plants, extra)
             }
         };

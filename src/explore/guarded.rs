@@ -45,7 +45,7 @@ pub fn run_guarded(spec: &RunSpec, keep_facts: bool) -> Result<GuardedRun, Scena
 /// always the spec's.
 pub fn run_guarded_with(spec: &RunSpec, options: RunOptions) -> Result<GuardedRun, ScenarioError> {
     let compiled = spec.compile()?;
-    let options = RunOptions { plants: spec.plants.clone(), ..options };
+    let options = RunOptions { plants: spec.plants.clone(), safety_only: spec.safety_only, ..options };
     LAST_PANIC.with(|last| last.borrow_mut().take());
     match catch_unwind(AssertUnwindSafe(|| run_compiled(&compiled, spec.seed, &options))) {
         Ok(outcome) => Ok(GuardedRun { verdict: outcome.verdict.clone(), outcome: Some(outcome) }),

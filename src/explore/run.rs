@@ -28,12 +28,15 @@ pub struct RunSpec {
     pub fault_plan: Option<FaultPlan>,
     /// Planted bugs switched on.
     pub plants: Vec<PlantedBug>,
+    /// Judge safety only: no liveness phase (no progress demanded after healing, and a run
+    /// that does not finish is not a failure) — for protocols under development.
+    pub safety_only: bool,
 }
 
 impl RunSpec {
     /// A run of `scenario` with `seed`, its own faults and no plants.
     pub fn new(scenario: Scenario, seed: Seed) -> RunSpec {
-        RunSpec { scenario, seed, fault_plan: None, plants: Vec::new() }
+        RunSpec { scenario, seed, fault_plan: None, plants: Vec::new(), safety_only: false }
     }
 
     /// Validates the scenario and the fault plan and builds the configuration to run.
@@ -161,6 +164,8 @@ pub struct Outcome {
     pub facts: Option<Vec<TimedFact>>,
     /// Which fault struck in which protocol phase (never part of the trace hash).
     pub coverage: crate::coverage::CoverageCounts,
+    /// Whether liveness was judged (not with `RunSpec::safety_only`).
+    pub liveness_judged: bool,
 }
 
 impl Outcome {
@@ -178,7 +183,7 @@ pub fn check(scenario: &Scenario, seed: Seed) -> Result<Outcome, ScenarioError> 
 
 /// Like `check`, with an explicit fault plan in place of the scenario's faults.
 pub fn check_with_plan(scenario: &Scenario, seed: Seed, plan: &FaultPlan) -> Result<Outcome, ScenarioError> {
-    let spec = RunSpec { scenario: scenario.clone(), seed, fault_plan: Some(plan.clone()), plants: Vec::new() };
+    let spec = RunSpec { fault_plan: Some(plan.clone()), ..RunSpec::new(scenario.clone(), seed) };
     run_spec(&spec, false)
 }
 
@@ -216,7 +221,7 @@ fn check_with_options(
     plan: Option<&FaultPlan>,
     options: &RunOptions,
 ) -> Result<Outcome, ScenarioError> {
-    let spec = RunSpec { scenario: scenario.clone(), seed, fault_plan: plan.cloned(), plants: Vec::new() };
+    let spec = RunSpec { fault_plan: plan.cloned(), ..RunSpec::new(scenario.clone(), seed) };
     Ok(run_compiled(&spec.compile()?, seed, options))
 }
 
@@ -252,5 +257,6 @@ pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOption
         fact_count: outcome.fact_count,
         facts: outcome.facts,
         coverage: outcome.coverage,
+        liveness_judged: !options.safety_only,
     }
 }

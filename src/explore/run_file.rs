@@ -52,7 +52,8 @@ pub const RUN_FILE_MAGIC: [u8; 8] = *b"SNAPRUN\0";
 /// rescale's kinds, and invariants `key-ownership`. 8: scenarios gained `[[savepoint]]` and
 /// `rescale.from`, and facts `SavepointTriggered`. 9: facts moved out of the payload into
 /// length-prefixed frames ahead of it, so that a run can stream them to the file; a footer
-/// counts them and checksums everything after the version (format 8 is still read).
+/// counts them and checksums everything after the version; the spec gained
+/// `safety_only` (format 8 is still read, as judging liveness).
 pub const RUN_FILE_VERSION: u32 = 9;
 
 /// The oldest format this build still reads: the last one that kept facts in the payload.
@@ -323,7 +324,41 @@ fn decode_v8(bytes: &[u8]) -> Result<RunFile, RunFileError> {
     if xxh3_64(payload) != checksum {
         return Err(RunFileError::Corrupted);
     }
-    decode_whole(payload).map_err(RunFileError::Undecodable)
+    decode_whole::<RunFileV8>(payload).map(RunFileV8::into_current).map_err(RunFileError::Undecodable)
+}
+
+/// Format 8's payload, whose spec had no `safety_only` (every run judged liveness).
+#[derive(Deserialize)]
+struct RunFileV8 {
+    snapsim_version: String,
+    spec: RunSpecV8,
+    verdict: Verdict,
+    trace_hash: Option<TraceHash>,
+    facts: Option<Vec<TimedFact>>,
+    note: String,
+}
+
+/// Format 8's `RunSpec`.
+#[derive(Deserialize)]
+struct RunSpecV8 {
+    scenario: crate::scenario::Scenario,
+    seed: crate::kernel::rng::Seed,
+    fault_plan: Option<crate::faults::FaultPlan>,
+    plants: Vec<crate::plant::PlantedBug>,
+}
+
+impl RunFileV8 {
+    fn into_current(self) -> RunFile {
+        let RunSpecV8 { scenario, seed, fault_plan, plants } = self.spec;
+        RunFile {
+            snapsim_version: self.snapsim_version,
+            spec: RunSpec { scenario, seed, fault_plan, plants, safety_only: false },
+            verdict: self.verdict,
+            trace_hash: self.trace_hash,
+            facts: self.facts,
+            note: self.note,
+        }
+    }
 }
 
 /// Whether a format-9 file's last 8 bytes are the checksum of what lies between header and

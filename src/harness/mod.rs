@@ -166,6 +166,9 @@ pub struct RunOptions {
     /// data-path facts changes no verdict.
     #[doc(hidden)]
     pub unrouted_checks: bool,
+    /// Judge safety only: no progress is demanded after healing, and a run that does not
+    /// finish is not judged for liveness (`RunSpec::safety_only`).
+    pub safety_only: bool,
 }
 
 /// Figures about a run.
@@ -672,12 +675,16 @@ fn checks(
     guarantee: Guarantee,
     options: &RunOptions,
 ) -> Checks {
-    let mut checks = Checks::new(expected, shape, guarantee, options.disabled_checks.clone())
-        .with_tolerable_failures(config.checkpoint.tolerable_failures);
+    let mut disabled = options.disabled_checks.clone();
+    if options.safety_only {
+        disabled.push(Invariant::Liveness);
+    }
+    let mut checks =
+        Checks::new(expected, shape, guarantee, disabled).with_tolerable_failures(config.checkpoint.tolerable_failures);
     if options.unrouted_checks {
         checks = checks.without_routing();
     }
-    if config.heal_checkpoint_within == SimDuration::ZERO {
+    if config.heal_checkpoint_within == SimDuration::ZERO || options.safety_only {
         return checks;
     }
     // A checkpoint pending at healing may have been poisoned by a fault (a lost

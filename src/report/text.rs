@@ -71,10 +71,23 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
     }
     line("facts", outcome.fact_count.to_string());
     line("trace hash", outcome.trace_hash.to_string());
+    if !outcome.liveness_judged {
+        line("liveness", format!("not judged (--safety-only): the run stopped {}", stop_words(outcome.stop)));
+    }
     for (label, value) in verdict_lines(&outcome.verdict, context) {
         line(label, value);
     }
     out
+}
+
+/// How the run loop ended, in words.
+fn stop_words(stop: crate::kernel::Stop) -> &'static str {
+    match stop {
+        crate::kernel::Stop::Finished => "with the job finished",
+        crate::kernel::Stop::Quiescent => "with nothing left to happen, the job unfinished",
+        crate::kernel::Stop::EventBudget => "at its event budget, the job unfinished",
+        crate::kernel::Stop::TimeBudget => "at its time budget, the job unfinished",
+    }
 }
 
 /// The verdict, and for a failure where and why, and the commands that replay and draw it.

@@ -387,3 +387,34 @@ fn bench_states_peak_heap_and_bytes_per_fact() {
     let kept = line("facts kept").unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(kept.contains("bytes each"), "{kept}");
 }
+
+/// `--safety-only` (or `SNAPSIM_SAFETY_ONLY`) says in the report that liveness was not
+/// judged: a job stopped by its budget passes, where without the flag it fails liveness.
+#[test]
+fn safety_only_is_stated_and_skips_liveness() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let path = dir.path().join("tight.toml");
+    std::fs::write(&path, WORDCOUNT_TEXT.replace("events_max = 10_000_000", "events_max = 1_000")).expect("written");
+    let path = path.display().to_string();
+    let judged = snapsim(&["run", &path]);
+    assert_eq!(judged.code, 1, "{}", judged.stdout);
+    assert!(judged.stdout.contains("FAIL liveness"), "{}", judged.stdout);
+    for run in [
+        snapsim(&["run", &path, "--safety-only"]),
+        snapsim_with_env(&["run", &path], &[("SNAPSIM_SAFETY_ONLY", "true")]),
+    ] {
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        assert!(report_value(&run.stdout, "liveness").starts_with("not judged (--safety-only)"), "{}", run.stdout);
+    }
+    let swept = snapsim(&[
+        "sweep",
+        &path,
+        "--seeds",
+        "0..2",
+        "--safety-only",
+        "--failures",
+        &dir.path().join("f").display().to_string(),
+    ]);
+    assert_eq!(swept.code, 0, "{}", swept.stdout);
+    assert!(swept.stdout.contains("not judged (--safety-only)"), "{}", swept.stdout);
+}
