@@ -8,6 +8,7 @@
 mod bench;
 mod bench_work;
 mod compare;
+mod completions;
 mod draw;
 mod loaded;
 mod merge;
@@ -56,6 +57,8 @@ enum Command {
     Trace(trace::TraceArgs),
     /// Plot checkpoint figures of a run (or every protocol's), or a sweep summary, as SVG.
     Plot(plot::PlotArgs),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
 }
 
 /// Exit code: every invariant held.
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge::merge(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Bench(args) => bench::bench(&args),
+        Command::Completions(args) => completions::completions(&args),
     };
     ExitCode::from(code)
 }

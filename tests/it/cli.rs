@@ -418,3 +418,18 @@ fn safety_only_is_stated_and_skips_liveness() {
     assert_eq!(swept.code, 0, "{}", swept.stdout);
     assert!(swept.stdout.contains("not judged (--safety-only)"), "{}", swept.stdout);
 }
+
+/// `snapsim completions <SHELL>` prints a completion script that knows the subcommands and
+/// their flags; an unknown shell is bad input.
+#[test]
+fn completions_know_the_subcommands_and_flags() {
+    let bash = snapsim(&["completions", "bash"]);
+    assert_eq!(bash.code, 0, "{}", bash.stderr);
+    for word in ["sweep", "replay", "--safety-only", "--seeds", "--stream-facts"] {
+        assert!(bash.stdout.contains(word), "bash completions lack {word}");
+    }
+    let zsh = snapsim(&["completions", "zsh"]);
+    assert!(zsh.code == 0 && zsh.stdout.contains("#compdef snapsim"), "{}", zsh.stderr);
+    let unknown = snapsim(&["completions", "tcsh"]);
+    assert_eq!(unknown.code, 2);
+}
