@@ -38,9 +38,11 @@
 //! failure identical to one already written reuses that file.
 
 pub mod builder;
+pub mod corpus;
 pub mod strategies;
 
 pub use self::builder::ScenarioBuilder;
+pub use self::corpus::{CorpusEntry, CorpusVerdict, assert_corpus_fixed, replay_corpus};
 pub use self::strategies::{JobShape, fault_plans, scenarios, scenarios_with_fault_plans, seeds, seeds_or_only};
 pub use crate::dataflow::graph::{Partitioning, TaskRef, VertexKind};
 pub use crate::dataflow::record::Record;
