@@ -74,7 +74,7 @@ pub fn replay_corpus(dir: &Path) -> Result<Vec<CorpusEntry>, String> {
         .filter(|path| path.extension().is_some_and(|extension| extension == RUN_FILE_EXTENSION))
         .collect();
     files.sort();
-    Ok(files.into_iter().map(|path| replay_one(path)).collect())
+    Ok(files.into_iter().map(replay_one).collect())
 }
 
 fn replay_one(path: PathBuf) -> CorpusEntry {
