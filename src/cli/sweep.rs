@@ -6,6 +6,7 @@ use super::run::ReplayExtras;
 use super::{EXIT_FAIL, EXIT_PASS, bad_input};
 use crate::coverage::summary::{CoverageSummary, render_matrix};
 use crate::explore::guarded::install_quiet_panic_hook;
+use crate::explore::junit::junit_xml;
 use crate::explore::run::{RunSpec, Verdict};
 use crate::explore::run_file::{RUN_FILE_EXTENSION, RunFile};
 use crate::explore::summary::{FailureEntry, SweepIdentity, SweepSummary, SweepTiming};
@@ -38,6 +39,10 @@ pub struct SweepArgs {
     /// Also write the summary as JSON to this file (which must not exist yet).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write JUnit XML to this file (which must not exist yet): a test case per failing
+    /// invariant class with its replay command, or one passing test case.
+    #[arg(long, env = "SNAPSIM_JUNIT", value_name = "FILE")]
+    junit: Option<PathBuf>,
     /// Where failing seeds' run files go.
     #[arg(long, value_name = "DIR", default_value = "snapsim-failures")]
     failures: PathBuf,
@@ -92,8 +97,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         Some(Ok(shard)) => Some(shard),
         Some(Err(message)) => return bad_input(&format!("--shard: {message}")),
     };
-    if let Some(json) = args.json.as_ref().filter(|json| json.exists()) {
-        return bad_input(&format!("--json: {} exists; snapsim never overwrites a file", json.display()));
+    if let Err(code) = check_outputs(args) {
+        return code;
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     if jobs == 0 {
@@ -152,13 +157,34 @@ fn finish(collector: &Collector<'_>, plan: &SweepPlan, reports: &[SeedReport], t
     if collector.args.coverage {
         print!("{}", render_coverage(&summary.coverage));
     }
-    if let Some(json) = &collector.args.json {
-        match write_new_file(json, summary.to_json().as_bytes(), SameBytes::WriteAnother) {
-            Ok(path) => println!("{:<13}{}", "summary", path.display()),
-            Err(error) => return bad_input(&format!("--json: cannot write {}: {error}", json.display())),
+    let outputs = [
+        ("--json", "summary", &collector.args.json, summary.to_json()),
+        ("--junit", "junit", &collector.args.junit, junit_xml(&summary, &collector.source)),
+    ];
+    for (flag, label, path, text) in outputs {
+        let Some(path) = path else { continue };
+        match write_new_file(path, text.as_bytes(), SameBytes::WriteAnother) {
+            Ok(written) => println!("{label:<13}{}", written.display()),
+            Err(error) => return bad_input(&format!("{flag}: cannot write {}: {error}", path.display())),
         }
     }
     if summary.failed == 0 { EXIT_PASS } else { EXIT_FAIL }
+}
+
+/// Refuses, before any seed runs, an output file that exists (snapsim never overwrites a
+/// file) or one named by both `--json` and `--junit`.
+fn check_outputs(args: &SweepArgs) -> Result<(), u8> {
+    for (flag, path) in [("--json", &args.json), ("--junit", &args.junit)] {
+        if let Some(path) = path.as_ref().filter(|path| path.exists()) {
+            return Err(bad_input(&format!("{flag}: {} exists; snapsim never overwrites a file", path.display())));
+        }
+    }
+    if let (Some(json), Some(junit)) = (&args.json, &args.junit)
+        && json == junit
+    {
+        return Err(bad_input(&format!("--junit: {} is also the --json file", junit.display())));
+    }
+    Ok(())
 }
 
 fn render_summary(summary: &SweepSummary, source: &str) -> String {

@@ -4,6 +4,7 @@
 pub mod determinism;
 pub mod guarded;
 pub mod guided;
+pub mod junit;
 pub mod oracle;
 pub mod run;
 pub mod run_file;

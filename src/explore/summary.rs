@@ -14,6 +14,11 @@ use std::collections::BTreeMap;
 pub const SUMMARY_FORMAT: &str = "snapsim-sweep-summary";
 /// The summary version this build writes and the newest it reads.
 /// Version 2 added `guided` and `coverage`; a version-1 summary reads with them empty.
+///
+/// The promise (docs/guide.md, "The JSON summary"): within a version, fields are only
+/// added, each with a `#[serde(default)]` so earlier files of that version still read
+/// (readers ignore fields they do not know); a field that changes type or meaning, or goes
+/// away, bumps the version.
 pub const SUMMARY_VERSION: u32 = 2;
 
 /// What a sweep found.
@@ -212,4 +217,42 @@ pub fn merge(parts: &[SweepSummary]) -> Result<SweepSummary, String> {
     merged.shards.sort();
     merged.failures.sort_by_key(|entry| entry.seed);
     Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty() -> SweepSummary {
+        let identity = SweepIdentity {
+            scenario: "wordcount".to_string(),
+            seeds: SeedRange { start: 0, end: 4 },
+            shard: None,
+            plants: vec![],
+            check_determinism: false,
+            guided: true,
+        };
+        SweepSummary::new(&identity, &[], vec![], SweepTiming { jobs: 1, wall_seconds: 1.0 })
+    }
+
+    /// The version promise: a field added within a version is ignored by a reader that does
+    /// not know it.
+    #[test]
+    fn a_reader_ignores_a_field_it_does_not_know() {
+        let mut json: serde_json::Value = serde_json::from_str(&empty().to_json()).expect("JSON");
+        json["added_later"] = serde_json::json!([1, 2]);
+        assert_eq!(SweepSummary::from_json(&json.to_string()), Ok(empty()));
+    }
+
+    /// A version-1 summary, without `guided` and `coverage`, reads with them empty.
+    #[test]
+    fn a_version_1_summary_reads_with_the_version_2_fields_empty() {
+        let mut json: serde_json::Value = serde_json::from_str(&empty().to_json()).expect("JSON");
+        let object = json.as_object_mut().expect("an object");
+        object.remove("guided");
+        object.remove("coverage");
+        object.insert("version".to_string(), 1.into());
+        let read = SweepSummary::from_json(&json.to_string()).expect("version 1 reads");
+        assert_eq!((read.version, read.guided, read.coverage), (1, false, CoverageSummary::default()));
+    }
 }

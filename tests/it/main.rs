@@ -31,6 +31,8 @@ mod faults;
 mod final_checkpoint;
 /// Incremental checkpoints: shared files and their registry.
 mod incremental;
+/// `snapsim sweep --junit`: JUnit XML for CI, one test case per failing invariant class.
+mod junit;
 /// The partitioned log: enumerator, readers, windows, end to end.
 mod partitioned_log;
 /// Property tests: exactly-once holds over seeds and crash times.
