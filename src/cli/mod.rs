@@ -71,6 +71,9 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// Parses the process arguments and runs the subcommand.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(message) = install_logging(std::env::var("SNAPSIM_LOG").ok(), std::env::var("RUST_LOG").ok()) {
+        return ExitCode::from(bad_input(&message));
+    }
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Draw(args) => draw::draw(&args),
@@ -86,6 +89,28 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => completions::completions(&args),
     };
     ExitCode::from(code)
+}
+
+/// Logs on simulated time (`harness::logging`) to stderr, filtered as `SNAPSIM_LOG` says
+/// (`RUST_LOG`'s syntax; `RUST_LOG` itself when `SNAPSIM_LOG` is unset). No filter, no
+/// subscriber: nothing is logged. Log lines carry no wall-clock time, only `sim_time`.
+fn install_logging(snapsim_log: Option<String>, rust_log: Option<String>) -> Result<(), String> {
+    let Some((name, filter)) = [("SNAPSIM_LOG", snapsim_log), ("RUST_LOG", rust_log)]
+        .into_iter()
+        .find_map(|(name, value)| value.filter(|value| !value.trim().is_empty()).map(|value| (name, value)))
+    else {
+        return Ok(());
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .map_err(|error| format!("{name}=`{filter}` is not a log filter: {error}"))?;
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .without_time()
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
+    Ok(())
 }
 
 /// Prints a bad-input line and returns exit code 2.

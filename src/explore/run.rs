@@ -234,6 +234,8 @@ pub fn run_spec(spec: &RunSpec, keep_facts: bool) -> Result<Outcome, ScenarioErr
 /// Runs a compiled scenario with `seed`, with exactly the faults `compiled` holds:
 /// `RunSpec::compile` is where a seed's swarm plan is drawn and added.
 pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOptions) -> Outcome {
+    // Every log event of the run nests in this span, named by its seed.
+    let _run = tracing::debug_span!("run", seed = seed.0).entered();
     let oracle = compute_oracle(&compiled.world, seed);
     let source_records = oracle.source_records;
     let mut world = SimWorld::new(compiled.world.clone(), seed, oracle.expected, options.clone());
@@ -241,6 +243,7 @@ pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOption
     world.start(&mut scheduler);
     let end = run(&mut world, &mut scheduler, compiled.budget);
     let outcome = world.finish(end);
+    tracing::debug!(sim_time = %end.now, events = end.events, stop = ?end.stop, "the run ended");
     Outcome {
         seed,
         protocol: compiled.world.protocol,

@@ -18,6 +18,7 @@ mod failover;
 mod faults;
 mod incremental;
 mod log;
+pub mod logging;
 mod rescale;
 mod savepoint;
 mod sending;
@@ -506,6 +507,7 @@ impl SimWorld {
         let index = self.trace.record(self.now, &fact);
         self.checks.observe(self.now, index, &fact);
         self.coverage.observe(&fact);
+        logging::log_fact(self.now, index, &fact);
     }
 
     /// A control-message (RPC) latency, drawn from the network stream.

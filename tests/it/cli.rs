@@ -433,3 +433,27 @@ fn completions_know_the_subcommands_and_flags() {
     let unknown = snapsim(&["completions", "tcsh"]);
     assert_eq!(unknown.code, 2);
 }
+
+/// Logs on simulated time: `SNAPSIM_LOG` filters them as `RUST_LOG` would; each line carries
+/// `sim_time`, none a wall-clock stamp; the data path shows only at `trace`; logging never
+/// changes the trace hash; a bad filter is bad input.
+#[test]
+fn logs_carry_simulated_time_and_leave_the_trace_hash_alone() {
+    let quiet = snapsim(&["run", WORDCOUNT]);
+    assert!(quiet.stderr.is_empty(), "no filter, no logs: {}", quiet.stderr);
+    let debug = snapsim_with_env(&["run", WORDCOUNT], &[("SNAPSIM_LOG", "debug")]);
+    assert_eq!(debug.code, 0, "{}", debug.stderr);
+    assert_eq!(report_value(&debug.stdout, "trace hash"), report_value(&quiet.stdout, "trace hash"));
+    let lines: Vec<&str> = debug.stderr.lines().filter(|line| line.contains("snapsim::facts")).collect();
+    assert!(lines.len() > 100, "{} fact lines", lines.len());
+    assert!(
+        lines.iter().all(|line| line.contains("sim_time=") && line.starts_with(" DEBUG") || line.starts_with("DEBUG"))
+    );
+    assert!(lines.iter().any(|line| line.contains("CheckpointCompleted")), "lifecycle facts at debug");
+    assert!(!debug.stderr.contains("MessageSent"), "the data path is at trace level");
+    let traced = snapsim_with_env(&["run", WORDCOUNT], &[("RUST_LOG", "snapsim::facts=trace")]);
+    assert!(traced.stderr.contains("MessageSent"), "RUST_LOG works when SNAPSIM_LOG is unset");
+    let bad = snapsim_with_env(&["run", WORDCOUNT], &[("SNAPSIM_LOG", "[")]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.starts_with("snapsim: SNAPSIM_LOG=") && bad.stderr.lines().count() == 1, "{}", bad.stderr);
+}
