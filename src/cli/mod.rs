@@ -113,6 +113,22 @@ pub struct RunChoices {
     /// would, unless the scenario has one).
     #[arg(long, env = "SNAPSIM_SWARM")]
     pub swarm: bool,
+    /// Draw every seed's checkpoint configuration (protocol, interval, timeout, buffers,
+    /// restart strategy...) from default ranges, as a `[randomize]` section would, unless
+    /// the scenario has one.
+    #[arg(long, env = "SNAPSIM_RANDOMIZE_CONFIG")]
+    pub randomize_config: bool,
+}
+
+impl RunChoices {
+    /// `scenario` with the sections these choices add: `--swarm` and `--randomize-config`.
+    fn apply(&self, scenario: crate::scenario::Scenario) -> crate::scenario::Scenario {
+        let mut scenario = with_swarm(scenario, self.swarm);
+        if self.randomize_config && scenario.randomize.is_none() {
+            scenario.randomize = Some(crate::scenario::RandomizeSection::defaults(scenario.bank.is_some()));
+        }
+        scenario
+    }
 }
 
 /// The scenario with a default `[swarm]` section if `swarm` is asked for and it has none.
