@@ -67,15 +67,18 @@ pub fn compare(args: &CompareArgs) -> u8 {
 pub(super) type ProtocolRuns = Vec<(ProtocolKind, GuardedRun)>;
 
 /// `spec` under every protocol with the fault plan `plan`, facts kept; and a line for each
-/// protocol the scenario's graph rules out (the bank's cycle), saying why.
+/// protocol the scenario's graph rules out (the bank's cycle), saying why. A seed's drawn
+/// configuration stays drawn; only its protocol changes.
 pub(super) fn runs_per_protocol(
     spec: &RunSpec,
     plan: &FaultPlan,
 ) -> Result<(ProtocolRuns, Vec<String>), ScenarioError> {
     let mut runs = Vec::new();
     let mut not_applicable = Vec::new();
+    // The seed's drawn configuration (`[randomize]`), with only the protocol varied.
+    let (scenario, _) = spec.scenario.with_drawn_config(spec.seed)?;
     for protocol in ProtocolKind::ALL {
-        let mut spec = RunSpec { fault_plan: Some(plan.clone()), ..spec.clone() };
+        let mut spec = RunSpec { scenario: scenario.clone(), fault_plan: Some(plan.clone()), ..spec.clone() };
         spec.scenario.checkpoint.protocol = protocol;
         match run_guarded(&spec, true) {
             Ok(run) => runs.push((protocol, run)),

@@ -59,7 +59,7 @@ impl RunInput {
             return Ok((super::read_run_file(&self.input)?.spec, source));
         }
         let (scenario, _, plants) = super::load_spec(&self.input, &self.choices.plants)?;
-        let scenario = super::with_swarm(scenario, self.choices.swarm);
+        let scenario = self.choices.apply(scenario);
         let spec = RunSpec { plants, ..RunSpec::new(scenario, Seed(self.seed)) };
         let Some(aim) = &self.aim else { return Ok((spec, source)) };
         let aim: Aim = aim.parse().map_err(|message| bad_input(&format!("--aim: {message}")))?;

@@ -147,6 +147,22 @@ pub struct RunChoices {
     /// protocols under development. The report says liveness was not judged.
     #[arg(long, env = "SNAPSIM_SAFETY_ONLY")]
     pub safety_only: bool,
+    /// Draw every seed's checkpoint configuration (protocol, interval, timeout, buffers,
+    /// restart strategy...) from default ranges, as a `[randomize]` section would, unless
+    /// the scenario has one.
+    #[arg(long, env = "SNAPSIM_RANDOMIZE_CONFIG")]
+    pub randomize_config: bool,
+}
+
+impl RunChoices {
+    /// `scenario` with the sections these choices add: `--swarm` and `--randomize-config`.
+    fn apply(&self, scenario: crate::scenario::Scenario) -> crate::scenario::Scenario {
+        let mut scenario = with_swarm(scenario, self.swarm);
+        if self.randomize_config && scenario.randomize.is_none() {
+            scenario.randomize = Some(crate::scenario::RandomizeSection::defaults(scenario.bank.is_some()));
+        }
+        scenario
+    }
 }
 
 /// The scenario with a default `[swarm]` section if `swarm` is asked for and it has none.

@@ -48,7 +48,7 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let scenario = super::with_swarm(scenario, args.choices.swarm);
+    let scenario = args.choices.apply(scenario);
     let spec = RunSpec {
         plants: plants.clone(),
         safety_only: args.choices.safety_only,
@@ -64,12 +64,15 @@ pub fn run(args: &RunArgs) -> u8 {
         Err(error) => return bad_input(&error.one_line(&source)),
     };
     install_quiet_panic_hook();
-    let (guarded, saved) = match run_and_save(args, &spec, &source) {
+    let (mut guarded, saved) = match run_and_save(args, &spec, &source) {
         Ok(done) => done,
         Err(code) => return code,
     };
-    let extras = ReplayExtras { swarm: args.choices.swarm, aim, safety_only: args.choices.safety_only };
-    let replay = replay_command(&source, args.seed, &plants, extras);
+    if let Some(outcome) = guarded.outcome.as_mut() {
+        // A saved run ran its materialised spec, whose configuration is no longer drawn.
+        outcome.drawn_config = spec.drawn_config().ok().flatten();
+    }
+    let replay = replay_command(&source, args.seed, &plants, ReplayExtras::of(&args.choices, aim));
     let context = ReportContext {
         scenario_name: &spec.scenario.name,
         scenario_source: &source,
@@ -114,7 +117,7 @@ fn run_and_save(args: &RunArgs, spec: &RunSpec, source: &str) -> Result<(Guarded
         return Err(bad_input(&format!("--save {}: is a folder; name the run file to write", path.display())));
     }
     let held = if args.stream_facts { FactsHeld::Streamed } else { FactsHeld::InMemory };
-    let note = format!("recorded by snapsim run {source} --seed {}", args.seed);
+    let note = format!("recorded by snapsim run {source} --seed {}{}", args.seed, drawn_note(spec));
     match record_to(spec, path, &note, held) {
         Ok(Recorded { run, path, facts }) => Ok((run, Some((path, facts)))),
         Err(RecordError::Scenario(error)) => Err(bad_input(&error.one_line(source))),
@@ -134,8 +137,22 @@ pub struct ReplayExtras {
     pub swarm: bool,
     /// A guided sweep's aim.
     pub aim: Option<Aim>,
+    /// `--randomize-config` was given.
+    pub randomize_config: bool,
     /// `--safety-only` was given.
     pub safety_only: bool,
+}
+
+impl ReplayExtras {
+    /// The extras of a run made with `choices` (and `aim`).
+    pub fn of(choices: &super::RunChoices, aim: Option<Aim>) -> ReplayExtras {
+        ReplayExtras {
+            swarm: choices.swarm,
+            aim,
+            randomize_config: choices.randomize_config,
+            safety_only: choices.safety_only,
+        }
+    }
 }
 
 /// The one command that reproduces a run exactly.
@@ -147,6 +164,9 @@ pub fn replay_command(source: &str, seed: u64, plants: &[PlantedBug], extras: Re
     if extras.swarm {
         command.push_str(" --swarm");
     }
+    if extras.randomize_config {
+        command.push_str(" --randomize-config");
+    }
     if let Some(aim) = extras.aim {
         command.push_str(&format!(" --aim {aim}"));
     }
@@ -154,4 +174,12 @@ pub fn replay_command(source: &str, seed: u64, plants: &[PlantedBug], extras: Re
         command.push_str(" --safety-only");
     }
     command
+}
+
+/// `; config drawn: ...` for a run file's note when the seed drew its configuration.
+pub fn drawn_note(spec: &RunSpec) -> String {
+    match spec.drawn_config() {
+        Ok(Some(drawn)) => format!("; config drawn: {drawn}"),
+        _ => String::new(),
+    }
 }

@@ -104,7 +104,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     if jobs == 0 {
         return bad_input("--jobs: must be at least 1");
     }
-    let scenario = super::with_swarm(scenario, args.choices.swarm);
+    let scenario = args.choices.apply(scenario);
     let template = RunSpec { plants, safety_only: args.choices.safety_only, ..RunSpec::new(scenario, Seed(0)) };
     let plan = SweepPlan {
         template: template.clone(),
@@ -226,7 +226,12 @@ impl Collector<'_> {
             // Past the run-file limit, failures are only counted here (the summary and the
             // JSON list them all), so thousands of them do not drown the display.
             if let Some(path) = &entry.run_file {
-                self.display.line(&format!("seed {}: FAIL {}: {} -> {path}", entry.seed, entry.class, entry.detail));
+                let seed = entry.seed;
+                let config = match self.template.for_seed(report.seed, None).map(|spec| spec.drawn_config()) {
+                    Ok(Ok(Some(drawn))) => format!(" (config drawn: {drawn})"),
+                    _ => String::new(),
+                };
+                self.display.line(&format!("seed {seed}: FAIL {}: {}{config} -> {path}", entry.class, entry.detail));
             }
             self.failures.lock().expect("no worker panicked holding it").push(entry);
             self.display.progress(done, failed);
@@ -246,11 +251,7 @@ impl Collector<'_> {
         let replay = match &run_file {
             Some(path) => format!("snapsim replay {path}"),
             None => {
-                let extra = ReplayExtras {
-                    swarm: self.args.choices.swarm,
-                    aim: report.aim,
-                    safety_only: self.args.choices.safety_only,
-                };
+                let extra = ReplayExtras::of(&self.args.choices, report.aim);
                 super::run::replay_command(&self.source, report.seed.0, &self.template.plants, extra)
             }
         };
@@ -265,7 +266,8 @@ impl Collector<'_> {
         }
         let spec = self.template.for_seed(report.seed, report.aim).ok()?;
         let aim = report.aim.map(|aim| format!(" (guided, aimed at {aim})")).unwrap_or_default();
-        let note = format!("found by snapsim sweep {} --seeds {}{aim}", self.source, self.args.seeds);
+        let drawn = super::run::drawn_note(&spec);
+        let note = format!("found by snapsim sweep {} --seeds {}{aim}{drawn}", self.source, self.args.seeds);
         let file = match RunFile::record(&spec, &note) {
             Ok(file) => file,
             Err(error) => {

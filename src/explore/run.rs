@@ -14,7 +14,7 @@ use crate::kernel::time::SimTime;
 use crate::kernel::trace::{TimedFact, TraceHash};
 use crate::kernel::{Scheduler, Stop, run};
 use crate::plant::PlantedBug;
-use crate::scenario::{CompiledScenario, Scenario, ScenarioError};
+use crate::scenario::{CompiledScenario, DrawnConfig, Scenario, ScenarioError};
 use serde::{Deserialize, Serialize};
 
 /// The unit of reproduction: everything one run depends on, stored whole in run files.
@@ -39,10 +39,19 @@ impl RunSpec {
         RunSpec { scenario, seed, fault_plan: None, plants: Vec::new(), safety_only: false }
     }
 
-    /// Validates the scenario and the fault plan and builds the configuration to run.
+    /// Validates the scenario and the fault plan and builds the configuration to run: with
+    /// `[randomize]`, the seed's checkpoint configuration is drawn and applied first.
     pub fn compile(&self) -> Result<CompiledScenario, ScenarioError> {
+        let (scenario, drawn) = self.scenario.with_drawn_config(self.seed)?;
+        let mut compiled = self.compile_drawn(scenario)?;
+        compiled.drawn = drawn;
+        Ok(compiled)
+    }
+
+    /// `compile`, for the scenario with its configuration drawn.
+    fn compile_drawn(&self, scenario: Scenario) -> Result<CompiledScenario, ScenarioError> {
         let Some(plan) = &self.fault_plan else {
-            let mut compiled = self.scenario.compile()?;
+            let mut compiled = scenario.compile()?;
             if let Some(swarm) = &compiled.world.swarm {
                 // The scenario's own faults, and this seed's swarm draw.
                 let targets = SwarmTargets::of(&compiled.world.graph, compiled.world.workers);
@@ -54,7 +63,7 @@ impl RunSpec {
             return Ok(compiled);
         };
         // The plan replaces the scenario's own faults, so those are not validated.
-        let mut compiled = Scenario { faults: Vec::new(), ..self.scenario.clone() }.compile()?;
+        let mut compiled = Scenario { faults: Vec::new(), ..scenario }.compile()?;
         {
             // A fault may name any subtask the job ever has, in any stage of its rescales.
             let widest = crate::scenario::widest(&compiled.world.graph, &compiled.world.rescales);
@@ -69,6 +78,21 @@ impl RunSpec {
             compiled.world.faults = plan.clone();
         }
         Ok(compiled)
+    }
+
+    /// This spec as a run file stores it: its fault plan materialised, and its scenario
+    /// with the seed's drawn configuration written in and no `[randomize]` section, so a
+    /// replay runs the same configuration without drawing again.
+    pub fn materialised(&self) -> Result<RunSpec, ScenarioError> {
+        let fault_plan = Some(self.materialised_plan()?);
+        let (scenario, _) = self.scenario.with_drawn_config(self.seed)?;
+        Ok(RunSpec { scenario, fault_plan, ..self.clone() })
+    }
+
+    /// The checkpoint configuration this spec's seed draws, if its scenario has
+    /// `[randomize]` (a materialised spec has none: its values are in the scenario).
+    pub fn drawn_config(&self) -> Result<Option<DrawnConfig>, ScenarioError> {
+        Ok(self.scenario.with_drawn_config(self.seed)?.1)
     }
 
     /// This spec with `seed`, and `aim`'s faults in its plan if it has one: how a sweep, a
@@ -166,6 +190,8 @@ pub struct Outcome {
     pub coverage: crate::coverage::CoverageCounts,
     /// Whether liveness was judged (not with `RunSpec::safety_only`).
     pub liveness_judged: bool,
+    /// The checkpoint configuration the seed drew (`[randomize]`), if any.
+    pub drawn_config: Option<DrawnConfig>,
 }
 
 impl Outcome {
@@ -261,5 +287,6 @@ pub fn run_compiled(compiled: &CompiledScenario, seed: Seed, options: &RunOption
         facts: outcome.facts,
         coverage: outcome.coverage,
         liveness_judged: !options.safety_only,
+        drawn_config: compiled.drawn.clone(),
     }
 }

@@ -244,16 +244,23 @@ impl<W: Write> RunFileEncoder<W> {
 
 impl RunFile {
     /// Runs `spec` again with its facts kept and captures it as a run file, with the fault
-    /// plan materialised so the file means the same thing after the code changes.
+    /// plan and any drawn configuration materialised so the file means the same thing
+    /// after the code changes.
     pub fn record(spec: &RunSpec, note: &str) -> Result<RunFile, ScenarioError> {
-        let spec = RunSpec { fault_plan: Some(spec.materialised_plan()?), ..spec.clone() };
+        let spec = spec.materialised()?;
         let guarded = run_guarded(&spec, true)?;
         Ok(RunFile::from_run(spec, guarded, note))
     }
 
-    /// The run file of `spec` (whose plan should be materialised) as `run` ran it.
+    /// The run file of `spec` (whose plan should be materialised) as `run` ran it. A
+    /// configuration drawn by `[randomize]` is written into the stored scenario (the file
+    /// never stores the section itself).
     pub fn from_run(spec: RunSpec, run: GuardedRun, note: &str) -> RunFile {
         let outcome = run.outcome;
+        let spec = match spec.scenario.with_drawn_config(spec.seed) {
+            Ok((scenario, _)) => RunSpec { scenario, ..spec },
+            Err(_) => spec,
+        };
         RunFile {
             snapsim_version: env!("CARGO_PKG_VERSION").to_string(),
             spec,

@@ -129,7 +129,7 @@ impl From<std::io::Error> for RecordError {
 /// bytes either way; a run that panics keeps the facts streamed before the panic (kept in
 /// memory, they are lost with the run).
 pub fn record_to(spec: &RunSpec, path: &Path, note: &str, held: FactsHeld) -> Result<Recorded, RecordError> {
-    let spec = RunSpec { fault_plan: Some(spec.materialised_plan().map_err(RecordError::Scenario)?), ..spec.clone() };
+    let spec = spec.materialised().map_err(RecordError::Scenario)?;
     let (pending, file) = PendingFile::create(path)?;
     let (writer, run) = match held {
         FactsHeld::Streamed => {

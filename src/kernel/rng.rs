@@ -34,10 +34,12 @@ pub enum Stream {
     Initiators = 6,
     /// The jitter of restart delays.
     Restarts = 7,
+    /// Drawing a seed's checkpoint configuration (`[randomize]`).
+    Config = 8,
 }
 
 /// Every stream of a run, in a fixed order, for the golden test.
-pub const ALL_STREAMS: [Stream; 7] = [
+pub const ALL_STREAMS: [Stream; 8] = [
     Stream::Workload,
     Stream::Network,
     Stream::Storage,
@@ -45,6 +47,7 @@ pub const ALL_STREAMS: [Stream; 7] = [
     Stream::Scheduling,
     Stream::Initiators,
     Stream::Restarts,
+    Stream::Config,
 ];
 
 /// A seeded random stream; it hands out integers only.

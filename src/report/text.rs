@@ -32,6 +32,9 @@ pub fn render_report(outcome: &Outcome, context: &ReportContext<'_>) -> String {
     line("seed", outcome.seed.0.to_string());
     let protocol = outcome.custom_protocol.clone().unwrap_or_else(|| outcome.protocol.name().to_string());
     line("protocol", protocol);
+    if let Some(drawn) = &outcome.drawn_config {
+        line("config", format!("drawn: {drawn}"));
+    }
     line("events", outcome.events.to_string());
     line("simulated", outcome.end_time.to_string());
     line("faults", outcome.plan.summary());

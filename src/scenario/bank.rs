@@ -78,7 +78,7 @@ impl Scenario {
         let world =
             self.assemble_world(graph, workload, self.compile_checkpoint_allowing_no_interval()?, Some(config))?;
         let task_names = (0..bank.accounts).map(|index| format!("{ACCOUNT_VERTEX}[{index}]")).collect();
-        Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
+        Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names, drawn: None })
     }
 
     fn compile_script(&self, accounts: u32) -> Result<Vec<ScriptedEvent>, ScenarioError> {

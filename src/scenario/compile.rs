@@ -29,6 +29,9 @@ pub struct CompiledScenario {
     pub budget: Budget,
     /// Each task's name, `vertex[subtask]`, indexed by `TaskId`.
     pub task_names: Vec<String>,
+    /// The checkpoint configuration the run's seed drew (`[randomize]`), if any: set by
+    /// `RunSpec::compile`, which draws it.
+    pub drawn: Option<super::DrawnConfig>,
 }
 
 /// Limits that keep a run's memory and set-up time finite (a bigger job is refused with one
@@ -48,6 +51,9 @@ const DURATION_UNITS_MAX: u64 = 1_000_000_000_000;
 impl Scenario {
     /// Validates the scenario and builds its configuration.
     pub fn compile(&self) -> Result<CompiledScenario, ScenarioError> {
+        if let Some(section) = &self.randomize {
+            self.validate_randomize(section)?;
+        }
         if let Some(bank) = &self.bank {
             return self.compile_bank(bank);
         }
@@ -57,7 +63,7 @@ impl Scenario {
         let graph = self.compile_graph()?;
         let world = self.assemble_world(graph, self.compile_workload()?, self.compile_checkpoint()?, None)?;
         let task_names = task_names(&world.graph, &world.rescales);
-        Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names })
+        Ok(CompiledScenario { world, budget: self.compile_budget()?, task_names, drawn: None })
     }
 
     /// The configuration around a validated graph, workload and checkpoint settings: the

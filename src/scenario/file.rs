@@ -67,6 +67,10 @@ pub struct Scenario {
     /// Savepoints the user asks for while the job runs.
     #[serde(default)]
     pub savepoint: Vec<SavepointSection>,
+    /// Checkpoint settings drawn per seed (never stored in a run file, which holds the
+    /// drawn values themselves: `randomize.rs`).
+    #[serde(default, with = "super::randomize::run_file_invisible")]
+    pub randomize: Option<super::randomize::RandomizeSection>,
 }
 
 /// One `[[savepoint]]` entry: at `at_ms` the user asks for a savepoint — with `stop`, the

@@ -9,9 +9,11 @@
 
 mod bank;
 mod compile;
+mod draw_config;
 mod faults;
 mod file;
 mod log;
+mod randomize;
 mod rescale;
 mod savepoint;
 
@@ -20,17 +22,21 @@ mod bank_tests;
 #[cfg(test)]
 mod log_tests;
 #[cfg(test)]
+mod randomize_tests;
+#[cfg(test)]
 mod rescale_tests;
 #[cfg(test)]
 mod tests;
 
 pub use compile::{CompiledScenario, widest};
+pub use draw_config::{DrawnConfig, draw_config, restart_strategy_name};
 pub use file::{
     BankSection, BudgetSection, CheckpointSection, ClusterSection, EdgeSection, ExternalSection, FailoverName,
     FaultKindName, FaultSection, KeyDistributionName, LogSection, NetworkSection, PartitionGrowthSection, PhaseName,
     RecoverySection, RescaleFromName, RescaleSection, RestartStrategyName, SavepointSection, Scenario,
     ScriptEventSection, ScriptKindName, StorageSection, SwarmSection, VertexSection, WorkloadSection,
 };
+pub use randomize::RandomizeSection;
 
 use std::fmt;
 use std::path::Path;

@@ -85,6 +85,7 @@ impl ScenarioBuilder {
             log: None,
             rescale: Vec::new(),
             savepoint: Vec::new(),
+            randomize: None,
         })
     }
 

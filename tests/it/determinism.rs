@@ -18,6 +18,7 @@ const PINNED_SEED_1: &[(&str, &str)] = &[
     ("sims/token.toml", "1ec230cc2476e54b"),
     ("sims/two-messages.toml", "edf7e7df4eefccb6"),
     ("sims/upsert.toml", "8f901aedbca8791a"),
+    ("sims/wordcount-random.toml", "749ccec8dd1735fe"),
     ("sims/wordcount.toml", "8f14ca6ee79272bf"),
 ];
 

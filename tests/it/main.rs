@@ -39,6 +39,8 @@ mod partitioned_log;
 mod props;
 /// The protocols side by side: aligned barriers and Chandy-Lamport.
 mod protocols;
+/// `[randomize]`: per-seed checkpoint configurations, drawn, stored, replayed, reported.
+mod randomize;
 /// Region failover: only the failed pipelined region restarts.
 mod region_failover;
 /// Failures sweeps once found, shrunk and checked in: each must pass now.

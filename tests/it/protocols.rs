@@ -14,8 +14,12 @@ use snapsim::testing::{assert_exactly_once_with_plan, fault_plans, seeds};
 
 const PROTOCOLS: [ProtocolKind; 5] = ProtocolKind::ALL;
 
+/// `scenario` under `protocol`; a `[randomize]` section still draws every other setting.
 fn under(mut scenario: Scenario, protocol: ProtocolKind) -> Scenario {
     scenario.checkpoint.protocol = protocol;
+    if let Some(randomize) = &mut scenario.randomize {
+        randomize.protocols = None;
+    }
     scenario
 }
 
