@@ -100,9 +100,9 @@ pub enum RunFileError {
     NotARunFile,
     /// It is shorter than its header says.
     Truncated {
-        /// The least length in bytes the header calls for.
+        /// The least length, in bytes, it must have (as its header gives it, once there is one).
         expected: u64,
-        /// The length in bytes the file has.
+        /// Its length, in bytes.
         found: u64,
     },
     /// It was written by a newer format than this build reads.

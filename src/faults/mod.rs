@@ -147,14 +147,14 @@ impl ControlMessage {
 pub enum Phase {
     /// `task` captured its state for `checkpoint`.
     StateCaptured {
-        /// The task.
+        /// The task that captured its state.
         task: TaskRef,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
     },
     /// The coordinator received `task`'s acknowledgement of `checkpoint`.
     Acknowledged {
-        /// The task.
+        /// The acknowledging task.
         task: TaskRef,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -171,7 +171,7 @@ pub enum Phase {
     },
     /// `task` blocked an input on a barrier of `checkpoint`: its alignment began.
     InputBlocked {
-        /// The task.
+        /// The aligning task.
         task: TaskRef,
         /// The checkpoint's id.
         checkpoint: CheckpointId,

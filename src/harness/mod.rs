@@ -235,14 +235,14 @@ pub struct WorldOutcome {
 pub enum Event {
     /// A task's processing of its last element is over.
     TaskReady {
-        /// The task.
+        /// The task that is ready for its next element.
         task: TaskId,
         /// The attempt that scheduled the event (dropped if the job has restarted since).
         attempt: Attempt,
     },
     /// Message `sequence` of `channel` reaches the receiver.
     Arrival {
-        /// The channel.
+        /// The channel the message travels on.
         channel: ChannelId,
         /// The message's number on its channel.
         sequence: u64,
@@ -256,7 +256,7 @@ pub enum Event {
     },
     /// A checkpoint trigger reaches a source task.
     TriggerReceived {
-        /// The task.
+        /// The source task the trigger reaches.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -265,7 +265,7 @@ pub enum Event {
     },
     /// An abort notice reaches a task.
     AbortReceived {
-        /// The task.
+        /// The task the notice reaches.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -274,7 +274,7 @@ pub enum Event {
     },
     /// A completion notice reaches a task.
     CompletionReceived {
-        /// The task.
+        /// The task the notice reaches.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -283,18 +283,18 @@ pub enum Event {
     },
     /// An acknowledgement reaches the coordinator.
     AcknowledgeReceived {
-        /// The task.
+        /// The acknowledging task.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
     },
     /// A decline reaches the coordinator.
     DeclineReceived {
-        /// The task.
+        /// The declining task.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
-        /// Whether the coordinator's failure count includes the decline.
+        /// Whether the decline counts towards the tolerated consecutive checkpoint failures.
         counted: bool,
     },
     /// A storage write becomes durable.
@@ -328,7 +328,7 @@ pub enum Event {
     },
     /// A timer a task's protocol set fires.
     ProtocolTimer {
-        /// The task.
+        /// The task whose protocol set the timer.
         task: TaskId,
         /// The attempt that scheduled the event (dropped if the job has restarted since).
         attempt: Attempt,
@@ -349,7 +349,7 @@ pub enum Event {
     },
     /// A sink's call to the external system failed: its task fails.
     SinkFailed {
-        /// The task.
+        /// The sink's task.
         task: TaskId,
         /// The attempt that scheduled the event (dropped if the job has restarted since).
         attempt: Attempt,
@@ -358,7 +358,7 @@ pub enum Event {
     ReaderPoll,
     /// Incarnation `epoch` of `txn` reaches the external system's transaction timeout.
     TransactionTimeout {
-        /// The transaction.
+        /// The transaction that timed out.
         txn: crate::kernel::ids::TransactionId,
         /// The incarnation of `txn` the timeout was set for.
         epoch: u32,

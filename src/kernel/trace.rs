@@ -61,7 +61,7 @@ pub enum Fact {
     /// A task finished: its data had ended and a checkpoint it took after that completed
     /// (it heard so) — Flink's final checkpoint (FLIP-147); or a bank account closed.
     TaskFinished {
-        /// The task.
+        /// The finished task.
         task: TaskId,
     },
     /// The coordinator started a checkpoint.
@@ -80,12 +80,12 @@ pub enum Fact {
     },
     /// A task resumed consuming every blocked input.
     InputsUnblocked {
-        /// The task.
+        /// The task that resumed.
         task: TaskId,
     },
     /// A task recorded an in-flight message of `channel` as channel state of `checkpoint`.
     ChannelStateRecorded {
-        /// The task.
+        /// The receiving task that recorded the message.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -96,7 +96,7 @@ pub enum Fact {
     },
     /// A task captured its state for `checkpoint`; `digest` is XXH3-64 of the state bytes.
     StateCaptured {
-        /// The task.
+        /// The task that captured its state.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -119,7 +119,7 @@ pub enum Fact {
     },
     /// The coordinator received a task's acknowledgement of `checkpoint`.
     AcknowledgementReceived {
-        /// The task.
+        /// The acknowledging task.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -138,7 +138,7 @@ pub enum Fact {
     },
     /// A task crashed; the job fails over.
     TaskCrashed {
-        /// The task.
+        /// The crashed task.
         task: TaskId,
     },
     /// The job restarted as `attempt`, from `checkpoint` or from scratch.
@@ -157,7 +157,7 @@ pub enum Fact {
     },
     /// A task loaded state; `digest` is XXH3-64 of the bytes loaded (0 for a fresh start).
     TaskRestored {
-        /// The task.
+        /// The restored task.
         task: TaskId,
         /// The checkpoint restored; `None` for a start from scratch.
         checkpoint: Option<CheckpointId>,
@@ -218,7 +218,7 @@ pub enum Fact {
     /// A task captured its state for `checkpoint` before replaying all the channel state a
     /// restore gave it; those `records` go into the new snapshot's channel state.
     RecoveredStateCarried {
-        /// The task.
+        /// The task that captured its state.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -286,20 +286,20 @@ pub enum Fact {
     /// delivered end-of-data) and sent end-of-data on its outputs; it keeps taking
     /// checkpoints until its final one completes.
     DataEnded {
-        /// The task.
+        /// The task whose data ended.
         task: TaskId,
     },
     /// A task heard that `checkpoint` completed (a completion notice reached it).
     CompletionNotified {
-        /// The task.
+        /// The task that heard.
         task: TaskId,
-        /// The checkpoint's id.
+        /// The completed checkpoint.
         checkpoint: CheckpointId,
     },
     /// The external system opened `txn` (incarnation `epoch`: a transactional id opened
     /// again fences and aborts its earlier incarnation).
     TransactionBegun {
-        /// The transaction.
+        /// The transaction opened.
         txn: TransactionId,
         /// The incarnation opened (an earlier one is fenced).
         epoch: u32,
@@ -307,7 +307,7 @@ pub enum Fact {
     /// A sink wrote `record` (value `value` under `key`) into `txn`; readers see it only
     /// once `txn` commits.
     TransactionWrite {
-        /// The transaction.
+        /// The transaction written into.
         txn: TransactionId,
         /// The record's id.
         record: RecordId,
@@ -318,7 +318,7 @@ pub enum Fact {
     },
     /// A sink pre-committed `txn` as part of its snapshot for `checkpoint`.
     TransactionPrepared {
-        /// The transaction.
+        /// The transaction pre-committed.
         txn: TransactionId,
         /// The checkpoint whose snapshot the pre-commit is part of.
         checkpoint: CheckpointId,
@@ -326,7 +326,7 @@ pub enum Fact {
     /// The external system committed incarnation `epoch` of `txn`: its `records` are
     /// visible to readers from now.
     TransactionCommitted {
-        /// The transaction.
+        /// The transaction committed.
         txn: TransactionId,
         /// The incarnation committed.
         epoch: u32,
@@ -335,7 +335,7 @@ pub enum Fact {
     },
     /// The external system aborted `txn` (incarnation `epoch`); its records are gone.
     TransactionAborted {
-        /// The transaction.
+        /// The transaction aborted.
         txn: TransactionId,
         /// The incarnation aborted.
         epoch: u32,
@@ -418,7 +418,7 @@ pub enum Fact {
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
-        /// The shared file's name.
+        /// The shared file's name (`ObjectName::SharedFile`).
         file: ObjectName,
         /// The file's size, in bytes.
         bytes: u64,
@@ -427,7 +427,7 @@ pub enum Fact {
     },
     /// A restore of `task` needed shared file `file`, and storage did not have it.
     StateFileMissing {
-        /// The task.
+        /// The task being restored.
         task: TaskId,
         /// The shared file's name.
         file: ObjectName,

@@ -70,7 +70,7 @@ pub enum CoordinatorInput {
     WindDown,
     /// A task acknowledged a checkpoint.
     Acknowledge {
-        /// The task.
+        /// The acknowledging task.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -78,7 +78,7 @@ pub enum CoordinatorInput {
     /// A task declined a checkpoint; `counted` if for a reason Flink's failure manager
     /// counts (a failed state write), not a task-side one (an input ended, a finished task).
     Decline {
-        /// The task.
+        /// The declining task.
         task: TaskId,
         /// The checkpoint's id.
         checkpoint: CheckpointId,
@@ -104,7 +104,7 @@ pub enum CoordinatorInput {
     /// everything). A dataflow task whose data ended still takes checkpoints — its final
     /// one must complete before it finishes — so it is never reported here.
     TaskClosed {
-        /// The task.
+        /// The closed task.
         task: TaskId,
     },
     /// The user asks for a savepoint (`stop`: and for the job to stop with it). It is taken
@@ -151,7 +151,7 @@ pub enum CoordinatorCommand {
     ArmTimeout {
         /// The checkpoint's id.
         checkpoint: CheckpointId,
-        /// When the timer fires.
+        /// When the timeout elapses.
         at: SimTime,
     },
     /// Write the metadata of `checkpoint`; report `MetadataDurable` when done.
@@ -162,9 +162,9 @@ pub enum CoordinatorCommand {
     /// `checkpoint` is complete: recovery may use it from now on. Checkpoints older than
     /// `oldest_retained` are no longer retained.
     Completed {
-        /// The checkpoint's id.
+        /// The completed checkpoint.
         checkpoint: CheckpointId,
-        /// The oldest checkpoint still retained.
+        /// The oldest checkpoint still retained; older ones may be discarded.
         oldest_retained: CheckpointId,
     },
     /// More consecutive checkpoint failures than tolerated: fail the job over.
