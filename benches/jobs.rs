@@ -6,6 +6,9 @@
 //!
 //! Run with `cargo bench --bench jobs` (from the repository root).
 
+// criterion_group! defines an undocumented `pub fn benches` (it passes no doc comment through).
+#![allow(missing_docs)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use snapsim::bench::scaling::{Scale, scaled};
 use snapsim::explore::run::{RunSpec, run_compiled};

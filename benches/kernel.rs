@@ -4,6 +4,9 @@
 //!
 //! Run with `cargo bench --bench kernel`.
 
+// criterion_group! defines an undocumented `pub fn benches` (it passes no doc comment through).
+#![allow(missing_docs)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use snapsim::bench::{ring_bare, ring_kernel};
 use snapsim::kernel::rng::Seed;

@@ -20,26 +20,56 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EnumeratorInput {
     /// Partition discovery found `partitions` in the log; `complete`: it will not grow.
-    Discovered { partitions: u32, complete: bool },
+    Discovered {
+        /// How many partitions the log has now.
+        partitions: u32,
+        /// Whether the log will get no more partitions.
+        complete: bool,
+    },
     /// Reader `subtask` is deployed and running: it may be assigned partitions.
-    ReaderRegistered { subtask: u32 },
+    ReaderRegistered {
+        /// The reader's subtask index.
+        subtask: u32,
+    },
     /// Reader `subtask` failed: assign it nothing until it registers again.
-    ReaderFailed { subtask: u32 },
+    ReaderFailed {
+        /// The reader's subtask index.
+        subtask: u32,
+    },
     /// Reader `subtask` restarts alone, restoring `checkpoint` (`None`: from scratch).
-    ReaderReset { subtask: u32, checkpoint: Option<CheckpointId> },
+    ReaderReset {
+        /// The reader's subtask index.
+        subtask: u32,
+        /// The checkpoint restored; `None` for a start from scratch.
+        checkpoint: Option<CheckpointId>,
+    },
     /// Checkpoint `checkpoint` was triggered (the enumerator's snapshot is taken now).
-    CheckpointTriggered { checkpoint: CheckpointId },
+    CheckpointTriggered {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Checkpoint `checkpoint` completed.
-    CheckpointCompleted { checkpoint: CheckpointId },
+    CheckpointCompleted {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
 }
 
 /// What the enumerator asks the harness to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EnumeratorCommand {
     /// Hand `partition` to reader `subtask`, to be read from its start.
-    Assign { subtask: u32, partition: u32 },
+    Assign {
+        /// The reader's subtask index.
+        subtask: u32,
+        /// The log partition handed over.
+        partition: u32,
+    },
     /// Tell reader `subtask` no partition will come any more.
-    NoMoreSplits { subtask: u32 },
+    NoMoreSplits {
+        /// The reader's subtask index.
+        subtask: u32,
+    },
 }
 
 /// The split enumerator.

@@ -22,13 +22,26 @@ pub enum SinkCommand {
     /// Open `txn`.
     Begin(TransactionId),
     /// Write `record` into `txn`.
-    Write { txn: TransactionId, record: Record },
+    Write {
+        /// The transaction.
+        txn: TransactionId,
+        /// The record to write.
+        record: Record,
+    },
     /// Pre-commit `txn` for `checkpoint`.
-    Prepare { txn: TransactionId, checkpoint: CheckpointId },
+    Prepare {
+        /// The transaction.
+        txn: TransactionId,
+        /// The checkpoint the pre-commit belongs to.
+        checkpoint: CheckpointId,
+    },
     /// Commit `txn`.
     Commit(TransactionId),
     /// Abort this sink's transactions numbered `from` or later that are not committed.
-    AbortLingering { from: u64 },
+    AbortLingering {
+        /// The first transaction number (`TransactionId::sequence`) to abort.
+        from: u64,
+    },
 }
 
 /// A sink that writes to the external system in transactions, as a sans-IO state machine:

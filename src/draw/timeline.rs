@@ -31,9 +31,15 @@ pub struct Lane {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArrowKind {
     /// `count` data messages (records, transfers) sent on one channel within one bucket.
-    Data { count: u64 },
+    Data {
+        /// How many data messages the arrow stands for.
+        count: u64,
+    },
     /// The barrier (or marker) of a checkpoint.
-    Barrier { checkpoint: CheckpointId },
+    Barrier {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
 }
 
 /// A message from one lane to another, from its send to its arrival.
@@ -55,21 +61,41 @@ pub struct Arrow {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarkKind {
     /// The task captured its state for a checkpoint.
-    Snapshot { checkpoint: CheckpointId },
+    Snapshot {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// The task crashed.
     Crash,
     /// The task loaded state (a restore), from a checkpoint or from scratch.
-    Restore { checkpoint: Option<CheckpointId> },
+    Restore {
+        /// The checkpoint restored; `None` for a start from scratch.
+        checkpoint: Option<CheckpointId>,
+    },
     /// The task finished.
     Finished,
     /// The task heard that a checkpoint completed.
-    Notified { checkpoint: CheckpointId },
+    Notified {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// A sink pre-committed a transaction for a checkpoint.
-    PreCommitted { checkpoint: CheckpointId, sequence: u64 },
+    PreCommitted {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// The transaction's number among its sink's transactions (`TransactionId::sequence`).
+        sequence: u64,
+    },
     /// The external system committed a sink's transaction.
-    Committed { sequence: u64 },
+    Committed {
+        /// The transaction's number among its sink's transactions (`TransactionId::sequence`).
+        sequence: u64,
+    },
     /// The external system aborted a sink's transaction.
-    Aborted { sequence: u64 },
+    Aborted {
+        /// The transaction's number among its sink's transactions (`TransactionId::sequence`).
+        sequence: u64,
+    },
 }
 
 /// A mark on a lane.

@@ -99,11 +99,22 @@ pub enum RunFileError {
     /// It does not start with the magic bytes.
     NotARunFile,
     /// It is shorter than its header says.
-    Truncated { expected: u64, found: u64 },
+    Truncated {
+        /// The least length, in bytes, it must have (as its header gives it, once there is one).
+        expected: u64,
+        /// Its length, in bytes.
+        found: u64,
+    },
     /// It was written by a newer format than this build reads.
-    NewerVersion { found: u32 },
+    NewerVersion {
+        /// The format version the file declares.
+        found: u32,
+    },
     /// It was written by an older format, which this build no longer reads.
-    OlderVersion { found: u32 },
+    OlderVersion {
+        /// The format version the file declares.
+        found: u32,
+    },
     /// Its checksum does not match its payload.
     Corrupted,
     /// The payload does not decode.

@@ -85,7 +85,12 @@ struct Transaction {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommitOutcome {
     /// Incarnation `epoch` committed now: these records became visible.
-    Committed { epoch: u32, records: Vec<Record> },
+    Committed {
+        /// The incarnation of the transaction that committed.
+        epoch: u32,
+        /// The records that became visible, in write order.
+        records: Vec<Record>,
+    },
     /// It had been committed before: nothing changes.
     AlreadyCommitted,
 }

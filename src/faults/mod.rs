@@ -23,33 +23,80 @@ use serde::{Deserialize, Serialize};
 pub enum Fault {
     /// The task's process dies; the job fails over and restarts from the latest completed
     /// checkpoint.
-    CrashTask { task: TaskRef },
+    CrashTask {
+        /// The task that crashes.
+        task: TaskRef,
+    },
     /// The coordinator (Flink's JobManager) dies: its pending checkpoints are lost and the
     /// job fails over; a new coordinator recovers from the durable metadata store — the
     /// checkpoints whose metadata write completed, and the checkpoint id counter.
     CrashCoordinator,
     /// Storage is unavailable: every write begun in the window fails (a task declines its
     /// checkpoint; a metadata write aborts it).
-    StorageUnavailable { duration: SimDuration },
+    StorageUnavailable {
+        /// How long the fault window lasts.
+        duration: SimDuration,
+    },
     /// Writes begun in the window take `factor` times as long (checkpoint timeouts).
-    SlowStorage { factor: u32, duration: SimDuration },
+    SlowStorage {
+        /// How many times longer each write takes.
+        factor: u32,
+        /// How long the fault window lasts.
+        duration: SimDuration,
+    },
     /// The next `count` control messages of `kind` are lost in transit.
-    LoseControlMessages { kind: ControlMessage, count: u32 },
+    LoseControlMessages {
+        /// Which kind of control message is hit.
+        kind: ControlMessage,
+        /// How many messages of that kind are hit.
+        count: u32,
+    },
     /// Every message sent from `from` to `to` in the window takes `extra` longer (a latency
     /// spike; a long one is a slow link that fills buffers and back-pressures).
-    LatencySpike { from: TaskRef, to: TaskRef, extra: SimDuration, duration: SimDuration },
+    LatencySpike {
+        /// The sending task.
+        from: TaskRef,
+        /// The receiving task.
+        to: TaskRef,
+        /// The latency added to each message.
+        extra: SimDuration,
+        /// How long the fault window lasts.
+        duration: SimDuration,
+    },
     /// Every task placed on `worker` dies at once; the job fails over.
-    CrashWorker { worker: u32 },
+    CrashWorker {
+        /// The worker's index.
+        worker: u32,
+    },
     /// The network between workers `a` and `b` is cut for `duration` (from `a` to `b` only
     /// if `one_way`). A channel across it breaks, which fails the job over (Flink fails the
     /// tasks on both ends of a broken connection; a channel never drops a message silently),
     /// and every restart while the cut lasts fails again.
-    Partition { a: u32, b: u32, one_way: bool, duration: SimDuration },
+    Partition {
+        /// One worker's index.
+        a: u32,
+        /// The other worker's index.
+        b: u32,
+        /// Whether only traffic from `a` to `b` is cut.
+        one_way: bool,
+        /// How long the fault window lasts.
+        duration: SimDuration,
+    },
     /// The next `count` control messages of `kind` take `extra` longer.
-    DelayControlMessages { kind: ControlMessage, count: u32, extra: SimDuration },
+    DelayControlMessages {
+        /// Which kind of control message is hit.
+        kind: ControlMessage,
+        /// How many messages of that kind are hit.
+        count: u32,
+        /// The latency added to each message.
+        extra: SimDuration,
+    },
     /// The external system the sinks write to refuses every call for `duration`: a sink's
     /// write or pre-commit fails its task; a commit is retried later.
-    ExternalUnavailable { duration: SimDuration },
+    ExternalUnavailable {
+        /// How long the fault window lasts.
+        duration: SimDuration,
+    },
     /// The external system aborts every open (not yet pre-committed) transaction, as a
     /// moved transaction coordinator does: the sinks' next writes fail and their records
     /// are replayed.
@@ -99,15 +146,36 @@ impl ControlMessage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Phase {
     /// `task` captured its state for `checkpoint`.
-    StateCaptured { task: TaskRef, checkpoint: CheckpointId },
+    StateCaptured {
+        /// The task that captured its state.
+        task: TaskRef,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// The coordinator received `task`'s acknowledgement of `checkpoint`.
-    Acknowledged { task: TaskRef, checkpoint: CheckpointId },
+    Acknowledged {
+        /// The acknowledging task.
+        task: TaskRef,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Every task acknowledged `checkpoint` and its metadata write began (not yet durable).
-    MetadataWriteBegun { checkpoint: CheckpointId },
+    MetadataWriteBegun {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// `checkpoint` completed.
-    Completed { checkpoint: CheckpointId },
+    Completed {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// `task` blocked an input on a barrier of `checkpoint`: its alignment began.
-    InputBlocked { task: TaskRef, checkpoint: CheckpointId },
+    InputBlocked {
+        /// The aligning task.
+        task: TaskRef,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// The job (or a region of it) restarted after a failure.
     Restarted,
 }

@@ -42,9 +42,21 @@ pub struct ScriptedEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScriptedAction {
     /// `from` pays `to` `amount`; `latency`, if given, replaces the drawn channel latency.
-    Transfer { from: u32, to: u32, amount: i64, latency: Option<SimDuration> },
+    Transfer {
+        /// The paying account's index.
+        from: u32,
+        /// The receiving account's index.
+        to: u32,
+        /// The amount paid.
+        amount: i64,
+        /// The channel latency to use; `None`: drawn as usual.
+        latency: Option<SimDuration>,
+    },
     /// `account` initiates a snapshot (if the coordinator's checks allow one now).
-    Snapshot { account: u32 },
+    Snapshot {
+        /// The initiating account's index.
+        account: u32,
+    },
 }
 
 impl BankConfig {

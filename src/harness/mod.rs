@@ -235,54 +235,151 @@ pub struct WorldOutcome {
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
     /// A task's processing of its last element is over.
-    TaskReady { task: TaskId, attempt: Attempt },
+    TaskReady {
+        /// The task that is ready for its next element.
+        task: TaskId,
+        /// The attempt that scheduled the event (dropped if the job has restarted since).
+        attempt: Attempt,
+    },
     /// Message `sequence` of `channel` reaches the receiver.
-    Arrival { channel: ChannelId, sequence: u64, attempt: Attempt },
+    Arrival {
+        /// The channel the message travels on.
+        channel: ChannelId,
+        /// The message's number on its channel.
+        sequence: u64,
+        /// The attempt that scheduled the event (dropped if the job has restarted since).
+        attempt: Attempt,
+    },
     /// The coordinator's periodic trigger timer.
-    TriggerTimer { generation: u64 },
+    TriggerTimer {
+        /// The timer's generation; a timer of an older generation is ignored.
+        generation: u64,
+    },
     /// A checkpoint trigger reaches a source task.
-    TriggerReceived { task: TaskId, checkpoint: CheckpointId, attempt: Attempt },
+    TriggerReceived {
+        /// The source task the trigger reaches.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// The attempt that scheduled the event (dropped if the job has restarted since).
+        attempt: Attempt,
+    },
     /// An abort notice reaches a task.
-    AbortReceived { task: TaskId, checkpoint: CheckpointId, attempt: Attempt },
+    AbortReceived {
+        /// The task the notice reaches.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// The attempt that scheduled the event (dropped if the job has restarted since).
+        attempt: Attempt,
+    },
     /// A completion notice reaches a task.
-    CompletionReceived { task: TaskId, checkpoint: CheckpointId, attempt: Attempt },
+    CompletionReceived {
+        /// The task the notice reaches.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// The attempt that scheduled the event (dropped if the job has restarted since).
+        attempt: Attempt,
+    },
     /// An acknowledgement reaches the coordinator.
-    AcknowledgeReceived { task: TaskId, checkpoint: CheckpointId },
+    AcknowledgeReceived {
+        /// The acknowledging task.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// A decline reaches the coordinator.
-    DeclineReceived { task: TaskId, checkpoint: CheckpointId, counted: bool },
+    DeclineReceived {
+        /// The declining task.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// Whether the decline counts towards the tolerated consecutive checkpoint failures.
+        counted: bool,
+    },
     /// A storage write becomes durable.
-    WriteDone { write: WriteId, attempt: Attempt },
+    WriteDone {
+        /// The storage write.
+        write: WriteId,
+        /// The attempt that scheduled the event (dropped if the job has restarted since).
+        attempt: Attempt,
+    },
     /// A checkpoint's timeout elapses.
-    CheckpointTimeout { checkpoint: CheckpointId },
+    CheckpointTimeout {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// The fault at this index of the plan strikes.
-    Fault { index: u32 },
+    Fault {
+        /// The fault's index in the plan.
+        index: u32,
+    },
     /// The phase-triggered fault at this index of the plan starts waiting for its step.
-    ArmFault { index: u32 },
+    ArmFault {
+        /// The fault's index in the plan.
+        index: u32,
+    },
     /// A fault's window closes.
     FaultLifted,
     /// The job restarts as `attempt`.
-    Restart { attempt: Attempt },
+    Restart {
+        /// The attempt number the job restarts as.
+        attempt: Attempt,
+    },
     /// A timer a task's protocol set fires.
-    ProtocolTimer { task: TaskId, attempt: Attempt },
+    ProtocolTimer {
+        /// The task whose protocol set the timer.
+        task: TaskId,
+        /// The attempt that scheduled the event (dropped if the job has restarted since).
+        attempt: Attempt,
+    },
     /// The bank's scripted event at this index happens.
-    Script { index: u32 },
+    Script {
+        /// The index in the bank's script.
+        index: u32,
+    },
     /// The bank's script is over: accounts may close their outputs.
     ScriptEnded,
     /// Pipelined `region` restarts as `attempt` (region failover), unless it failed again.
-    RegionRestart { region: u32, attempt: Attempt },
+    RegionRestart {
+        /// The pipelined region's index.
+        region: u32,
+        /// The attempt number the region restarts as.
+        attempt: Attempt,
+    },
     /// A sink's call to the external system failed: its task fails.
-    SinkFailed { task: TaskId, attempt: Attempt },
+    SinkFailed {
+        /// The sink's task.
+        task: TaskId,
+        /// The attempt that scheduled the event (dropped if the job has restarted since).
+        attempt: Attempt,
+    },
     /// The downstream reader polls the external system.
     ReaderPoll,
     /// Incarnation `epoch` of `txn` reaches the external system's transaction timeout.
-    TransactionTimeout { txn: crate::kernel::ids::TransactionId, epoch: u32 },
+    TransactionTimeout {
+        /// The transaction that timed out.
+        txn: crate::kernel::ids::TransactionId,
+        /// The incarnation of `txn` the timeout was set for.
+        epoch: u32,
+    },
     /// The split enumerator looks for new partitions of the log (unless a restart has
     /// started a new `generation` of discovery since).
-    PartitionDiscovery { generation: u64 },
+    PartitionDiscovery {
+        /// The discovery generation that scheduled the event; an older one is ignored.
+        generation: u64,
+    },
     /// The job is stopped and redeployed as `stage` (a scenario's rescale).
-    Rescale { stage: u32 },
+    Rescale {
+        /// The deployment stage to redeploy (each rescale adds one).
+        stage: u32,
+    },
     /// The user asks for a savepoint (`stop`: and for the job to stop with it).
-    SavepointRequested { stop: bool },
+    SavepointRequested {
+        /// Whether the job stops with the savepoint.
+        stop: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,146 +20,470 @@ use xxhash_rust::xxh3::Xxh3;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Fact {
     /// A message entered `channel` (the sender's output buffer) as number `sequence`.
-    MessageSent { channel: ChannelId, sequence: u64, message: MessageTag },
+    MessageSent {
+        /// The channel the message entered.
+        channel: ChannelId,
+        /// The message's number on its channel, from 0.
+        sequence: u64,
+        /// What the message is.
+        message: MessageTag,
+    },
     /// A message reached the receiver's input buffer.
-    MessageArrived { channel: ChannelId, sequence: u64 },
+    MessageArrived {
+        /// The channel.
+        channel: ChannelId,
+        /// The message's number on its channel, from 0.
+        sequence: u64,
+    },
     /// The receiving task took the message from its input buffer and processed it.
-    MessageConsumed { channel: ChannelId, sequence: u64 },
+    MessageConsumed {
+        /// The channel.
+        channel: ChannelId,
+        /// The message's number on its channel, from 0.
+        sequence: u64,
+    },
     /// A keyed operator applied `record` to the state of `key`.
-    RecordApplied { task: TaskId, record: RecordId, key: u64 },
+    RecordApplied {
+        /// The keyed operator's task.
+        task: TaskId,
+        /// The source record's id.
+        record: RecordId,
+        /// The state key.
+        key: u64,
+    },
     /// A source read the record at `offset` of its split.
-    SourceRead { task: TaskId, offset: u64 },
+    SourceRead {
+        /// The source task.
+        task: TaskId,
+        /// The record's offset in the split, from 0.
+        offset: u64,
+    },
     /// A task finished: its data had ended and a checkpoint it took after that completed
     /// (it heard so) — Flink's final checkpoint (FLIP-147); or a bank account closed.
-    TaskFinished { task: TaskId },
+    TaskFinished {
+        /// The finished task.
+        task: TaskId,
+    },
     /// The coordinator started a checkpoint.
-    CheckpointTriggered { checkpoint: CheckpointId },
+    CheckpointTriggered {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// A task stopped consuming an input because the barrier of `checkpoint` arrived on it.
-    InputBlocked { task: TaskId, channel: ChannelId, checkpoint: CheckpointId },
+    InputBlocked {
+        /// The blocking task.
+        task: TaskId,
+        /// The input channel blocked.
+        channel: ChannelId,
+        /// The checkpoint whose barrier arrived.
+        checkpoint: CheckpointId,
+    },
     /// A task resumed consuming every blocked input.
-    InputsUnblocked { task: TaskId },
+    InputsUnblocked {
+        /// The task that resumed.
+        task: TaskId,
+    },
     /// A task recorded an in-flight message of `channel` as channel state of `checkpoint`.
-    ChannelStateRecorded { task: TaskId, checkpoint: CheckpointId, channel: ChannelId, sequence: u64 },
+    ChannelStateRecorded {
+        /// The receiving task that recorded the message.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// The input channel the message came on.
+        channel: ChannelId,
+        /// The message's number on that channel.
+        sequence: u64,
+    },
     /// A task captured its state for `checkpoint`; `digest` is XXH3-64 of the state bytes.
-    StateCaptured { task: TaskId, checkpoint: CheckpointId, digest: u64, bytes: u64 },
+    StateCaptured {
+        /// The task that captured its state.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// XXH3-64 of the state bytes.
+        digest: u64,
+        /// The size of the captured state, in bytes.
+        bytes: u64,
+    },
     /// A storage write finished: the object is now durable.
-    ObjectDurable { object: ObjectName, bytes: u64 },
+    ObjectDurable {
+        /// The object's name.
+        object: ObjectName,
+        /// The object's size, in bytes.
+        bytes: u64,
+    },
     /// A durable object was deleted; nothing can be restored from it any more.
-    ObjectDeleted { object: ObjectName },
+    ObjectDeleted {
+        /// The object's name.
+        object: ObjectName,
+    },
     /// The coordinator received a task's acknowledgement of `checkpoint`.
-    AcknowledgementReceived { task: TaskId, checkpoint: CheckpointId },
+    AcknowledgementReceived {
+        /// The acknowledging task.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// `checkpoint` completed: every task acknowledged and its metadata is durable.
-    CheckpointCompleted { checkpoint: CheckpointId },
+    CheckpointCompleted {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// `checkpoint` was abandoned.
-    CheckpointAborted { checkpoint: CheckpointId, reason: AbortReason },
+    CheckpointAborted {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// Why it was abandoned.
+        reason: AbortReason,
+    },
     /// A task crashed; the job fails over.
-    TaskCrashed { task: TaskId },
+    TaskCrashed {
+        /// The crashed task.
+        task: TaskId,
+    },
     /// The job restarted as `attempt`, from `checkpoint` or from scratch.
-    JobRestarted { attempt: Attempt, checkpoint: Option<CheckpointId> },
+    JobRestarted {
+        /// The new attempt's number.
+        attempt: Attempt,
+        /// The checkpoint restored; `None` for a start from scratch.
+        checkpoint: Option<CheckpointId>,
+    },
     /// A channel was emptied at a restart, dropping `discarded` messages of the old attempt.
-    ChannelReset { channel: ChannelId, discarded: u64 },
+    ChannelReset {
+        /// The channel.
+        channel: ChannelId,
+        /// How many messages of the old attempt were dropped.
+        discarded: u64,
+    },
     /// A task loaded state; `digest` is XXH3-64 of the bytes loaded (0 for a fresh start).
-    TaskRestored { task: TaskId, checkpoint: Option<CheckpointId>, digest: u64 },
+    TaskRestored {
+        /// The restored task.
+        task: TaskId,
+        /// The checkpoint restored; `None` for a start from scratch.
+        checkpoint: Option<CheckpointId>,
+        /// XXH3-64 of the bytes loaded (0 for a fresh start).
+        digest: u64,
+    },
     /// At the end of a finished run, the totals a keyed aggregate holds for one key.
-    KeyTotal { task: TaskId, key: u64, count: u64, sum: i64, fingerprint: u64 },
+    KeyTotal {
+        /// The keyed aggregate's task.
+        task: TaskId,
+        /// The state key.
+        key: u64,
+        /// How many records the key holds.
+        count: u64,
+        /// The sum of those records' values.
+        sum: i64,
+        /// The wrapping sum of those records' fingerprints (`RecordId::fingerprint`).
+        fingerprint: u64,
+    },
     /// A bank account captured its state for `checkpoint`: this is the balance it recorded.
-    BalanceCaptured { task: TaskId, checkpoint: CheckpointId, balance: i64 },
+    BalanceCaptured {
+        /// The account's task.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// The balance recorded.
+        balance: i64,
+    },
     /// At the end of a finished bank run, the balance an account holds.
-    FinalBalance { task: TaskId, balance: i64 },
+    FinalBalance {
+        /// The account's task.
+        task: TaskId,
+        /// The balance held at the end.
+        balance: i64,
+    },
     /// Fault `index` of the plan struck (faults other than crashes, which have their own).
-    FaultInjected { index: u32 },
+    FaultInjected {
+        /// The fault's index in the plan.
+        index: u32,
+    },
     /// The coordinator crashed; the job fails over and a new coordinator recovers.
     CoordinatorCrashed,
     /// A storage write failed (storage unavailable); the object never became durable.
-    WriteFailed { object: ObjectName },
+    WriteFailed {
+        /// The object's name.
+        object: ObjectName,
+    },
     /// A control message was lost in transit: `kind` is its `ControlMessage` index, `task`
     /// the task it was from or to.
-    ControlMessageLost { kind: u8, task: TaskId, checkpoint: CheckpointId },
+    ControlMessageLost {
+        /// The message's kind, as its index in `ControlMessage::ALL`.
+        kind: u8,
+        /// The task the message was from or to.
+        task: TaskId,
+        /// The checkpoint the message was about.
+        checkpoint: CheckpointId,
+    },
     /// A task captured its state for `checkpoint` before replaying all the channel state a
     /// restore gave it; those `records` go into the new snapshot's channel state.
-    RecoveredStateCarried { task: TaskId, checkpoint: CheckpointId, records: u64 },
+    RecoveredStateCarried {
+        /// The task that captured its state.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// How many not yet replayed records go into the new snapshot's channel state.
+        records: u64,
+    },
     /// Every fault of the plan has struck and every fault window has closed: the run is
     /// healed from here on.
     FaultsLifted,
     /// More consecutive checkpoints failed than tolerated: the job fails over.
-    CheckpointFailuresExceeded { failures: u32 },
+    CheckpointFailuresExceeded {
+        /// How many consecutive checkpoints failed.
+        failures: u32,
+    },
     /// The restart strategy gave up after `failures` failovers: the job failed for good.
-    JobFailed { failures: u64 },
+    JobFailed {
+        /// How many failovers there were.
+        failures: u64,
+    },
     /// A worker crashed (each task on it is recorded as crashed too).
-    WorkerCrashed { worker: u32 },
+    WorkerCrashed {
+        /// The crashed worker's index.
+        worker: u32,
+    },
     /// A control message was delayed in transit (see `ControlMessageLost` for the fields).
-    ControlMessageDelayed { kind: u8, task: TaskId, checkpoint: CheckpointId },
+    ControlMessageDelayed {
+        /// The message's kind, as its index in `ControlMessage::ALL`.
+        kind: u8,
+        /// The task the message was from or to.
+        task: TaskId,
+        /// The checkpoint the message was about.
+        checkpoint: CheckpointId,
+    },
     /// A network partition broke `channel`'s connection: the tasks on both ends fail.
-    ChannelBroken { channel: ChannelId },
+    ChannelBroken {
+        /// The broken channel.
+        channel: ChannelId,
+    },
     /// The writer of `object` crashed mid-write: it is left torn in storage (its checksum
     /// exposes it) and never becomes durable.
-    ObjectTorn { object: ObjectName },
+    ObjectTorn {
+        /// The object's name.
+        object: ObjectName,
+    },
     /// Region failover: the tasks of pipelined `region` failed (or were cancelled with a
     /// failed one) and are down until the region restarts as `attempt`; the other regions
     /// keep running.
-    RegionFailedOver { region: u32, attempt: Attempt },
+    RegionFailedOver {
+        /// The pipelined region's index.
+        region: u32,
+        /// The attempt the region restarts as.
+        attempt: Attempt,
+    },
     /// Pipelined `region` restarted as `attempt`, from `checkpoint` or from scratch: each of
     /// its tasks is restored (`TaskRestored`); the other regions kept running.
-    RegionRestarted { region: u32, attempt: Attempt, checkpoint: Option<CheckpointId> },
+    RegionRestarted {
+        /// The pipelined region's index.
+        region: u32,
+        /// The attempt the region restarts as.
+        attempt: Attempt,
+        /// The checkpoint restored; `None` for a start from scratch.
+        checkpoint: Option<CheckpointId>,
+    },
     /// A task reached the end of its data (a source read its whole split, or every input
     /// delivered end-of-data) and sent end-of-data on its outputs; it keeps taking
     /// checkpoints until its final one completes.
-    DataEnded { task: TaskId },
+    DataEnded {
+        /// The task whose data ended.
+        task: TaskId,
+    },
     /// A task heard that `checkpoint` completed (a completion notice reached it).
-    CompletionNotified { task: TaskId, checkpoint: CheckpointId },
+    CompletionNotified {
+        /// The task that heard.
+        task: TaskId,
+        /// The completed checkpoint.
+        checkpoint: CheckpointId,
+    },
     /// The external system opened `txn` (incarnation `epoch`: a transactional id opened
     /// again fences and aborts its earlier incarnation).
-    TransactionBegun { txn: TransactionId, epoch: u32 },
+    TransactionBegun {
+        /// The transaction opened.
+        txn: TransactionId,
+        /// The incarnation opened (an earlier one is fenced).
+        epoch: u32,
+    },
     /// A sink wrote `record` (value `value` under `key`) into `txn`; readers see it only
     /// once `txn` commits.
-    TransactionWrite { txn: TransactionId, record: RecordId, key: u64, value: i64 },
+    TransactionWrite {
+        /// The transaction written into.
+        txn: TransactionId,
+        /// The record's id.
+        record: RecordId,
+        /// The record's key.
+        key: u64,
+        /// The record's value.
+        value: i64,
+    },
     /// A sink pre-committed `txn` as part of its snapshot for `checkpoint`.
-    TransactionPrepared { txn: TransactionId, checkpoint: CheckpointId },
+    TransactionPrepared {
+        /// The transaction pre-committed.
+        txn: TransactionId,
+        /// The checkpoint whose snapshot the pre-commit is part of.
+        checkpoint: CheckpointId,
+    },
     /// The external system committed incarnation `epoch` of `txn`: its `records` are
     /// visible to readers from now.
-    TransactionCommitted { txn: TransactionId, epoch: u32, records: u64 },
+    TransactionCommitted {
+        /// The transaction committed.
+        txn: TransactionId,
+        /// The incarnation committed.
+        epoch: u32,
+        /// How many records became visible.
+        records: u64,
+    },
     /// The external system aborted `txn` (incarnation `epoch`); its records are gone.
-    TransactionAborted { txn: TransactionId, epoch: u32, cause: TransactionAbort },
+    TransactionAborted {
+        /// The transaction aborted.
+        txn: TransactionId,
+        /// The incarnation aborted.
+        epoch: u32,
+        /// Why it was aborted.
+        cause: TransactionAbort,
+    },
     /// A sink's call to the external system failed (`txn`: the transaction it was for, if
     /// any).
-    ExternalCallFailed { task: TaskId, call: ExternalCall, txn: Option<TransactionId>, error: ExternalError },
+    ExternalCallFailed {
+        /// The sink's task.
+        task: TaskId,
+        /// The call that failed.
+        call: ExternalCall,
+        /// The transaction the call was for; `None` if for none.
+        txn: Option<TransactionId>,
+        /// Why it failed.
+        error: ExternalError,
+    },
     /// An upsert sink set `key` to `value` in its external table (from `record`); readers
     /// see it at once.
-    ExternalUpsert { task: TaskId, record: RecordId, key: u64, value: i64 },
+    ExternalUpsert {
+        /// The sink's task.
+        task: TaskId,
+        /// The record's id.
+        record: RecordId,
+        /// The table key set.
+        key: u64,
+        /// The value set.
+        value: i64,
+    },
     /// An at-least-once sink appended `record` to its external log; readers see it at once.
-    ExternalAppend { task: TaskId, record: RecordId, key: u64, value: i64 },
+    ExternalAppend {
+        /// The sink's task.
+        task: TaskId,
+        /// The record's id.
+        record: RecordId,
+        /// The record's key.
+        key: u64,
+        /// The record's value.
+        value: i64,
+    },
     /// The downstream reader polled the external system's transactional records: it saw
     /// `records`, whose fingerprints add up (wrapping) to `fingerprint`.
-    ReaderSaw { records: u64, fingerprint: u64 },
+    ReaderSaw {
+        /// How many committed transactional records the reader saw.
+        records: u64,
+        /// The wrapping sum of their fingerprints.
+        fingerprint: u64,
+    },
     /// The split enumerator handed log `partition` to reader `task`, to read from its start.
-    PartitionAssigned { task: TaskId, partition: u32 },
+    PartitionAssigned {
+        /// The reader's task.
+        task: TaskId,
+        /// The log partition assigned.
+        partition: u32,
+    },
     /// Reader `task` read record `offset` of log `partition`.
-    PartitionRead { task: TaskId, partition: u32, offset: u64 },
+    PartitionRead {
+        /// The reader's task.
+        task: TaskId,
+        /// The log partition.
+        partition: u32,
+        /// The record's offset in the partition, from 0.
+        offset: u64,
+    },
     /// Reader `task` restored log `partition` from its state, to read on from `offset`.
-    PartitionRestored { task: TaskId, partition: u32, offset: u64 },
+    PartitionRestored {
+        /// The reader's task.
+        task: TaskId,
+        /// The log partition.
+        partition: u32,
+        /// The offset reading goes on from.
+        offset: u64,
+    },
     /// `task`'s state for `checkpoint` holds key group `key_group` as shared file `file`
     /// (`bytes` long): written now for this checkpoint (`reused` false), or referenced from
     /// an earlier one.
-    StateFileReferenced { task: TaskId, checkpoint: CheckpointId, file: ObjectName, bytes: u64, reused: bool },
+    StateFileReferenced {
+        /// The task.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// The shared file's name (`ObjectName::SharedFile`).
+        file: ObjectName,
+        /// The file's size, in bytes.
+        bytes: u64,
+        /// Whether the file was written for an earlier checkpoint and referenced again.
+        reused: bool,
+    },
     /// A restore of `task` needed shared file `file`, and storage did not have it.
-    StateFileMissing { task: TaskId, file: ObjectName },
+    StateFileMissing {
+        /// The task being restored.
+        task: TaskId,
+        /// The shared file's name.
+        file: ObjectName,
+    },
     /// The job was stopped for a rescale; its restart deploys `stage` (stage 0 is the job as
     /// first deployed, each rescale adds one).
-    JobRescaled { stage: u32 },
+    JobRescaled {
+        /// The deployment stage the restart deploys.
+        stage: u32,
+    },
     /// `task`, deployed by a rescale, restored key groups `first..=last` of its vertex from
     /// every state of `checkpoint` that held them; `keys` `KeyRestored` facts follow (one
     /// per key it holds afterwards, for keyed state judged by key).
-    KeyGroupsRestored { task: TaskId, checkpoint: CheckpointId, first: u32, last: u32, keys: u64 },
+    KeyGroupsRestored {
+        /// The task deployed by the rescale.
+        task: TaskId,
+        /// The checkpoint restored from.
+        checkpoint: CheckpointId,
+        /// The first key group restored.
+        first: u32,
+        /// The last key group restored (inclusive).
+        last: u32,
+        /// How many `KeyRestored` facts follow.
+        keys: u64,
+    },
     /// Right after a rescaled restore, `task` holds `count` records with fingerprint sum
     /// `fingerprint` for state key `key`.
-    KeyRestored { task: TaskId, key: u64, count: u64, fingerprint: u64 },
+    KeyRestored {
+        /// The task right after its rescaled restore.
+        task: TaskId,
+        /// The state key.
+        key: u64,
+        /// How many records the key holds.
+        count: u64,
+        /// The wrapping sum of those records' fingerprints.
+        fingerprint: u64,
+    },
     /// Reader `task`, deployed by a rescale, restored its round-robin share (`splits`
     /// partitions and offsets) of every reader's state in `checkpoint`; a `PartitionRestored`
     /// per partition follows.
-    SplitsRedistributed { task: TaskId, checkpoint: CheckpointId, splits: u64 },
+    SplitsRedistributed {
+        /// The reader's task, deployed by the rescale.
+        task: TaskId,
+        /// The checkpoint restored from.
+        checkpoint: CheckpointId,
+        /// How many partitions the reader took over.
+        splits: u64,
+    },
     /// `checkpoint` is a savepoint (`CheckpointTriggered` follows): always aligned, its
     /// state whole, never subsumed; `stop`: the job stops with it and starts from it.
-    SavepointTriggered { checkpoint: CheckpointId, stop: bool },
+    SavepointTriggered {
+        /// The savepoint's id.
+        checkpoint: CheckpointId,
+        /// Whether the job stops with the savepoint.
+        stop: bool,
+    },
 }
 
 /// Why the external system aborted a transaction.
@@ -205,15 +529,31 @@ pub enum ExternalError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MessageTag {
     /// A data record and the source record it descends from.
-    Record { record: RecordId, key: u64 },
+    Record {
+        /// The source record it descends from.
+        record: RecordId,
+        /// The record's key.
+        key: u64,
+    },
     /// A checkpoint barrier.
-    Barrier { checkpoint: CheckpointId },
+    Barrier {
+        /// The barrier's checkpoint.
+        checkpoint: CheckpointId,
+    },
     /// The end of the sender's output on this channel.
     EndOfInput,
     /// A bank transfer of `amount` (the record's value); the channel names payer and payee.
-    Transfer { record: RecordId, amount: i64 },
+    Transfer {
+        /// The transfer record's id.
+        record: RecordId,
+        /// The amount transferred (the record's value).
+        amount: i64,
+    },
     /// A watermark: no record with an event time at or below `event_time` follows it.
-    Watermark { event_time: u64 },
+    Watermark {
+        /// The watermark's event time, in µs.
+        event_time: u64,
+    },
 }
 
 impl MessageTag {
@@ -227,13 +567,28 @@ impl MessageTag {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ObjectName {
     /// One task's state for one checkpoint.
-    TaskState { checkpoint: CheckpointId, task: TaskId },
+    TaskState {
+        /// The checkpoint.
+        checkpoint: CheckpointId,
+        /// The task whose state it is.
+        task: TaskId,
+    },
     /// A checkpoint's metadata: which objects make it up. Its durability completes it.
-    Metadata { checkpoint: CheckpointId },
+    Metadata {
+        /// The checkpoint it completes.
+        checkpoint: CheckpointId,
+    },
     /// An incremental checkpoint's immutable file of one key group of one task, first
     /// written for `checkpoint`; later checkpoints may reference it instead of writing the
     /// group again.
-    SharedFile { task: TaskId, checkpoint: CheckpointId, key_group: u32 },
+    SharedFile {
+        /// The task whose state it is part of.
+        task: TaskId,
+        /// The checkpoint it was first written for.
+        checkpoint: CheckpointId,
+        /// The key group it holds.
+        key_group: u32,
+    },
 }
 
 /// Why a checkpoint was abandoned.

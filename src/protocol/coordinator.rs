@@ -57,7 +57,10 @@ pub enum CoordinatorInput {
     /// The job started: arm the periodic trigger.
     JobStarted,
     /// The periodic trigger timer of `generation` fired.
-    TriggerTimer { generation: u64 },
+    TriggerTimer {
+        /// The trigger timer's generation; a timer of an older generation is ignored.
+        generation: u64,
+    },
     /// Another `every_source_records` records were read.
     SourceRecordsMilestone,
     /// A snapshot is asked for now (a scripted initiation), under the usual pre-flight checks.
@@ -66,24 +69,51 @@ pub enum CoordinatorInput {
     /// more checkpoints, so that the pending ones drain and the job can end.
     WindDown,
     /// A task acknowledged a checkpoint.
-    Acknowledge { task: TaskId, checkpoint: CheckpointId },
+    Acknowledge {
+        /// The acknowledging task.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// A task declined a checkpoint; `counted` if for a reason Flink's failure manager
     /// counts (a failed state write), not a task-side one (an input ended, a finished task).
-    Decline { task: TaskId, checkpoint: CheckpointId, counted: bool },
+    Decline {
+        /// The declining task.
+        task: TaskId,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// Whether the failure counts towards the tolerated consecutive failures.
+        counted: bool,
+    },
     /// A checkpoint's timeout elapsed.
-    Timeout { checkpoint: CheckpointId },
+    Timeout {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// A checkpoint's metadata became durable.
-    MetadataDurable { checkpoint: CheckpointId },
+    MetadataDurable {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// A checkpoint's metadata could not be written.
-    MetadataWriteFailed { checkpoint: CheckpointId },
+    MetadataWriteFailed {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// A task closed for good and can take no more checkpoints (a bank account that paid
     /// everything). A dataflow task whose data ended still takes checkpoints — its final
     /// one must complete before it finishes — so it is never reported here.
-    TaskClosed { task: TaskId },
+    TaskClosed {
+        /// The closed task.
+        task: TaskId,
+    },
     /// The user asks for a savepoint (`stop`: and for the job to stop with it). It is taken
     /// as soon as no checkpoint is pending and every task runs; periodic checkpoints wait
     /// meanwhile.
-    SavepointRequested { stop: bool },
+    SavepointRequested {
+        /// Whether the job stops with the savepoint.
+        stop: bool,
+    },
     /// The job failed over: every task is gone until the restart.
     JobFailed,
     /// The job restarted: every task runs again.
@@ -94,32 +124,76 @@ pub enum CoordinatorInput {
     /// A failed region restarted. `all_running`: no other region is still down;
     /// `closed_tasks`: how many tasks are closed now (a region restart can bring closed
     /// tasks back to work).
-    RegionRestarted { all_running: bool, closed_tasks: usize },
+    RegionRestarted {
+        /// Whether no other region is still down.
+        all_running: bool,
+        /// How many tasks are closed now.
+        closed_tasks: usize,
+    },
 }
 
 /// An effect the coordinator asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CoordinatorCommand {
     /// Fire `TriggerTimer { generation }` at `at`.
-    ArmTriggerTimer { at: SimTime, generation: u64 },
+    ArmTriggerTimer {
+        /// When the timer fires.
+        at: SimTime,
+        /// The trigger timer's generation; a timer of an older generation is ignored.
+        generation: u64,
+    },
     /// Send the trigger of `checkpoint` to every source task.
-    TriggerSources { checkpoint: CheckpointId },
+    TriggerSources {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Fire `Timeout { checkpoint }` at `at`.
-    ArmTimeout { checkpoint: CheckpointId, at: SimTime },
+    ArmTimeout {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// When the timeout elapses.
+        at: SimTime,
+    },
     /// Write the metadata of `checkpoint`; report `MetadataDurable` when done.
-    WriteMetadata { checkpoint: CheckpointId },
+    WriteMetadata {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// `checkpoint` is complete: recovery may use it from now on. Checkpoints older than
     /// `oldest_retained` are no longer retained.
-    Completed { checkpoint: CheckpointId, oldest_retained: CheckpointId },
+    Completed {
+        /// The completed checkpoint.
+        checkpoint: CheckpointId,
+        /// The oldest checkpoint still retained; older ones may be discarded.
+        oldest_retained: CheckpointId,
+    },
     /// More consecutive checkpoint failures than tolerated: fail the job over.
-    FailJob { failures: u32 },
+    FailJob {
+        /// How many consecutive checkpoints failed.
+        failures: u32,
+    },
     /// `checkpoint` is abandoned; tasks should hear of it.
-    Aborted { checkpoint: CheckpointId, reason: AbortReason },
+    Aborted {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// Why it was abandoned.
+        reason: AbortReason,
+    },
     /// Start savepoint `checkpoint` at the sources (an id of the checkpoints' counter).
-    TriggerSavepoint { checkpoint: CheckpointId, stop: bool },
+    TriggerSavepoint {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// Whether the job stops with the savepoint.
+        stop: bool,
+    },
     /// Savepoint `checkpoint` is complete: its metadata is durable. It is no checkpoint: it
     /// subsumes nothing and is never subsumed; only a stopping one is restored from.
-    SavepointCompleted { checkpoint: CheckpointId, stop: bool },
+    SavepointCompleted {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+        /// Whether the job stops with the savepoint.
+        stop: bool,
+    },
 }
 
 #[derive(Clone, Debug)]

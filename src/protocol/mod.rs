@@ -35,17 +35,34 @@ use crate::kernel::time::SimTime;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskInput {
     /// The coordinator asks this source task to start `checkpoint`.
-    Trigger { checkpoint: CheckpointId },
+    Trigger {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// The task consumed the barrier of `checkpoint` on input `input`.
-    Barrier { input: u32, checkpoint: CheckpointId },
+    Barrier {
+        /// The task's input index.
+        input: u32,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Input `input` closed: nothing more, not even a barrier, will arrive on it (a bank
     /// account that closed its outputs). A dataflow task's end-of-data is not reported:
     /// barriers keep coming after it (FLIP-147), so a protocol aligns on that input as ever.
-    InputEnded { input: u32 },
+    InputEnded {
+        /// The task's input index.
+        input: u32,
+    },
     /// The state this task captured for `checkpoint` is durable.
-    StatePersisted { checkpoint: CheckpointId },
+    StatePersisted {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// The coordinator abandoned `checkpoint`.
-    CheckpointAborted { checkpoint: CheckpointId },
+    CheckpointAborted {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// A timer the protocol set has fired.
     Timer,
 }
@@ -54,32 +71,70 @@ pub enum TaskInput {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskCommand {
     /// Stop consuming input `input` until unblocked (alignment for `checkpoint`).
-    BlockInput { input: u32, checkpoint: CheckpointId },
+    BlockInput {
+        /// The task's input index.
+        input: u32,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Resume consuming every blocked input.
     UnblockAllInputs,
     /// Capture the operator's state for `checkpoint` and send its barrier (marker) on every
     /// output. Atomic with respect to record processing.
-    Snapshot { checkpoint: CheckpointId },
+    Snapshot {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Like `Snapshot`, but each barrier overtakes the records waiting in that output's
     /// buffer and goes out at once; the overtaken records are kept as output channel state.
-    SnapshotOvertaking { checkpoint: CheckpointId },
+    SnapshotOvertaking {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Keep the records waiting in `input`'s buffer ahead of the barrier being handled (all
     /// of them for a barrier handled on arrival, none for one consumed in order) as channel
     /// state of `checkpoint`.
-    RecordQueued { input: u32, checkpoint: CheckpointId },
+    RecordQueued {
+        /// The task's input index.
+        input: u32,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// From now on, keep every record consumed from `input` as channel state of `checkpoint`.
-    StartRecording { input: u32, checkpoint: CheckpointId },
+    StartRecording {
+        /// The task's input index.
+        input: u32,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Stop keeping `input`'s records for `checkpoint`.
-    StopRecording { input: u32, checkpoint: CheckpointId },
+    StopRecording {
+        /// The task's input index.
+        input: u32,
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Write the captured state of `checkpoint`, with its recorded channel state, to durable
     /// storage; `StatePersisted` follows when it is durable.
-    Persist { checkpoint: CheckpointId },
+    Persist {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Tell the coordinator this task's part of `checkpoint` is durable.
-    Acknowledge { checkpoint: CheckpointId },
+    Acknowledge {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Tell the coordinator this task cannot complete `checkpoint`.
-    Decline { checkpoint: CheckpointId },
+    Decline {
+        /// The checkpoint's id.
+        checkpoint: CheckpointId,
+    },
     /// Deliver `TaskInput::Timer` at `at` (unless the task restarts first).
-    SetTimer { at: SimTime },
+    SetTimer {
+        /// When the timer fires.
+        at: SimTime,
+    },
 }
 
 /// Which way `recording_commands` turns recording.

@@ -15,20 +15,38 @@ pub enum RestartStrategy {
     /// Never: the first failure fails the job.
     None,
     /// After `delay`, at most `max_attempts` times (`None`: without limit).
-    FixedDelay { delay: SimDuration, max_attempts: Option<u32> },
+    FixedDelay {
+        /// The wait before each restart.
+        delay: SimDuration,
+        /// The most restarts allowed; `None`: without limit.
+        max_attempts: Option<u32>,
+    },
     /// After a backoff that starts at `initial`, grows by `multiplier_percent` / 100 per
     /// failure up to `max`, varies by ±`jitter_percent`, and goes back to `initial` after
     /// `reset_after` without a failure; at most `max_attempts` times (`None`: without limit).
     ExponentialDelay {
+        /// The first backoff, and the one used again after `reset_after` without a failure.
         initial: SimDuration,
+        /// The largest backoff.
         max: SimDuration,
+        /// The backoff's growth per failure, in percent (200 doubles it).
         multiplier_percent: u32,
+        /// How far each backoff varies either way, in percent.
         jitter_percent: u32,
+        /// How long without a failure resets the backoff to `initial`.
         reset_after: SimDuration,
+        /// The most restarts allowed; `None`: without limit.
         max_attempts: Option<u32>,
     },
     /// After `delay`, unless more than `max_failures` failures fell within `interval`.
-    FailureRate { max_failures: u32, interval: SimDuration, delay: SimDuration },
+    FailureRate {
+        /// The most failures allowed within `interval`.
+        max_failures: u32,
+        /// The sliding window failures are counted in.
+        interval: SimDuration,
+        /// The wait before each restart.
+        delay: SimDuration,
+    },
 }
 
 /// What the strategy decides about one failure.
