@@ -28,26 +28,26 @@ pub struct SweepArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
     /// The seeds: `A..B` (B excluded) or `A..=B`.
-    #[arg(long, env = "SNAPSIM_SWEEP_SEEDS", default_value = "0..1000")]
+    #[arg(long, env = "SNAPSIM_SEEDS", default_value = "0..1000")]
     seeds: SeedRange,
     /// Worker threads (each seed runs on one); default: every core.
     #[arg(long, env = "SNAPSIM_JOBS")]
     jobs: Option<usize>,
     /// Stop starting new seeds after the first failure.
-    #[arg(long)]
+    #[arg(long, env = "SNAPSIM_STOP_ON_FAILURE")]
     stop_on_failure: bool,
     /// Also write the summary as JSON to this file (which must not exist yet).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "SNAPSIM_JSON", value_name = "FILE")]
     json: Option<PathBuf>,
     /// Also write JUnit XML to this file (which must not exist yet): a test case per failing
     /// invariant class with its replay command, or one passing test case.
     #[arg(long, env = "SNAPSIM_JUNIT", value_name = "FILE")]
     junit: Option<PathBuf>,
     /// Where failing seeds' run files go.
-    #[arg(long, value_name = "DIR", default_value = "snapsim-failures")]
+    #[arg(long, env = "SNAPSIM_FAILURES", value_name = "DIR", default_value = "snapsim-failures")]
     failures: PathBuf,
     /// Write run files for at most this many failing seeds (the rest are listed).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, env = "SNAPSIM_MAX_RUN_FILES", default_value_t = 20)]
     max_run_files: usize,
     /// Run only shard K of N (1-based, as nextest's --partition); `auto/N` takes K from
     /// JOB_COMPLETION_INDEX, as a Kubernetes Indexed Job sets it.
@@ -56,7 +56,7 @@ pub struct SweepArgs {
     #[command(flatten)]
     choices: super::RunChoices,
     /// Print plain progress lines even on a terminal.
-    #[arg(long)]
+    #[arg(long, env = "SNAPSIM_NO_PROGRESS")]
     no_progress: bool,
     /// Aim each seed's extra fault at a phase × fault cell the earlier seeds left unhit
     /// (seeds run in chunks of 32; each failing seed's replay names its aim).
@@ -64,7 +64,7 @@ pub struct SweepArgs {
     guided: bool,
     /// Print the coverage matrix (which fault struck in which protocol phase) and the
     /// cells never hit.
-    #[arg(long)]
+    #[arg(long, env = "SNAPSIM_COVERAGE")]
     coverage: bool,
 }
 

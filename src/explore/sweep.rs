@@ -157,15 +157,18 @@ impl Shard {
 impl FromStr for SeedRange {
     type Err = String;
 
-    /// `A..B` (half-open) or `A..=B` (inclusive).
+    /// `A..B` (half-open), `A..=B` (inclusive), or a count `K`, meaning `0..K` — as
+    /// `SNAPSIM_SEEDS` counts seeds for property tests.
     fn from_str(text: &str) -> Result<SeedRange, String> {
         let parse = |part: &str| part.trim().parse::<u64>().map_err(|_| format!("`{part}` is not a seed (a u64)"));
-        let (start, end) = if let Some((start, end)) = text.split_once("..=") {
+        let (start, end) = if !text.contains("..") && text.trim().parse::<u64>().is_ok() {
+            (0, parse(text)?)
+        } else if let Some((start, end)) = text.split_once("..=") {
             (parse(start)?, parse(end)?.checked_add(1).ok_or("the range ends past u64::MAX")?)
         } else if let Some((start, end)) = text.split_once("..") {
             (parse(start)?, parse(end)?)
         } else {
-            return Err(format!("`{text}` is not a range: write A..B (B excluded) or A..=B"));
+            return Err(format!("`{text}` is not a range: write A..B (B excluded), A..=B, or a count K for 0..K"));
         };
         if start >= end {
             return Err(format!("`{text}` holds no seeds"));

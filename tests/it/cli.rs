@@ -24,7 +24,11 @@ fn snapsim(args: &[&str]) -> Run {
 
 fn snapsim_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::cargo_bin("snapsim").expect("the snapsim binary is built");
-    command.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("SNAPSIM_SEED").args(args);
+    // A developer's own seed, seed count or log filter must not change what these tests see.
+    for variable in ["SNAPSIM_SEED", "SNAPSIM_SEEDS", "SNAPSIM_LOG", "RUST_LOG"] {
+        command.env_remove(variable);
+    }
+    command.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
     for (name, value) in env {
         command.env(name, value);
     }
@@ -456,4 +460,21 @@ fn logs_carry_simulated_time_and_leave_the_trace_hash_alone() {
     let bad = snapsim_with_env(&["run", WORDCOUNT], &[("SNAPSIM_LOG", "[")]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.starts_with("snapsim: SNAPSIM_LOG=") && bad.stderr.lines().count() == 1, "{}", bad.stderr);
+}
+
+/// Every sweep flag that picks seeds or output has an environment mirror: `SNAPSIM_SEEDS`
+/// (a count K is `0..K`, as in the property tests) and `SNAPSIM_MAX_RUN_FILES`, say.
+#[test]
+fn sweep_seeds_and_run_file_limit_come_from_the_environment() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let failures = dir.path().join("failures").display().to_string();
+    let env = [("SNAPSIM_SEEDS", "3"), ("SNAPSIM_MAX_RUN_FILES", "1"), ("SNAPSIM_FAILURES", failures.as_str())];
+    let run = snapsim_with_env(&["sweep", WORDCOUNT, "--plant", "forget-source-rewind", "--no-progress"], &env);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("seeds 0..3"), "{}", run.stdout);
+    assert!(run.stdout.contains("3 run"), "{}", run.stdout);
+    let written = std::fs::read_dir(dir.path().join("failures")).expect("run files written").count();
+    assert_eq!(written, 1, "SNAPSIM_MAX_RUN_FILES=1");
+    let counted = snapsim(&["sweep", WORDCOUNT, "--seeds", "2", "--no-progress"]);
+    assert!(counted.stdout.contains("seeds 0..2"), "{}", counted.stdout);
 }

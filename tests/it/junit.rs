@@ -18,7 +18,10 @@ struct Run {
 /// that would change a sweep.
 fn snapsim(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::cargo_bin("snapsim").expect("the snapsim binary is built");
-    command.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("SNAPSIM_SEED").env_remove("SNAPSIM_JUNIT");
+    for variable in ["SNAPSIM_SEED", "SNAPSIM_SEEDS", "SNAPSIM_JUNIT", "SNAPSIM_LOG", "RUST_LOG"] {
+        command.env_remove(variable);
+    }
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
     command.args(args).args(["--no-progress", "--jobs", "2"]);
     for (name, value) in env {
         command.env(name, value);
