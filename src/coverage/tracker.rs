@@ -89,18 +89,15 @@ impl CoverageTracker {
     /// Observes one fact: counts it if it is a strike, then follows the phase.
     #[inline]
     pub fn observe(&mut self, fact: &Fact) {
-        if matches!(
-            fact,
-            Fact::MessageSent { .. }
-                | Fact::MessageArrived { .. }
-                | Fact::MessageConsumed { .. }
-                | Fact::RecordApplied { .. }
-                | Fact::SourceRead { .. }
-                | Fact::PartitionRead { .. }
-                | Fact::TransactionWrite { .. }
-                | Fact::ExternalAppend { .. }
-                | Fact::ExternalUpsert { .. }
-        ) {
+        if fact.is_data_path()
+            || matches!(
+                fact,
+                Fact::PartitionRead { .. }
+                    | Fact::TransactionWrite { .. }
+                    | Fact::ExternalAppend { .. }
+                    | Fact::ExternalUpsert { .. }
+            )
+        {
             return; // Data traffic: the hot path, and no phase changes on it.
         }
         let strike = self.strike_of(fact);

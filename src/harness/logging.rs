@@ -14,15 +14,7 @@ pub const FACTS_TARGET: &str = "snapsim::facts";
 /// Logs `fact`, recorded at `now` as fact number `index` of the trace.
 #[inline]
 pub(super) fn log_fact(now: SimTime, index: u64, fact: &Fact) {
-    let data_path = matches!(
-        fact,
-        Fact::MessageSent { .. }
-            | Fact::MessageArrived { .. }
-            | Fact::MessageConsumed { .. }
-            | Fact::SourceRead { .. }
-            | Fact::RecordApplied { .. }
-    );
-    if data_path {
+    if fact.is_data_path() {
         tracing::trace!(target: FACTS_TARGET, sim_time = %now, index, "{fact:?}");
     } else {
         tracing::debug!(target: FACTS_TARGET, sim_time = %now, index, "{fact:?}");

@@ -786,6 +786,21 @@ impl Fact {
         }
     }
 
+    /// Whether the fact is a record on the data path — sent, arrived, consumed, read at a
+    /// source, applied to keyed state: nine in ten of a run's facts, and the ones the hot
+    /// paths (checkers' routing, coverage, logs) treat apart.
+    #[inline]
+    pub fn is_data_path(&self) -> bool {
+        matches!(
+            self,
+            Fact::MessageSent { .. }
+                | Fact::MessageArrived { .. }
+                | Fact::MessageConsumed { .. }
+                | Fact::SourceRead { .. }
+                | Fact::RecordApplied { .. }
+        )
+    }
+
     /// The canonical encoding that the trace hash covers: a tag byte, then each field in
     /// declaration order as little-endian integers. Changing it changes every golden hash,
     /// which is a reviewed event.

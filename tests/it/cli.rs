@@ -1,7 +1,7 @@
 //! The `snapsim` binary end to end: reports and exit codes (0 pass, 1 fail, 2 bad input),
 //! one stderr line naming the file and field for bad input, and user files left untouched.
 
-use assert_cmd::Command;
+use crate::support::{BinaryRun, report_value, snapsim_in};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -11,11 +11,7 @@ const WORDCOUNT: &str = "sims/wordcount.toml";
 const WORDCOUNT_TEXT: &str = include_str!("../../sims/wordcount.toml");
 
 /// What one run of the binary did.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Run = BinaryRun;
 
 /// `snapsim <args>` from the repository root, with no seed in the environment.
 fn snapsim(args: &[&str]) -> Run {
@@ -23,30 +19,7 @@ fn snapsim(args: &[&str]) -> Run {
 }
 
 fn snapsim_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::cargo_bin("snapsim").expect("the snapsim binary is built");
-    // A developer's own seed, seed count or log filter must not change what these tests see.
-    for variable in ["SNAPSIM_SEED", "SNAPSIM_SEEDS", "SNAPSIM_LOG", "RUST_LOG"] {
-        command.env_remove(variable);
-    }
-    command.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("snapsim runs");
-    Run {
-        code: output.status.code().expect("snapsim exits rather than being killed"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-/// The value on the report line labelled `label` (labels are padded to 13 columns).
-fn report_value<'a>(stdout: &'a str, label: &str) -> &'a str {
-    let prefix = format!("{label:<13}");
-    stdout
-        .lines()
-        .find_map(|line| line.strip_prefix(prefix.as_str()))
-        .unwrap_or_else(|| panic!("no `{label}` line in the report:\n{stdout}"))
+    snapsim_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, env)
 }
 
 /// A temp dir holding `scenario.toml`: the text `edit` makes of the wordcount scenario.

@@ -2,36 +2,15 @@
 //! its test cases, a failing test case per invariant class carrying its replay command, one
 //! passing test case for a clean sweep, `SNAPSIM_JUNIT`, and no file ever overwritten.
 
-use assert_cmd::Command;
+use crate::support::{BinaryRun, snapsim_in};
 use snapsim::explore::summary::SweepSummary;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// What one run of the binary did.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// `snapsim <args>` from the repository root, with `env` set and no `SNAPSIM_*` inherited
-/// that would change a sweep.
-fn snapsim(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::cargo_bin("snapsim").expect("the snapsim binary is built");
-    for variable in ["SNAPSIM_SEED", "SNAPSIM_SEEDS", "SNAPSIM_JUNIT", "SNAPSIM_LOG", "RUST_LOG"] {
-        command.env_remove(variable);
-    }
-    command.current_dir(env!("CARGO_MANIFEST_DIR"));
-    command.args(args).args(["--no-progress", "--jobs", "2"]);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("snapsim runs");
-    Run {
-        code: output.status.code().expect("snapsim exits rather than being killed"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+/// `snapsim <args> --no-progress --jobs 2` from the repository root, with `env` set.
+fn snapsim(args: &[&str], env: &[(&str, &str)]) -> BinaryRun {
+    let args: Vec<&str> = args.iter().copied().chain(["--no-progress", "--jobs", "2"]).collect();
+    snapsim_in(Path::new(env!("CARGO_MANIFEST_DIR")), &args, env)
 }
 
 fn text(path: &Path) -> String {

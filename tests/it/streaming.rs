@@ -2,8 +2,7 @@
 //! facts kept in memory (or dropped), the same file bytes, and `snapsim run --save FILE
 //! --stream-facts` replaying exactly; bad flags and paths are one line of bad input.
 
-use crate::support::{load, repo_root};
-use assert_cmd::Command;
+use crate::support::{load, repo_root, report_value, snapsim_in};
 use snapsim::explore::run::{RunSpec, run_compiled};
 use snapsim::explore::run_file::RunFile;
 use snapsim::explore::run_file_stream::{FactsHeld, record_to};
@@ -93,26 +92,10 @@ fn streamed_and_kept_runs_write_the_same_run_file() {
     assert_eq!(names.len(), 4, "four run files and no temporary left behind: {names:?}");
 }
 
-/// `snapsim <args>` from `dir`.
+/// `snapsim <args>` from `dir`: (exit code, stdout, stderr).
 fn snapsim(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::cargo_bin("snapsim")
-        .expect("built")
-        .current_dir(dir)
-        .env_remove("SNAPSIM_SEED")
-        .args(args)
-        .output()
-        .expect("runs");
-    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8");
-    (output.status.code().expect("exits"), text(output.stdout), text(output.stderr))
-}
-
-/// The value on the report line labelled `label`.
-fn value<'a>(stdout: &'a str, label: &str) -> &'a str {
-    let prefix = format!("{label:<13}");
-    stdout
-        .lines()
-        .find_map(|line| line.strip_prefix(prefix.as_str()))
-        .unwrap_or_else(|| panic!("no {label}:\n{stdout}"))
+    let run = snapsim_in(dir, args, &[]);
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]
@@ -126,16 +109,16 @@ fn run_save_stream_facts_then_replay_reproduces() {
         args.extend(plant.iter().flat_map(|plant| ["--plant", *plant]));
         let (run_code, run_out, run_err) = snapsim(dir.path(), &args);
         assert_eq!(run_code, code, "{run_out}{run_err}");
-        assert!(value(&run_out, "saved").starts_with(&format!("{name} (")), "{run_out}");
-        assert!(value(&run_out, "saved").contains("streamed"), "{run_out}");
+        assert!(report_value(&run_out, "saved").starts_with(&format!("{name} (")), "{run_out}");
+        assert!(report_value(&run_out, "saved").contains("streamed"), "{run_out}");
         let file = RunFile::decode(&std::fs::read(dir.path().join(&name)).expect("saved")).expect("reads");
-        let facts: u64 = value(&run_out, "facts").parse().expect("a count");
+        let facts: u64 = report_value(&run_out, "facts").parse().expect("a count");
         assert_eq!(file.facts.as_ref().map(Vec::len), Some(facts as usize), "every fact is in the file");
         let (replay_code, replay_out, _) = snapsim(dir.path(), &["replay", &name]);
         assert_eq!(replay_code, code, "{replay_out}");
-        assert!(value(&replay_out, "recorded").ends_with("reproduced exactly"), "{replay_out}");
-        assert_eq!(value(&replay_out, "trace hash"), value(&run_out, "trace hash"));
-        assert_eq!(value(&replay_out, "verdict"), value(&run_out, "verdict"));
+        assert!(report_value(&replay_out, "recorded").ends_with("reproduced exactly"), "{replay_out}");
+        assert_eq!(report_value(&replay_out, "trace hash"), report_value(&run_out, "trace hash"));
+        assert_eq!(report_value(&replay_out, "verdict"), report_value(&run_out, "verdict"));
     }
 }
 
@@ -147,13 +130,13 @@ fn run_save_never_overwrites_and_a_format_8_file_still_replays() {
     std::fs::write(dir.path().join("mine.snaprun"), b"the user's own").expect("written");
     let (code, stdout, _) = snapsim(dir.path(), &["run", scenario, "--save", "mine.snaprun"]);
     assert_eq!(code, 0, "{stdout}");
-    assert!(value(&stdout, "saved").starts_with("mine-2.snaprun ("), "{stdout}");
+    assert!(report_value(&stdout, "saved").starts_with("mine-2.snaprun ("), "{stdout}");
     assert_eq!(std::fs::read(dir.path().join("mine.snaprun")).expect("kept"), b"the user's own");
     RunFile::decode(&std::fs::read(dir.path().join("mine-2.snaprun")).expect("saved")).expect("reads");
     let old = repo_root().join("tests/regressions/aligned-timeout-double-channel-state.snaprun");
     let (code, stdout, stderr) = snapsim(dir.path(), &["replay", old.to_str().expect("UTF-8")]);
     assert_eq!((code, stderr.as_str()), (0, ""), "the regression passes now: {stdout}");
-    assert!(value(&stdout, "recorded").contains("trace hash"), "{stdout}");
+    assert!(report_value(&stdout, "recorded").contains("trace hash"), "{stdout}");
 }
 
 #[test]

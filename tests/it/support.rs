@@ -1,4 +1,4 @@
-//! Shared helpers: the shipped scenarios and one-call runs.
+//! Shared helpers: the shipped scenarios, one-call runs, and the binary run as a user would.
 
 use snapsim::check::Invariant;
 use snapsim::explore::run::{Outcome, RunSpec, run_compiled};
@@ -93,4 +93,42 @@ pub fn assert_swarm_passes(
             assert!(outcome.passed(), "{protocol:?} seed {seed}: {:?}", outcome.verdict);
         }
     }
+}
+
+/// What one run of the `snapsim` binary did.
+pub struct BinaryRun {
+    /// Its exit code.
+    pub code: i32,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+/// `snapsim <args>` from `dir`, with `env` set and none of the developer's own `SNAPSIM_*`
+/// variables or log filters, which would change what it does or prints.
+pub fn snapsim_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> BinaryRun {
+    let mut command = assert_cmd::Command::cargo_bin("snapsim").expect("the snapsim binary is built");
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SNAPSIM_") || name == "RUST_LOG") {
+        command.env_remove(name);
+    }
+    command.current_dir(dir).args(args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("snapsim runs");
+    BinaryRun {
+        code: output.status.code().expect("snapsim exits rather than being killed"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// The value on the report line labelled `label` (labels are padded to 13 columns).
+pub fn report_value<'a>(stdout: &'a str, label: &str) -> &'a str {
+    let prefix = format!("{label:<13}");
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("no `{label}` line in the report:\n{stdout}"))
 }
