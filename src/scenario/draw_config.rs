@@ -99,7 +99,7 @@ impl Scenario {
             let mut scenario = self.clone();
             scenario.recovery.strategy = strategy;
             if let Err(error) = scenario.compile_recovery() {
-                let message = format!("{} with this scenario's [recovery]: {error}", restart_strategy_name(strategy));
+                let message = format!("{} with this scenario's [recovery]: {error}", strategy.name());
                 return Err(ScenarioError::at(format!("randomize.restart_strategies[{index}]"), message));
             }
         }
@@ -168,16 +168,6 @@ fn pick<T: Copy>(word: u64, choices: &[T]) -> T {
     choices[scale_below(word, choices.len() as u64) as usize]
 }
 
-/// A restart strategy's name as scenario files spell it.
-pub fn restart_strategy_name(strategy: RestartStrategyName) -> &'static str {
-    match strategy {
-        RestartStrategyName::FixedDelay => "fixed-delay",
-        RestartStrategyName::ExponentialDelay => "exponential-delay",
-        RestartStrategyName::FailureRate => "failure-rate",
-        RestartStrategyName::None => "none",
-    }
-}
-
 impl fmt::Display for DrawnConfig {
     /// `unaligned, interval 37 ms, timeout 400 ms, max concurrent 2, ...`: the drawn
     /// settings only, in the order they are drawn.
@@ -190,7 +180,7 @@ impl fmt::Display for DrawnConfig {
             self.min_pause_ms.map(|value| format!("min pause {value} ms")),
             self.aligned_timeout_ms.map(|value| format!("aligned timeout {value} ms")),
             self.buffer_capacity.map(|value| format!("buffers {value}")),
-            self.restart_strategy.map(|strategy| format!("restart {}", restart_strategy_name(strategy))),
+            self.restart_strategy.map(|strategy| format!("restart {}", strategy.name())),
         ]
         .into_iter()
         .flatten()

@@ -424,6 +424,18 @@ pub enum RestartStrategyName {
     None,
 }
 
+impl RestartStrategyName {
+    /// The name as scenario files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RestartStrategyName::FixedDelay => "fixed-delay",
+            RestartStrategyName::ExponentialDelay => "exponential-delay",
+            RestartStrategyName::FailureRate => "failure-rate",
+            RestartStrategyName::None => "none",
+        }
+    }
+}
+
 /// `[budget]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

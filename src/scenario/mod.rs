@@ -29,7 +29,7 @@ mod rescale_tests;
 mod tests;
 
 pub use compile::{CompiledScenario, widest};
-pub use draw_config::{DrawnConfig, draw_config, restart_strategy_name};
+pub use draw_config::{DrawnConfig, draw_config};
 pub use file::{
     BankSection, BudgetSection, CheckpointSection, ClusterSection, EdgeSection, ExternalSection, FailoverName,
     FaultKindName, FaultSection, KeyDistributionName, LogSection, NetworkSection, PartitionGrowthSection, PhaseName,
